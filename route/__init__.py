@@ -1,0 +1,1 @@
+"""paperroute: one fixed, efficient route, and every subscriber served their own way."""
