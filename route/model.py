@@ -1,0 +1,276 @@
+"""Frozen data: subscribers, delivery spots, depots and route books.
+
+Everything here is immutable (``dataclasses.replace`` makes changed copies) and converts to and
+from plain JSON-ready dictionaries, so a route book serialises byte for byte the same for the
+same inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .constants import WEEKDAYS
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySpot:
+    """Where the item is left.
+
+    Attributes
+    ----------
+    kind
+        One of :data:`route.constants.SPOT_KINDS` (``milk_box``, ``screen_door``, ...).
+    lat, lon
+        The exact point of the spot (WGS84).
+    instructions
+        Free text for the carrier ("milk box on the left side of the garage").
+    rain
+        The rain rule: ``""`` (none), ``"bag"``, or another spot kind to use when it rains.
+    """
+
+    kind: str
+    lat: float
+    lon: float
+    instructions: str = ""
+    rain: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A customer on the route.
+
+    Attributes
+    ----------
+    id
+        Unique identifier, as given in the subscriber file.
+    lat, lon
+        The subscriber's location (the house), WGS84.
+    spot
+        Where the item is left.
+    days
+        Weekdays served, 0 = Monday ... 6 = Sunday.
+    tier
+        ``paying``, ``complimentary``, ``sample`` or ``household``.
+    substitutes
+        Accepted substitute products, in order of preference; empty when none is accepted.
+    earliest, latest
+        Time window in seconds after midnight, or ``None``.
+    service_s
+        Handling seconds overriding the spot kind's default, or ``None``.
+    """
+
+    id: str
+    lat: float
+    lon: float
+    spot: DeliverySpot
+    name: str = ""
+    address: str = ""
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    tier: str = "paying"
+    product: str = "paper"
+    quantity: int = 1
+    substitutes: tuple[str, ...] = ()
+    earliest: int | None = None
+    latest: int | None = None
+    hazard: str = ""
+    service_s: float | None = None
+
+    @property
+    def schedule(self) -> str:
+        """The served days as people write them (``daily``, ``Mon-Sat``, ``Sun``)."""
+        return format_days(self.days)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Subscriber:
+        """Build from :meth:`to_dict` output."""
+        values = dict(data)
+        values["spot"] = DeliverySpot(**values["spot"])
+        values["days"] = tuple(values["days"])
+        values["substitutes"] = tuple(values["substitutes"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Depot:
+    """Where bundles are picked up (the drop point or the carrier's home)."""
+
+    lat: float
+    lon: float
+    name: str = "Depot"
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """One subscriber's place in a carrier's route.
+
+    Attributes
+    ----------
+    seq
+        1-based position in the carrier's route.
+    curb_lat, curb_lon
+        Where the carrier leaves the street (the spot projected onto the nearest usable edge).
+    arrival_s
+        Planned arrival at the curb point, seconds after midnight.
+    leg_m, leg_s
+        Street distance and time from the previous stop (or the depot).
+    walk_in_m, walk_in_s
+        Curb point -> spot -> curb point on foot, plus handling at the spot: the cost of
+        serving this subscriber their own way.
+    """
+
+    seq: int
+    subscriber_id: str
+    curb_lat: float
+    curb_lon: float
+    arrival_s: int
+    leg_m: int
+    leg_s: int
+    walk_in_m: int
+    walk_in_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierRoute:
+    """The ordered stops of one carrier, with the street geometry of every leg.
+
+    ``legs[i]`` leads to ``stops[i]``; the last leg returns to the end point (the depot when
+    the route is closed). Leg coordinates are ``(lat, lon)`` pairs.
+    """
+
+    carrier: int
+    stops: tuple[Stop, ...]
+    legs: tuple[tuple[tuple[float, float], ...], ...]
+    distance_m: int
+    duration_s: int
+    walk_in_m: int
+    walk_in_s: int
+    return_m: int = 0
+    return_s: int = 0
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Subscriber ids in route order."""
+        return tuple(s.subscriber_id for s in self.stops)
+
+
+@dataclass(frozen=True, slots=True)
+class Unserved:
+    """A subscriber not in the route book, with the reason (never dropped silently)."""
+
+    subscriber_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteBook:
+    """The fixed plan: ordered stops per carrier, totals, solver statistics, input fingerprints.
+
+    Changed only by explicit commands; :meth:`to_json` is deterministic for the same inputs and
+    seed (no wall-clock values are stored in it).
+    """
+
+    mode: str
+    depot: Depot
+    start_s: int
+    routes: tuple[CarrierRoute, ...]
+    unserved: tuple[Unserved, ...] = ()
+    solver: Mapping[str, Any] = field(default_factory=dict)
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    version: int = 1
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Every served subscriber id, carrier by carrier, in route order."""
+        return tuple(i for r in self.routes for i in r.order)
+
+    @property
+    def distance_m(self) -> int:
+        """Street distance of all carriers, metres."""
+        return sum(r.distance_m for r in self.routes)
+
+    @property
+    def duration_s(self) -> int:
+        """Duration of all carriers (street travel plus walk-ins), seconds."""
+        return sum(r.duration_s for r in self.routes)
+
+    @property
+    def walk_in_s(self) -> int:
+        """Seconds spent off the street, at the subscribers' spots."""
+        return sum(r.walk_in_s for r in self.routes)
+
+    @property
+    def walk_in_m(self) -> int:
+        """Metres walked off the street, to the subscribers' spots and back."""
+        return sum(r.walk_in_m for r in self.routes)
+
+    def stop_of(self, subscriber_id: str) -> tuple[int, Stop] | None:
+        """Return ``(carrier, stop)`` for a subscriber, or ``None`` if not routed."""
+        for r in self.routes:
+            for s in r.stops:
+                if s.subscriber_id == subscriber_id:
+                    return r.carrier, s
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Return canonical JSON (sorted keys, fixed separators)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RouteBook:
+        """Build from :meth:`to_dict` output."""
+        routes = tuple(
+            CarrierRoute(
+                **{
+                    **r,
+                    "stops": tuple(Stop(**s) for s in r["stops"]),
+                    "legs": tuple(tuple(tuple(p) for p in leg) for leg in r["legs"]),
+                }
+            )
+            for r in data["routes"]
+        )
+        return cls(
+            mode=data["mode"],
+            depot=Depot(**data["depot"]),
+            start_s=data["start_s"],
+            routes=routes,
+            unserved=tuple(Unserved(**u) for u in data["unserved"]),
+            solver=dict(data["solver"]),
+            fingerprints=dict(data["fingerprints"]),
+            version=data["version"],
+        )
+
+
+def fingerprint(obj: Any) -> str:
+    """Return a short, stable SHA-256 of a JSON-ready object."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def format_days(days: tuple[int, ...]) -> str:
+    """Write weekdays as people do: ``daily``, ``Mon-Sat``, ``Sun``, ``Mon,Wed,Fri``."""
+    ds = sorted(set(days))
+    if len(ds) == 7:
+        return "daily"
+    if len(ds) > 2 and ds == list(range(ds[0], ds[-1] + 1)):
+        return f"{WEEKDAYS[ds[0]]}-{WEEKDAYS[ds[-1]]}"
+    return ",".join(WEEKDAYS[d] for d in ds)
+
+
+def format_clock(seconds: int | None) -> str:
+    """Write seconds after midnight as ``HH:MM``."""
+    if seconds is None:
+        return ""
+    m = int(round(seconds / 60))
+    return f"{m // 60 % 24:02d}:{m % 60:02d}"

@@ -1,0 +1,265 @@
+"""From subscribers and a street network to a route book.
+
+The one-way pipeline: snap every spot to its curb point, measure walk-ins, build the travel
+matrix, solve, and assemble the route book with its leg geometry. Subscribers that cannot be
+served (too far from any street, unreachable, a window that cannot be met) are listed in the
+route book's ``unserved`` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
+from .model import CarrierRoute, Depot, RouteBook, Stop, Subscriber, Unserved, fingerprint
+from .network import CurbPoint, StreetIndex
+from .solve import DROP_PENALTY, Problem, Solution, solve, to_int_matrix
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """How to plan: carriers, time budget, seed, shift start and limits."""
+
+    carriers: int = 1
+    time_limit: float = 5.0
+    seed: int = 0
+    start_s: int = DEFAULT_START_S
+    capacity: int | None = None
+    shift_s: int | None = None
+
+
+def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, int]:
+    """Metres and seconds for curb point -> spot -> curb point, handling included.
+
+    A ``curb`` spot is served from the street: no walk, only the handling time.
+    """
+    handling = sub.service_s if sub.service_s is not None else SPOT_HANDLING_S[sub.spot.kind]
+    if sub.spot.kind == "curb":
+        return 0, int(round(handling))
+    x, y = index.to_xy(sub.spot.lat, sub.spot.lon)
+    metres = 2.0 * math.hypot(x - curb.x, y - curb.y)
+    return int(round(metres)), int(round(metres / WALK_IN_SPEED_MPS + handling))
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Subscribers with their curb points and walk-ins, and those that cannot be reached."""
+
+    depot_curb: CurbPoint
+    served: tuple[Subscriber, ...]
+    curbs: tuple[CurbPoint, ...]
+    walk_ins: tuple[tuple[int, int], ...]
+    unserved: tuple[Unserved, ...]
+
+
+def snap_subscribers(
+    subscribers: Sequence[Subscriber], depot: Depot, index: StreetIndex
+) -> Snapped:
+    """Snap the depot and every subscriber's spot; set aside those too far from any street."""
+    points = [(depot.lat, depot.lon)] + [(s.spot.lat, s.spot.lon) for s in subscribers]
+    curbs = index.snap(points)
+    depot_curb = curbs[0]
+    served, kept, walks, unserved = [], [], [], []
+    for sub, curb in zip(subscribers, curbs[1:], strict=True):
+        if curb.distance_m > MAX_SNAP_M:
+            unserved.append(
+                Unserved(sub.id, f"spot is {curb.distance_m:.0f} m from the nearest usable street "
+                                 f"(limit {MAX_SNAP_M:.0f} m): check its coordinates")
+            )
+            continue
+        served.append(sub)
+        kept.append(curb)
+        walks.append(walk_in(sub, curb, index))
+    if depot_curb.distance_m > MAX_SNAP_M:
+        raise_depot_too_far(depot, depot_curb)
+    return Snapped(depot_curb, tuple(served), tuple(kept), tuple(walks), tuple(unserved))
+
+
+def raise_depot_too_far(depot: Depot, curb: CurbPoint) -> None:
+    """Refuse a depot off the street network."""
+    from .errors import input_error
+
+    raise input_error(
+        "--depot",
+        f"the depot is {curb.distance_m:.0f} m from the nearest street of the network",
+        "give a depot inside the area of the street data",
+        value=f"{depot.lat},{depot.lon}",
+    )
+
+
+def build_problem(snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray,
+                  options: PlanOptions) -> Problem:
+    """The solver's view: integer matrices, walk-ins as service times, windows, the fleet."""
+    subs = snapped.served
+    return Problem(
+        distance=to_int_matrix(matrix_m),
+        duration=to_int_matrix(matrix_s),
+        service=(0, *(w[1] for w in snapped.walk_ins)),
+        earliest=(None, *(s.earliest for s in subs)),
+        latest=(None, *(s.latest for s in subs)),
+        start_s=options.start_s,
+        carriers=options.carriers,
+        demand=(0, *(s.quantity for s in subs)),
+        capacity=options.capacity,
+        shift_s=options.shift_s,
+    )
+
+
+def plan(
+    subscribers: Sequence[Subscriber],
+    depot: Depot,
+    index: StreetIndex,
+    options: PlanOptions | None = None,
+    say: Say | None = None,
+) -> RouteBook:
+    """Plan the fixed route.
+
+    Parameters
+    ----------
+    subscribers
+        The active subscribers.
+    depot
+        Where the carriers start and end.
+    index
+        The street network's index (snapping, matrices, geometry).
+    options
+        Carriers, time budget, seed and limits.
+    say
+        Progress printer.
+
+    Returns
+    -------
+    RouteBook
+        Every subscriber is routed exactly once or listed in ``unserved`` with the reason.
+    """
+    options = options or PlanOptions()
+    say = say or (lambda _m: None)
+    say(f"Snapping {len(subscribers)} delivery spots to the street network")
+    snapped = snap_subscribers(subscribers, depot, index)
+    curbs = (snapped.depot_curb, *snapped.curbs)
+    say(f"Computing street distances between {len(curbs)} curb points")
+    matrix = index.matrix(curbs)
+    reach = matrix.reachable()
+    if not reach.all():
+        # Rare once the network is cut to its strongly connected core; still never silent.
+        keep = [i for i in range(1, len(curbs)) if reach[i]]
+        lost = [snapped.served[i - 1] for i in range(1, len(curbs)) if not reach[i]]
+        snapped = Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i - 1] for i in keep),
+            tuple(snapped.curbs[i - 1] for i in keep),
+            tuple(snapped.walk_ins[i - 1] for i in keep),
+            snapped.unserved
+            + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
+        )
+        sel = [0, *keep]
+        matrix_m, matrix_s = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
+        curbs = (snapped.depot_curb, *snapped.curbs)
+    else:
+        matrix_m, matrix_s = matrix.distance, matrix.duration
+    problem = build_problem(snapped, matrix_m, matrix_s, options)
+    say(f"Solving the route for {len(snapped.served)} stops "
+        f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
+        f"up to {options.time_limit:g} s)")
+
+    last = [-1.0]
+
+    def progress(elapsed: float, length: int) -> None:
+        # One line a second at most; the search may improve thousands of times.
+        if elapsed - last[0] >= 1.0 and length < DROP_PENALTY:
+            last[0] = elapsed
+            say(f"  {elapsed:5.1f} s  best length so far {length:,} m")
+
+    solution = solve(problem, time_limit=options.time_limit, seed=options.seed, progress=progress)
+    book = assemble(snapped, curbs, problem, solution, index, depot, options)
+    say(f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
+        f"{book.duration_s / 60:.0f} min")
+    return book
+
+
+def assemble(
+    snapped: Snapped,
+    curbs: Sequence[CurbPoint],
+    problem: Problem,
+    solution: Solution,
+    index: StreetIndex,
+    depot: Depot,
+    options: PlanOptions,
+) -> RouteBook:
+    """Turn a solution into a route book with stops, leg geometry and totals."""
+    subs = snapped.served
+    routes = []
+    for carrier, (order, arrivals) in enumerate(
+        zip(solution.routes, solution.arrivals, strict=True), start=1
+    ):
+        stops, legs = [], []
+        prev = 0
+        dist_total = walk_m_total = walk_s_total = 0
+        for seq, (node, arrival) in enumerate(zip(order, arrivals, strict=True), start=1):
+            sub = subs[node - 1]
+            walk_m, walk_s = snapped.walk_ins[node - 1]
+            leg_m = int(problem.distance[prev, node])
+            leg_s = int(problem.duration[prev, node])
+            curb = curbs[node]
+            lat, lon = index.to_latlon([(curb.x, curb.y)])[0]
+            stops.append(Stop(seq, sub.id, lat, lon, int(arrival), leg_m, leg_s, walk_m, walk_s))
+            legs.append(index.leg(curbs[prev], curb))
+            dist_total += leg_m
+            walk_m_total += walk_m
+            walk_s_total += walk_s
+            prev = node
+        end = 0 if problem.end is None else problem.end
+        ret_m = int(problem.distance[prev, end]) if order else 0
+        ret_s = int(problem.duration[prev, end]) if order else 0
+        if order:
+            legs.append(index.leg(curbs[prev], curbs[end]))
+        finish = (arrivals[-1] + problem.service[order[-1]] + ret_s) if order else options.start_s
+        routes.append(
+            CarrierRoute(
+                carrier=carrier,
+                stops=tuple(stops),
+                legs=tuple(legs),
+                distance_m=dist_total + ret_m,
+                duration_s=int(finish - options.start_s),
+                walk_in_m=walk_m_total,
+                walk_in_s=walk_s_total,
+                return_m=ret_m,
+                return_s=ret_s,
+            )
+        )
+    unserved = list(snapped.unserved)
+    for node in solution.unassigned:
+        sub = subs[node - 1]
+        unserved.append(Unserved(sub.id, _why_unassigned(sub, problem, node)))
+    return RouteBook(
+        mode=index.net.mode,
+        depot=depot,
+        start_s=options.start_s,
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        solver={**solution.stats, "seed": options.seed, "time_limit_s": options.time_limit,
+                "carriers": options.carriers},
+        fingerprints={
+            "network": index.net.fingerprint,
+            "subscribers": fingerprint([s.to_dict() for s in snapped.served]),
+        },
+    )
+
+
+def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
+    from .model import format_clock
+
+    if sub.latest is not None or sub.earliest is not None:
+        soonest = problem.start_s + int(problem.duration[0, node])
+        return (
+            f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
+            f"cannot be met on this route (earliest possible arrival {format_clock(soonest)}): "
+            "widen the window, start earlier or add a carrier"
+        )
+    return "no carrier has room or time left: add a carrier or raise the capacity or shift"
