@@ -1,0 +1,290 @@
+"""The workspace: a folder with an SQLite database of the state, and the files commands write.
+
+The database holds the settings, subscribers, every route-book version, days and the ledger.
+Every command's changes happen in one transaction, so a crash leaves the previous state whole;
+the ledger is append-only (triggers refuse updates and deletes). Files written beside the
+database (maps, sheets, exports) are written atomically: to a temporary file, then renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .constants import DEFAULT_START_S
+from .errors import input_error
+from .model import Depot, RouteBook, Subscriber
+
+DB_NAME = "paperroute.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscribers (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS route_books (
+    version INTEGER PRIMARY KEY,
+    created TEXT NOT NULL,
+    note TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS days (
+    date TEXT PRIMARY KEY,
+    route_version INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    date TEXT NOT NULL,
+    subscriber_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    product TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A workspace's fixed settings, chosen at ``init``."""
+
+    network: str
+    mode: str
+    depot: Depot
+    start_s: int = DEFAULT_START_S
+
+
+def now() -> str:
+    """The current UTC time as ISO text (for record-keeping columns, never in route books)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Workspace:
+    """A paperroute workspace folder.
+
+    Use :meth:`create` for a new one and :meth:`open` for an existing one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.db_path = self.path / DB_NAME
+        self._con = sqlite3.connect(self.db_path, isolation_level=None)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=FULL")
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, settings: Settings) -> Workspace:
+        """Create a workspace folder and its database.
+
+        Raises
+        ------
+        InputError
+            If the folder already holds a workspace.
+        """
+        path = Path(path)
+        if (path / DB_NAME).exists():
+            raise input_error(str(path), "already a workspace",
+                              "choose a new folder, or use the existing workspace")
+        path.mkdir(parents=True, exist_ok=True)
+        ws = cls(path)
+        with ws.transaction() as con:
+            # executescript would commit the open transaction; run the statements one by one.
+            for stmt in _SCHEMA.split(";\n"):
+                if stmt.strip():
+                    con.execute(stmt)
+            meta = {
+                "schema_version": str(SCHEMA_VERSION),
+                "network": settings.network,
+                "mode": settings.mode,
+                "depot": json.dumps([settings.depot.lat, settings.depot.lon, settings.depot.name]),
+                "start_s": str(settings.start_s),
+                "created": now(),
+            }
+            con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        return ws
+
+    @classmethod
+    def open(cls, path: str | Path) -> Workspace:
+        """Open an existing workspace.
+
+        Raises
+        ------
+        InputError
+            If the folder is not a workspace or was made by a newer version.
+        """
+        path = Path(path)
+        if not (path / DB_NAME).is_file():
+            raise input_error(str(path), "not a paperroute workspace",
+                              f"create it first: paperroute init {path} --network demo")
+        ws = cls(path)
+        version = int(ws._meta("schema_version"))
+        if version > SCHEMA_VERSION:
+            raise input_error(str(path), f"made by a newer paperroute (schema {version})",
+                              "upgrade paperroute")
+        return ws
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing change: committed on success, rolled back on any error."""
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str:
+        row = self._con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise input_error(str(self.path), f"the workspace lacks '{key}'",
+                              "recreate it with paperroute init")
+        return str(row[0])
+
+    @property
+    def settings(self) -> Settings:
+        """The workspace's network, mode, depot and shift start."""
+        lat, lon, name = json.loads(self._meta("depot"))
+        return Settings(
+            network=self._meta("network"),
+            mode=self._meta("mode"),
+            depot=Depot(lat=lat, lon=lon, name=name),
+            start_s=int(self._meta("start_s")),
+        )
+
+    # -- subscribers --------------------------------------------------------------------------
+
+    def subscribers(self, *, active_only: bool = True) -> tuple[Subscriber, ...]:
+        """The subscribers in the order they were first imported."""
+        sql = "SELECT data FROM subscribers"
+        if active_only:
+            sql += " WHERE active = 1"
+        rows = self._con.execute(sql + " ORDER BY position").fetchall()
+        return tuple(Subscriber.from_dict(json.loads(r[0])) for r in rows)
+
+    def upsert_subscribers(
+        self, subscribers: Sequence[Subscriber], con: sqlite3.Connection | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Add new subscribers and update existing ones (by id); return (added, updated) ids."""
+        con = con or self._con
+        existing = {r[0]: r[1] for r in con.execute("SELECT id, data FROM subscribers")}
+        top = con.execute("SELECT COALESCE(MAX(position), 0) FROM subscribers").fetchone()[0]
+        added, updated = [], []
+        for sub in subscribers:
+            data = json.dumps(sub.to_dict(), sort_keys=True)
+            if sub.id in existing:
+                if existing[sub.id] != data:
+                    con.execute("UPDATE subscribers SET data = ?, active = 1 WHERE id = ?",
+                                (data, sub.id))
+                    updated.append(sub.id)
+            else:
+                top += 1
+                con.execute("INSERT INTO subscribers VALUES (?, ?, 1, ?)", (sub.id, data, top))
+                added.append(sub.id)
+        return added, updated
+
+    def deactivate(self, ids: Sequence[str], con: sqlite3.Connection | None = None) -> None:
+        """Mark subscribers inactive (they stay in the history)."""
+        con = con or self._con
+        con.executemany("UPDATE subscribers SET active = 0 WHERE id = ?", [(i,) for i in ids])
+
+    # -- route books --------------------------------------------------------------------------
+
+    def latest_book(self) -> RouteBook | None:
+        """The newest route-book version, or ``None`` before the first plan."""
+        row = self._con.execute(
+            "SELECT data FROM route_books ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else RouteBook.from_dict(json.loads(row[0]))
+
+    def book(self, version: int) -> RouteBook | None:
+        """A given route-book version, or ``None``."""
+        row = self._con.execute(
+            "SELECT data FROM route_books WHERE version = ?", (version,)
+        ).fetchone()
+        return None if row is None else RouteBook.from_dict(json.loads(row[0]))
+
+    def versions(self) -> list[tuple[int, str, str]]:
+        """Every route-book version as (version, created, note)."""
+        return [
+            (int(v), str(c), str(n))
+            for v, c, n in self._con.execute(
+                "SELECT version, created, note FROM route_books ORDER BY version"
+            )
+        ]
+
+    def save_book(
+        self, book: RouteBook, note: str, con: sqlite3.Connection | None = None
+    ) -> RouteBook:
+        """Store a route book as the next version; return it with its version number set."""
+        from dataclasses import replace
+
+        con = con or self._con
+        top = con.execute("SELECT COALESCE(MAX(version), 0) FROM route_books").fetchone()[0]
+        book = replace(book, version=int(top) + 1)
+        con.execute(
+            "INSERT INTO route_books VALUES (?, ?, ?, ?)", (book.version, now(), note, book.to_json())
+        )
+        return book
+
+    # -- raw access for the day layer ---------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query."""
+        return [tuple(r) for r in self._con.execute(sql, params).fetchall()]
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write a file atomically: a temporary file in the same folder, then a rename.
+
+    A crash leaves either the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
