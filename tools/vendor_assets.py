@@ -174,7 +174,9 @@ def main() -> None:
         copy(p["fontawesome"] / "LICENSE.txt", "fontawesome.LICENSE.txt")
 
         am = p["awesome_markers"] / "dist"
-        copy(am / "leaflet.awesome-markers.min.js", "leaflet.awesome-markers.min.js")
+        # The package's .min.js is a stale 2.0.1 build without extraClasses, which
+        # folium needs for Icon(angle=...); the 4 kB unminified file is current.
+        copy(am / "leaflet.awesome-markers.js", "leaflet.awesome-markers.js")
         copy(
             am / "leaflet.awesome-markers.css",
             "leaflet.awesome-markers.css",
