@@ -124,8 +124,9 @@ def _inline(tag: str, url: str, asset: _Asset) -> str:
     # "</script" or "</style" inside the text would end the element early;
     # "<\/" means the same inside JavaScript strings and CSS.
     text = re.sub(f"</(?={tag})", r"<\\/", _read(asset), flags=re.IGNORECASE)
-    label = html.escape(", ".join(asset.files)).replace("--", "- -")
-    return f"<!-- {label}, replacing {html.escape(url)} -->\n<{tag}>\n{text}\n</{tag}>"
+    # "--" may not appear inside an HTML comment.
+    label = html.escape(f"{', '.join(asset.files)}, replacing {url}").replace("--", "- -")
+    return f"<!-- {label} -->\n<{tag}>\n{text}\n</{tag}>"
 
 
 def inline_assets(page: str) -> str:
