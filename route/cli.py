@@ -59,12 +59,38 @@ def _parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="validate and add or update subscribers")
     im.add_argument("workspace", type=Path)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
+    im.epilog = ("With a route planned, new subscribers are slotted in at their cheapest place "
+                 "and nobody else's order changes (a new route-book version).")
+
+    rm = sub.add_parser("remove", help="take subscribers off the route; the others keep "
+                                       "their order")
+    rm.add_argument("workspace", type=Path)
+    rm.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
+
+    hi = sub.add_parser("history", help="list route-book versions, or diff two of them")
+    hi.add_argument("workspace", type=Path)
+    hi.add_argument("--diff", nargs=2, type=int, metavar=("A", "B"),
+                    help="what changed from version A to version B")
+    hi.add_argument("--threshold", type=float, default=5.0,
+                    help="minutes an arrival must shift to be listed (default 5)")
 
     pl = sub.add_parser("plan", help="plan the fixed route (a new route-book version)")
     pl.add_argument("workspace", type=Path)
-    pl.add_argument("--carriers", type=int, default=1)
+    pl.add_argument("--carriers", type=int, default=None,
+                    help="carriers (default 1, or as many as the planned route has)")
     pl.add_argument("--time-limit", type=float, default=5.0)
     pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--reoptimize", action="store_true",
+                    help="reorder the planned route: report savings and disturbance first")
+    pl.add_argument("--max-moved", type=int, metavar="N",
+                    help="with --reoptimize: move at most N stops")
+    pl.add_argument("--keep-first", type=int, default=0, metavar="K",
+                    help="with --reoptimize: keep each carrier's first K stops")
+    pl.add_argument("--threshold", type=float, default=5.0,
+                    help="with --reoptimize: minutes an arrival must shift to count as "
+                         "disturbed (default 5)")
+    pl.add_argument("--yes", action="store_true",
+                    help="with --reoptimize: commit the new order (without it, only report)")
 
     m = sub.add_parser("map", help="write the interactive map")
     m.add_argument("workspace", type=Path)
@@ -240,18 +266,38 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         subs = _read(ws, args.subscribers)
+        book = ws.latest_book()
+        edit = None
+        if book is not None:
+            edit = _stable_edit_for_import(ws, book, subs, say)
         with ws.transaction() as con:
             added, updated = ws.upsert_subscribers(subs, con)
+            if edit is not None:
+                saved = ws.save_book(edit.book, _edit_note(f"import {args.subscribers.name}",
+                                                           edit), con)
         print(f"Imported {len(subs)} subscribers from {args.subscribers}: "
               f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
               "unchanged.")
+        if edit is not None:
+            _print_edit(edit, saved)
     return 0
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        book = _plan(ws, say, carriers=args.carriers, time_limit=args.time_limit, seed=args.seed,
-                     note=f"plan --carriers {args.carriers} --seed {args.seed}")
+        book = ws.latest_book()
+        if args.reoptimize:
+            return _reoptimize(ws, _need_book(ws), args, say)
+        for flag, given in (("--max-moved", args.max_moved is not None),
+                            ("--keep-first", args.keep_first != 0), ("--yes", args.yes)):
+            if given:
+                raise input_error(flag, "only applies to a re-optimisation",
+                                  "add --reoptimize")
+        if book is not None:
+            return _plan_sync(ws, book, args, say)
+        carriers = args.carriers or 1
+        book = _plan(ws, say, carriers=carriers, time_limit=args.time_limit, seed=args.seed,
+                     note=f"plan --carriers {carriers} --seed {args.seed}")
         print(_summary(book))
     return 0
 
@@ -296,10 +342,201 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+# -- stable edits, re-optimisation, history ---------------------------------------------------
+
+
+def _merged(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[Subscriber], list[str]]:
+    """Active subscribers after an import (file order for new ones), and ids to re-slot."""
+    from .stable import changed_for_routing
+
+    active = {s.id: s for s in ws.subscribers()}
+    reslot = [s.id for s in imported if s.id in active and changed_for_routing(active[s.id], s)]
+    merged = dict(active)
+    for s in imported:
+        merged[s.id] = s
+    return list(merged.values()), reslot
+
+
+def _stable_edit_for_import(ws: Workspace, book: RouteBook, subs: Sequence[Subscriber],
+                            say: _Reporter):
+    from .stable import stable_edit
+
+    merged, reslot = _merged(ws, subs)
+    index = _load_index(ws.settings, say)
+    say("Slotting new subscribers into the planned route (nobody else's order changes)")
+    return stable_edit(book, merged, index, reslot=reslot)
+
+
+def _edit_note(what: str, edit) -> str:
+    parts = [what]
+    if edit.placements:
+        parts.append("inserted " + ", ".join(
+            f"{x}@{edit.book.stop_of(x)[1].seq}" for x, _p in edit.placements
+            if edit.book.stop_of(x)))
+    if edit.removed_ids:
+        parts.append("removed " + ", ".join(edit.removed_ids))
+    if edit.unplaced_ids:
+        parts.append("unserved " + ", ".join(edit.unplaced_ids))
+    if len(parts) == 1:
+        parts.append("no change to the order")
+    return "; ".join(parts)
+
+
+def _print_edit(edit, saved: RouteBook) -> None:
+    for x, p in edit.placements:
+        print(f"  {x:<10} -> {edit.where(p)}")
+    for x in edit.removed_ids:
+        print(f"  {x:<10} removed; the gap is closed")
+    reasons = {u.subscriber_id: u.reason for u in saved.unserved}
+    for x in edit.unplaced_ids:
+        print(f"  {x:<10} not served: {reasons.get(x, 'no feasible place')}")
+    print(_summary(saved))
+
+
+def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter) -> int:
+    """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
+    from .stable import options_of, stable_edit
+
+    have = options_of(book).carriers
+    if args.carriers is not None and args.carriers != have:
+        raise input_error("--carriers", f"the planned route has {have} carrier(s); changing "
+                          "that reorders every stop",
+                          f"run: paperroute plan {ws.path} --reoptimize --carriers "
+                          f"{args.carriers}", value=args.carriers)
+    index = _load_index(ws.settings, say)
+    edit = stable_edit(book, ws.subscribers(), index)
+    if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
+        print(f"The route is up to date (version {book.version}); nothing changed. To reorder "
+              f"it: paperroute plan {ws.path} --reoptimize")
+        return 0
+    with ws.transaction() as con:
+        saved = ws.save_book(edit.book, _edit_note("plan (stable)", edit), con)
+    _print_edit(edit, saved)
+    return 0
+
+
+def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
+                say: _Reporter) -> int:
+    from .edit import diff_books
+    from .stable import options_of, reoptimised_book
+
+    if args.max_moved is not None and args.max_moved < 0:
+        raise input_error("--max-moved", "must not be negative", "give 0 or more",
+                          value=args.max_moved)
+    if args.keep_first < 0:
+        raise input_error("--keep-first", "must not be negative", "give 0 or more",
+                          value=args.keep_first)
+    if args.threshold < 0:
+        raise input_error("--threshold", "must not be negative", "give minutes, e.g. 5",
+                          value=args.threshold)
+    if args.time_limit <= 0:
+        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 5",
+                          value=args.time_limit)
+    carriers = args.carriers if args.carriers is not None else options_of(book).carriers
+    if carriers < 1:
+        raise input_error("--carriers", "must be at least 1", "give a whole number >= 1",
+                          value=carriers)
+    bounded = args.max_moved is not None or args.keep_first
+    if carriers != options_of(book).carriers and bounded:
+        raise input_error("--carriers", "a new number of carriers reorders every stop",
+                          "drop --max-moved and --keep-first", value=carriers)
+    subs = ws.subscribers()
+    index = _load_index(ws.settings, say)
+    say("Searching for a shorter order" + (f" moving at most {args.max_moved} stops"
+                                           if args.max_moved is not None else "")
+        + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else ""))
+    candidate, result = reoptimised_book(
+        book, subs, index, max_moved=args.max_moved, keep_first=args.keep_first,
+        time_limit=args.time_limit, seed=args.seed, carriers=carriers)
+    diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
+    print(f"Re-optimisation of version {book.version} ({result.method}):")
+    print("\n".join(diff.lines()))
+    if diff.distance_m >= 0 and not diff.added and not diff.removed and carriers == len(
+            book.routes):
+        print("No shorter order found within the bounds; nothing to commit.")
+        return 0
+    if not args.yes:
+        print(f"Nothing committed. To commit this order: paperroute plan {ws.path} --reoptimize"
+              + (f" --max-moved {args.max_moved}" if args.max_moved is not None else "")
+              + (f" --keep-first {args.keep_first}" if args.keep_first else "")
+              + (f" --carriers {carriers}" if args.carriers is not None else "")
+              + (f" --seed {args.seed}" if args.seed else "")
+              + (f" --time-limit {args.time_limit:g}" if args.time_limit != 5.0 else "")
+              + " --yes")
+        return 0
+    note = (f"reoptimize ({result.method}): {diff.distance_m:+d} m, "
+            f"{diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
+            f"retimed {len(diff.retimed)}")
+    with ws.transaction() as con:
+        saved = ws.save_book(candidate, note, con)
+    print(f"Committed as version {saved.version}.")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
+    from .errors import Problem
+
+    with Workspace.open(args.workspace) as ws:
+        active = {s.id for s in ws.subscribers()}
+        known = {s.id for s in ws.subscribers(active_only=False)}
+        bad = [Problem("ID", "no such subscriber" if i not in known else "already removed",
+                       "give ids of active subscribers (see the route sheet)", value=i)
+               for i in args.ids if i not in active]
+        if bad:
+            raise InputError(bad)
+        ids = list(dict.fromkeys(args.ids))
+        book = ws.latest_book()
+        edit = None
+        if book is not None:
+            from .stable import stable_edit
+
+            index = _load_index(ws.settings, say)
+            keep = [s for s in ws.subscribers() if s.id not in set(ids)]
+            edit = stable_edit(book, keep, index)
+        with ws.transaction() as con:
+            ws.deactivate(ids, con)
+            if edit is not None:
+                saved = ws.save_book(edit.book, _edit_note("remove", edit), con)
+        print(f"Removed {len(ids)} subscriber(s): {', '.join(ids)}.")
+        if edit is not None:
+            _print_edit(edit, saved)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
+    from .edit import diff_books
+
+    with Workspace.open(args.workspace) as ws:
+        versions = ws.versions()
+        if args.diff:
+            a, b = args.diff
+            have = {v for v, _c, _n in versions}
+            missing = [v for v in (a, b) if v not in have]
+            if missing:
+                raise input_error("--diff", "no such route-book version",
+                                  f"choose from {', '.join(map(str, sorted(have))) or 'none'}",
+                                  value=", ".join(map(str, missing)))
+            old, new = ws.book(a), ws.book(b)
+            print("\n".join(diff_books(old, new, round(args.threshold * 60)).lines()))
+            return 0
+        if not versions:
+            print(f"No route book yet. Plan one: paperroute plan {ws.path}")
+            return 0
+        print(f"{'version':>7}  {'created (UTC)':<25}  {'stops':>5}  {'km':>6}  {'min':>5}  "
+              "note")
+        for v, created, note in versions:
+            bk = ws.book(v)
+            print(f"{v:>7}  {created:<25}  {len(bk.order):>5}  {bk.distance_m / 1000:>6.2f}  "
+                  f"{bk.duration_s / 60:>5.0f}  {note}")
+    return 0
+
+
 _COMMANDS = {
     "demo": cmd_demo,
     "init": cmd_init,
     "import": cmd_import,
+    "remove": cmd_remove,
+    "history": cmd_history,
     "plan": cmd_plan,
     "map": cmd_map,
     "sheet": cmd_sheet,

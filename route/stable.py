@@ -1,0 +1,242 @@
+"""Route-book versions from edits: the glue between :mod:`route.edit` and the street network.
+
+An edit starts from the newest route book and the subscribers as they will be after the edit.
+:func:`workbench` snaps them, measures the matrix and builds the solver's problem; the edit
+functions then work on node orders; :func:`to_book` turns the result into a route book with
+recomputed arrivals, legs and totals. Nothing here reads or writes files: the CLI stores the
+book as a new version with a note saying what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .edit import (
+    Placement,
+    Reoptimised,
+    Routes,
+    insert_stops,
+    remove_stops,
+    reoptimise,
+    time_route,
+)
+from .model import RouteBook, Subscriber, Unserved
+from .network import CurbPoint, StreetIndex
+from .plan import PlanOptions, Snapped, assemble, build_problem, snap_subscribers
+from .solve import Problem, Solution
+
+#: Fields whose change means a subscriber's place in the route must be chosen again.
+_ROUTING_FIELDS = ("spot", "earliest", "latest", "service_s", "quantity")
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """Subscribers snapped and measured, ready for edits.
+
+    ``problem`` node ``i`` (from 1) is ``snapped.served[i - 1]``; ``node_of`` maps ids to nodes.
+    """
+
+    snapped: Snapped
+    curbs: tuple[CurbPoint, ...]
+    problem: Problem
+    options: PlanOptions
+    node_of: dict[str, int]
+
+    def ids(self, nodes: Sequence[int]) -> tuple[str, ...]:
+        """Subscriber ids of nodes."""
+        return tuple(self.snapped.served[n - 1].id for n in nodes)
+
+
+def options_of(book: RouteBook) -> PlanOptions:
+    """The plan options a route book was made with (carriers, seed, limits)."""
+    s = book.solver
+    return PlanOptions(
+        carriers=int(s.get("carriers", max(1, len(book.routes)))),
+        time_limit=float(s.get("time_limit_s", 5.0)),
+        seed=int(s.get("seed", 0)),
+        start_s=book.start_s,
+        capacity=s.get("capacity"),
+        shift_s=s.get("shift_s"),
+    )
+
+
+def workbench(
+    subscribers: Sequence[Subscriber], book: RouteBook, index: StreetIndex,
+    options: PlanOptions | None = None,
+) -> Workbench:
+    """Snap and measure ``subscribers`` for edits of ``book``.
+
+    Subscribers too far from a street or cut off from the depot become unserved with the
+    reason, as in :func:`route.plan.plan`.
+    """
+    options = options or options_of(book)
+    snapped = snap_subscribers(subscribers, book.depot, index)
+    curbs = (snapped.depot_curb, *snapped.curbs)
+    matrix = index.matrix(curbs)
+    reach = matrix.reachable()
+    if not reach.all():
+        keep = [i for i in range(1, len(curbs)) if reach[i]]
+        lost = [snapped.served[i - 1] for i in range(1, len(curbs)) if not reach[i]]
+        snapped = Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i - 1] for i in keep),
+            tuple(snapped.curbs[i - 1] for i in keep),
+            tuple(snapped.walk_ins[i - 1] for i in keep),
+            snapped.unserved
+            + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
+        )
+        sel = [0, *keep]
+        dm, ds = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
+        curbs = (snapped.depot_curb, *snapped.curbs)
+    else:
+        dm, ds = matrix.distance, matrix.duration
+    problem = build_problem(snapped, dm, ds, options)
+    node_of = {s.id: i for i, s in enumerate(snapped.served, start=1)}
+    return Workbench(snapped, curbs, problem, options, node_of)
+
+
+def routes_of(book: RouteBook, wb: Workbench) -> Routes:
+    """The book's order as node routes, keeping only subscribers still on the bench."""
+    routes = [tuple(wb.node_of[x] for x in r.order if x in wb.node_of) for r in book.routes]
+    while len(routes) < wb.problem.carriers:
+        routes.append(())
+    return tuple(routes)
+
+
+def to_book(
+    wb: Workbench, routes: Routes, index: StreetIndex, base: RouteBook,
+    unplaced: Sequence[int] = (), stats: dict | None = None,
+) -> RouteBook:
+    """Assemble a route book from node routes, with arrivals, legs and totals recomputed.
+
+    Parameters
+    ----------
+    wb
+        The workbench the routes refer to.
+    routes
+        One node tuple per carrier.
+    index
+        For leg geometry.
+    base
+        The book being edited (depot, solver statistics).
+    unplaced
+        Nodes no place could take; listed as unserved with the reason.
+    stats
+        Extra solver statistics to record.
+    """
+    arrivals = tuple(time_route(wb.problem, r).arrivals for r in routes)
+    solution = Solution(
+        routes=tuple(routes),
+        arrivals=arrivals,
+        unassigned=tuple(unplaced),
+        distance=sum(time_route(wb.problem, r).distance_m for r in routes),
+        stats={**{k: v for k, v in base.solver.items()
+                  if k not in ("seed", "time_limit_s", "carriers")}, **(stats or {})},
+    )
+    book = assemble(wb.snapped, wb.curbs, wb.problem, solution, index, base.depot, wb.options)
+    return replace(book, version=base.version)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A new route book from an edit, and what happened to whom."""
+
+    book: RouteBook
+    placements: tuple[tuple[str, Placement], ...]
+    inserted_ids: tuple[str, ...]
+    removed_ids: tuple[str, ...]
+    unplaced_ids: tuple[str, ...]
+    wb: Workbench
+
+    def where(self, pl: Placement) -> str:
+        """A placement as words: carrier, stop number, neighbours, added cost."""
+        stop = self.book.stop_of(self.wb.ids([pl.node])[0])
+        seq = stop[1].seq if stop else pl.position + 1
+        after = "the depot" if pl.after == 0 else self.wb.ids([pl.after])[0]
+        before = "the depot" if pl.before == 0 else self.wb.ids([pl.before])[0]
+        return (f"carrier {pl.carrier + 1}, stop {seq}, between {after} and {before} "
+                f"(+{pl.added_m} m, +{pl.added_s / 60:.1f} min)")
+
+
+def changed_for_routing(old: Subscriber, new: Subscriber) -> bool:
+    """Whether an update moves the subscriber's place or window (their place is chosen again)."""
+    return any(getattr(old, f) != getattr(new, f) for f in _ROUTING_FIELDS)
+
+
+def stable_edit(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    *,
+    reslot: Sequence[str] = (),
+) -> Edit:
+    """Bring a route book up to date with ``subscribers`` without reordering anyone.
+
+    Routed subscribers missing from ``subscribers`` are removed (their gap closes); those not yet
+    routed (new, or unserved before) and those named in ``reslot`` (their spot or window
+    changed) are inserted one by one at their cheapest feasible place, in the order given.
+    Everyone else keeps their carrier and relative order.
+    """
+    wb = workbench(subscribers, book, index)
+    routed = set(book.order)
+    current = {s.id for s in subscribers}
+    removed = tuple(x for x in book.order if x not in current)
+    again = [x for x in reslot if x in routed and x in wb.node_of]
+    routes = remove_stops(routes_of(book, wb), {wb.node_of[x] for x in again})
+    todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
+    todo += [wb.node_of[x] for x in again]
+    routes, placements, unplaced = insert_stops(wb.problem, routes, todo)
+    new = to_book(wb, routes, index, book, unplaced, {"last_edit": "stable"})
+    return Edit(
+        book=new,
+        placements=tuple((wb.ids([p.node])[0], p) for p in placements),
+        inserted_ids=wb.ids([p.node for p in placements]),
+        removed_ids=removed,
+        unplaced_ids=wb.ids(unplaced),
+        wb=wb,
+    )
+
+
+def reoptimised_book(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    *,
+    max_moved: int | None = None,
+    keep_first: int = 0,
+    time_limit: float = 5.0,
+    seed: int = 0,
+    carriers: int | None = None,
+) -> tuple[RouteBook, Reoptimised]:
+    """A re-optimised candidate of ``book`` (not stored: the caller reports, then commits).
+
+    With ``carriers`` different from the book's, the stops are first spread by a full solve
+    (which needs ``max_moved`` and ``keep_first`` unset).
+    """
+    options = options_of(book)
+    if carriers is not None:
+        options = replace(options, carriers=carriers)
+    options = replace(options, seed=seed, time_limit=time_limit)
+    wb = workbench(subscribers, book, index, options)
+    routes = routes_of(book, wb)
+    if len(book.routes) != options.carriers:
+        # Another number of carriers: only a full solve can lay the route out again.
+        from .solve import solve
+
+        sol = solve(wb.problem, time_limit=time_limit, seed=seed)
+        result = Reoptimised(sol.routes, "full re-solve", sol.distance, len(book.order))
+        new = to_book(wb, sol.routes, index, book, sol.unassigned,
+                      {"last_edit": "reoptimise", "reoptimise": result.method})
+        return new, result
+    # Subscribers not routed yet go in first, stably, so the report covers only the reordering.
+    routed = set(book.order)
+    todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
+    routes, _placements, unplaced = insert_stops(wb.problem, routes, todo)
+    result = reoptimise(wb.problem, routes, max_moved=max_moved, keep_first=keep_first,
+                        time_limit=time_limit, seed=seed)
+    new = to_book(wb, result.routes, index, book, unplaced,
+                  {"last_edit": "reoptimise", "reoptimise": result.method})
+    return new, result
