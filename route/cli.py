@@ -417,6 +417,8 @@ def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _R
 
 def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
                 say: _Reporter) -> int:
+    from dataclasses import replace
+
     from .edit import diff_books
     from .stable import options_of, reoptimised_book
 
@@ -448,6 +450,8 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     candidate, result = reoptimised_book(
         book, subs, index, max_moved=args.max_moved, keep_first=args.keep_first,
         time_limit=args.time_limit, seed=args.seed, carriers=carriers)
+    # Report against the version number the commit will get.
+    candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
     print(f"Re-optimisation of version {book.version} ({result.method}):")
     print("\n".join(diff.lines()))

@@ -291,8 +291,10 @@ class BookDiff:
             a, b = self.positions.get(x, (0, 0))
             out.append(f"  moved    {x:<10} stop {a:>3} -> {b:>3}")
         for x, a, b in self.retimed:
-            out.append(f"  retimed  {x:<10} {format_clock(a)} -> {format_clock(b)} "
-                       f"({(b - a) / 60:+.0f} min)")
+            out.append(
+                f"  retimed  {x:<10} {format_clock(a)} -> {format_clock(b)} "
+                f"({(b - a) / 60:+.0f} min)"
+            )
         return out
 
 
@@ -309,7 +311,8 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
     retimed = tuple(
         (x, o_stop[x].arrival_s, n_stop[x].arrival_s)
         for x in order
-        if x in o_ids and x not in mv
+        if x in o_ids
+        and x not in mv
         and abs(n_stop[x].arrival_s - o_stop[x].arrival_s) > threshold_s
     )
     return BookDiff(
@@ -426,8 +429,7 @@ def _solve_suffixes(
             start_s=depart,
             carriers=1,
             demand=(0, *(problem.demand[n] for n in rest), 0) if problem.demand else (),
-            capacity=None if problem.capacity is None
-            else max(0, problem.capacity - timing.load),
+            capacity=None if problem.capacity is None else max(0, problem.capacity - timing.load),
             shift_s=None if problem.shift_s is None else max(0, problem.shift_s - used_s),
             end=len(sel) - 1,
         )
@@ -494,17 +496,26 @@ def reoptimise(
             cands.append((sol.routes, "full re-solve"))
             cands.append((relocate_search(problem, sol.routes), "full re-solve + relocations"))
     else:
-        cands.append((_solve_suffixes(problem, routes, keep_first, time_limit, seed),
-                      f"re-solve after the first {keep_first} stops"))
-    cands.append((relocate_search(problem, routes, max_moved=max_moved, keep_first=keep_first),
-                  "relocations"))
+        cands.append(
+            (
+                _solve_suffixes(problem, routes, keep_first, time_limit, seed),
+                f"re-solve after the first {keep_first} stops",
+            )
+        )
+    cands.append(
+        (
+            relocate_search(problem, routes, max_moved=max_moved, keep_first=keep_first),
+            "relocations",
+        )
+    )
     old_timings = [time_route(problem, r) for r in routes]
     best: Reoptimised | None = None
     for cand, method in cands:
         if len(cand) != len(routes):
             continue
-        if keep_first and any(c[:keep_first] != r[:keep_first] for c, r in zip(cand, routes,
-                                                                                 strict=True)):
+        if keep_first and any(
+            c[:keep_first] != r[:keep_first] for c, r in zip(cand, routes, strict=True)
+        ):
             continue
         n_moved = _node_moved(routes, cand)
         if max_moved is not None and n_moved > max_moved:

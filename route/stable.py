@@ -64,7 +64,9 @@ def options_of(book: RouteBook) -> PlanOptions:
 
 
 def workbench(
-    subscribers: Sequence[Subscriber], book: RouteBook, index: StreetIndex,
+    subscribers: Sequence[Subscriber],
+    book: RouteBook,
+    index: StreetIndex,
     options: PlanOptions | None = None,
 ) -> Workbench:
     """Snap and measure ``subscribers`` for edits of ``book``.
@@ -107,8 +109,12 @@ def routes_of(book: RouteBook, wb: Workbench) -> Routes:
 
 
 def to_book(
-    wb: Workbench, routes: Routes, index: StreetIndex, base: RouteBook,
-    unplaced: Sequence[int] = (), stats: dict | None = None,
+    wb: Workbench,
+    routes: Routes,
+    index: StreetIndex,
+    base: RouteBook,
+    unplaced: Sequence[int] = (),
+    stats: dict | None = None,
 ) -> RouteBook:
     """Assemble a route book from node routes, with arrivals, legs and totals recomputed.
 
@@ -133,8 +139,14 @@ def to_book(
         arrivals=arrivals,
         unassigned=tuple(unplaced),
         distance=sum(time_route(wb.problem, r).distance_m for r in routes),
-        stats={**{k: v for k, v in base.solver.items()
-                  if k not in ("seed", "time_limit_s", "carriers")}, **(stats or {})},
+        stats={
+            **{
+                k: v
+                for k, v in base.solver.items()
+                if k not in ("seed", "time_limit_s", "carriers")
+            },
+            **(stats or {}),
+        },
     )
     book = assemble(wb.snapped, wb.curbs, wb.problem, solution, index, base.depot, wb.options)
     return replace(book, version=base.version)
@@ -157,8 +169,10 @@ class Edit:
         seq = stop[1].seq if stop else pl.position + 1
         after = "the depot" if pl.after == 0 else self.wb.ids([pl.after])[0]
         before = "the depot" if pl.before == 0 else self.wb.ids([pl.before])[0]
-        return (f"carrier {pl.carrier + 1}, stop {seq}, between {after} and {before} "
-                f"(+{pl.added_m} m, +{pl.added_s / 60:.1f} min)")
+        return (
+            f"carrier {pl.carrier + 1}, stop {seq}, between {after} and {before} "
+            f"(+{pl.added_m} m, +{pl.added_s / 60:.1f} min)"
+        )
 
 
 def changed_for_routing(old: Subscriber, new: Subscriber) -> bool:
@@ -228,15 +242,33 @@ def reoptimised_book(
 
         sol = solve(wb.problem, time_limit=time_limit, seed=seed)
         result = Reoptimised(sol.routes, "full re-solve", sol.distance, len(book.order))
-        new = to_book(wb, sol.routes, index, book, sol.unassigned,
-                      {"last_edit": "reoptimise", "reoptimise": result.method})
+        new = to_book(
+            wb,
+            sol.routes,
+            index,
+            book,
+            sol.unassigned,
+            {"last_edit": "reoptimise", "reoptimise": result.method},
+        )
         return new, result
     # Subscribers not routed yet go in first, stably, so the report covers only the reordering.
     routed = set(book.order)
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
     routes, _placements, unplaced = insert_stops(wb.problem, routes, todo)
-    result = reoptimise(wb.problem, routes, max_moved=max_moved, keep_first=keep_first,
-                        time_limit=time_limit, seed=seed)
-    new = to_book(wb, result.routes, index, book, unplaced,
-                  {"last_edit": "reoptimise", "reoptimise": result.method})
+    result = reoptimise(
+        wb.problem,
+        routes,
+        max_moved=max_moved,
+        keep_first=keep_first,
+        time_limit=time_limit,
+        seed=seed,
+    )
+    new = to_book(
+        wb,
+        result.routes,
+        index,
+        book,
+        unplaced,
+        {"last_edit": "reoptimise", "reoptimise": result.method},
+    )
     return new, result

@@ -1,0 +1,213 @@
+"""Stable edits through the command line: import, remove, plan --reoptimize, history."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+import route.cli
+from route.cli import main
+from route.demo import DEMO_DEPOT, demo_rows
+from route.edit import diff_books, moved
+from route.store import Workspace
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+_INDEXES: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def one_network_load(monkeypatch):
+    """Load the embedded network once for the module: these tests are about edits."""
+    real = route.cli._load_index
+
+    def cached(settings, say):
+        key = (settings.network, settings.mode)
+        if key not in _INDEXES:
+            _INDEXES[key] = real(settings, say)
+        return _INDEXES[key]
+
+    monkeypatch.setattr(route.cli, "_load_index", cached)
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    return demo_rows()[:34]
+
+
+@pytest.fixture
+def planned(tmp_path: Path, rows) -> Path:
+    """A workspace with 28 demo subscribers and a planned route (version 1)."""
+    ws = tmp_path / "ws"
+    assert (
+        main(
+            [
+                "--quiet",
+                "init",
+                str(ws),
+                "--network",
+                "demo",
+                "--depot",
+                f"{DEMO_DEPOT.lat},{DEMO_DEPOT.lon}",
+            ]
+        )
+        == 0
+    )
+    assert main(["--quiet", "import", str(ws), str(write_rows(tmp_path / "a.csv", rows[:28]))]) == 0
+    assert main(["--quiet", "plan", str(ws), "--time-limit", "1"]) == 0
+    return ws
+
+
+def orders(ws: Path) -> list[tuple[str, ...]]:
+    with Workspace.open(ws) as w:
+        return [w.book(v).order for v, _c, _n in w.versions()]
+
+
+def test_import_inserts_stably_and_records_a_version(planned, rows, tmp_path, capsys):
+    with Workspace.open(planned) as w:
+        v1_json = w.book(1).to_json()
+    capsys.readouterr()
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    out = capsys.readouterr().out
+    first, second = orders(planned)
+    assert set(second) == {r["id"] for r in rows}
+    assert tuple(x for x in second if x in first) == first  # nobody else reordered
+    for r in rows[28:]:
+        assert f"{r['id']:<10} -> carrier 1, stop" in out
+    with Workspace.open(planned) as w:
+        assert w.book(1).to_json() == v1_json  # versions are never lost or rewritten
+        (_v, _c, note) = w.versions()[-1]
+        assert note.startswith("import b.csv; inserted ")
+        book = w.latest_book()
+    # Arrivals follow from the legs: each stop's arrival is the previous departure plus its leg.
+    stops = book.routes[0].stops
+    for a, b in itertools.pairwise(stops):
+        assert b.arrival_s >= a.arrival_s + a.walk_in_s + b.leg_s
+    assert book.distance_m == sum(s.leg_m for s in stops) + book.routes[0].return_m
+
+
+def test_remove_closes_the_gap_and_keeps_order(planned, capsys):
+    before = orders(planned)[-1]
+    gone = [before[3], before[10]]
+    assert main(["--quiet", "remove", str(planned), *gone]) == 0
+    after = orders(planned)[-1]
+    assert after == tuple(x for x in before if x not in gone)
+    with Workspace.open(planned) as w:
+        old, new = w.book(1), w.latest_book()
+        assert {s.id for s in w.subscribers()} == set(after)
+    assert new.distance_m <= old.distance_m
+    d = diff_books(old, new)
+    assert d.removed == tuple(gone)
+    assert not d.moved
+    # Stops after a removed one arrive earlier or at the same time, never later.
+    o = {s.subscriber_id: s.arrival_s for s in old.routes[0].stops}
+    assert all(s.arrival_s <= o[s.subscriber_id] for s in new.routes[0].stops)
+
+
+def test_remove_refuses_unknown_ids_and_writes_nothing(planned, capsys):
+    assert main(["--quiet", "remove", str(planned), "NOPE", "S001", "ALSO"]) == 2
+    err = capsys.readouterr().err
+    assert "NOPE" in err
+    assert "ALSO" in err
+    assert len(orders(planned)) == 1
+    with Workspace.open(planned) as w:
+        assert "S001" in {s.id for s in w.subscribers()}
+
+
+def test_plain_plan_on_a_planned_workspace_does_not_reorder(planned, capsys):
+    capsys.readouterr()
+    assert main(["--quiet", "plan", str(planned)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert len(orders(planned)) == 1
+    assert main(["--quiet", "plan", str(planned), "--carriers", "2"]) == 2
+
+
+def test_reoptimise_report_matches_what_it_commits(planned, rows, tmp_path, capsys):
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    capsys.readouterr()
+    args = [
+        "--quiet",
+        "plan",
+        str(planned),
+        "--reoptimize",
+        "--max-moved",
+        "3",
+        "--time-limit",
+        "1",
+    ]
+    assert main(args) == 0
+    report = capsys.readouterr().out
+    assert "Nothing committed" in report
+    assert len(orders(planned)) == 2  # a report alone changes nothing
+    assert main([*args, "--yes"]) == 0
+    committed = capsys.readouterr().out
+    assert committed.startswith(report.split("Nothing committed")[0])  # same report, then commit
+    with Workspace.open(planned) as w:
+        old, new = w.book(2), w.latest_book()
+        note = w.versions()[-1][2]
+    assert new.version == 3
+    d = diff_books(old, new)
+    assert "\n".join(d.lines()) in committed
+    assert len(moved([r.order for r in old.routes], [r.order for r in new.routes])) <= 3
+    assert new.distance_m < old.distance_m
+    assert f"{d.distance_m:+d} m" in note
+
+
+def test_reoptimise_keep_first_keeps_the_start(planned, rows, tmp_path):
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    assert (
+        main(
+            [
+                "--quiet",
+                "plan",
+                str(planned),
+                "--reoptimize",
+                "--keep-first",
+                "10",
+                "--time-limit",
+                "1",
+                "--yes",
+            ]
+        )
+        == 0
+    )
+    o = orders(planned)
+    assert o[-1][:10] == o[1][:10]
+    assert sorted(o[-1]) == sorted(o[1])
+
+
+def test_bounds_without_reoptimize_are_refused(planned):
+    assert main(["--quiet", "plan", str(planned), "--max-moved", "2"]) == 2
+    assert main(["--quiet", "plan", str(planned), "--reoptimize", "--max-moved", "-1"]) == 2
+
+
+def test_history_lists_and_diffs_versions(planned, rows, tmp_path, capsys):
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    capsys.readouterr()
+    assert main(["--quiet", "history", str(planned)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:3] == ["version", "created", "(UTC)"]
+    assert [line.split()[0] for line in out[1:]] == ["1", "2"]
+    assert main(["--quiet", "history", str(planned), "--diff", "1", "2"]) == 0
+    diff = capsys.readouterr().out
+    assert f"added {len(rows) - 28}, removed 0, moved 0" in diff
+    assert main(["--quiet", "history", str(planned), "--diff", "1", "9"]) == 2
+
+
+def test_book_json_of_every_version_is_valid(planned, rows, tmp_path):
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    with Workspace.open(planned) as w:
+        for v, _c, _n in w.versions():
+            data = json.loads(w.book(v).to_json())
+            assert data["version"] == v
