@@ -26,6 +26,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 import numpy as np
 
@@ -125,7 +126,7 @@ def expected_length(distance: np.ndarray, tour: Sequence[int], p: np.ndarray) ->
 def skipped_length(distance: np.ndarray, tour: Sequence[int], present: Sequence[bool]) -> int:
     """Street metres of a fixed tour on a day, skipping the stops not present (by node)."""
     s = [0, *(n for n in tour if present[n]), 0]
-    return int(sum(int(distance[a, b]) for a, b in zip(s, s[1:], strict=False)))
+    return int(sum(int(distance[a, b]) for a, b in pairwise(s)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +202,14 @@ def apriori_tour(
         return sum(w * expected_length(d, t, r) for w, r in zip(weights, rows, strict=True))
 
     neigh = neighbour_lists(d, start)
-    return improve_tour(start, cost, neigh, keep_first=keep_first, max_rounds=max_rounds,
-                        accept=lambda t: _feasible(problem, t, late))
+    return improve_tour(
+        start,
+        cost,
+        neigh,
+        keep_first=keep_first,
+        max_rounds=max_rounds,
+        accept=lambda t: _feasible(problem, t, late),
+    )
 
 
 def shortest_tour(problem: Problem, tour: Sequence[int], *, max_rounds: int = 30) -> Tour:
@@ -217,8 +224,13 @@ def shortest_tour(problem: Problem, tour: Sequence[int], *, max_rounds: int = 30
         s = np.asarray([0, *t, 0])
         return float(d[s[:-1], s[1:]].sum())
 
-    return improve_tour(start, cost, neighbour_lists(d, start), max_rounds=max_rounds,
-                        accept=lambda t: _feasible(problem, t, late))
+    return improve_tour(
+        start,
+        cost,
+        neighbour_lists(d, start),
+        max_rounds=max_rounds,
+        accept=lambda t: _feasible(problem, t, late),
+    )
 
 
 def _sub_problem(problem: Problem, nodes: Sequence[int]) -> Problem:
@@ -239,8 +251,12 @@ def _sub_problem(problem: Problem, nodes: Sequence[int]) -> Problem:
 
 
 def daily_optimum(
-    problem: Problem, tour: Sequence[int], present: Sequence[bool], *,
-    time_limit: float = 1.0, seed: int = 0,
+    problem: Problem,
+    tour: Sequence[int],
+    present: Sequence[bool],
+    *,
+    time_limit: float = 1.0,
+    seed: int = 0,
 ) -> int:
     """Street metres of one day's route re-optimised for the stops present.
 
@@ -311,8 +327,16 @@ def arrival_spread(
     for n in tour:
         ts = np.asarray(seen[n], dtype=float)
         if ts.size:
-            out.append(Spread(n, int(ts.size), int(round(ts.mean())), int(ts.min()),
-                              int(ts.max()), int(round(ts.std()))))
+            out.append(
+                Spread(
+                    n,
+                    int(ts.size),
+                    round(float(ts.mean())),
+                    int(ts.min()),
+                    int(ts.max()),
+                    round(float(ts.std())),
+                )
+            )
     return tuple(out)
 
 
