@@ -212,8 +212,13 @@ def apriori_tour(
     )
 
 
-def shortest_tour(problem: Problem, tour: Sequence[int], *, max_rounds: int = 30) -> Tour:
-    """Polish a tour on plain street metres (Or-opt and 2-opt), keeping every promise."""
+def shortest_tour(
+    problem: Problem, tour: Sequence[int], *, keep_first: int = 0, max_rounds: int = 30
+) -> Tour:
+    """Polish a tour on plain street metres (Or-opt and 2-opt), keeping every promise.
+
+    The first ``keep_first`` stops stay where they are.
+    """
     from .edit import time_route
 
     d = problem.distance
@@ -228,6 +233,7 @@ def shortest_tour(problem: Problem, tour: Sequence[int], *, max_rounds: int = 30
         start,
         cost,
         neighbour_lists(d, start),
+        keep_first=keep_first,
         max_rounds=max_rounds,
         accept=lambda t: _feasible(problem, t, late),
     )

@@ -7,6 +7,7 @@ Progress goes to standard error; results (tables, paths) to standard output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import time
@@ -67,6 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("workspace", type=Path)
     rm.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
 
+    sk = sub.add_parser("skips", help="what skipped stops do to the fixed route: expected "
+                                      "length, daily re-optimised, arrival-time spread")
+    sk.add_argument("workspace", type=Path)
+    sk.add_argument("--days", type=int, default=28, help="days to simulate (default 28)")
+    sk.add_argument("--from", dest="first", help="first simulated day, YYYY-MM-DD (default: "
+                                                 "next Monday)")
+    sk.add_argument("--seed", type=int, default=0)
+    sk.add_argument("--time-limit", type=float, default=1.0,
+                    help="solver seconds per simulated day (default 1)")
+
     hi = sub.add_parser("history", help="list route-book versions, or diff two of them")
     hi.add_argument("workspace", type=Path)
     hi.add_argument("--diff", nargs=2, type=int, metavar=("A", "B"),
@@ -89,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--threshold", type=float, default=5.0,
                     help="with --reoptimize: minutes an arrival must shift to count as "
                          "disturbed (default 5)")
+    pl.add_argument("--skip-aware", action="store_true",
+                    help="order for the shortest expected day when absent stops are skipped "
+                         "(schedules and hold history), not the all-present day")
     pl.add_argument("--yes", action="store_true",
                     help="with --reoptimize: commit the new order (without it, only report)")
 
@@ -205,10 +219,22 @@ def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
     return atomic_write(path, m.get_root().render())
 
 
+def _usual_times(ws: Workspace, book: RouteBook):
+    """Usual arrival per stop over the coming week's schedules (absent stops skipped)."""
+    from datetime import date, timedelta
+
+    from .stable import usual_arrivals
+
+    today = date.today()
+    monday = today + timedelta(days=-today.weekday())
+    index = _load_index(ws.settings, _Reporter(quiet=True))
+    return usual_arrivals(book, ws.subscribers(), index, monday)
+
+
 def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None) -> tuple[Path, Path]:
     from .sheet import sheet_csv, sheet_html, sheet_rows
 
-    rows = sheet_rows(book, ws.subscribers(active_only=False))
+    rows = sheet_rows(book, ws.subscribers(active_only=False), _usual_times(ws, book))
     path = out or ws.path / "sheet.html"
     html_path = atomic_write(path, sheet_html(rows, f"Route sheet, version {book.version}"))
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
@@ -294,11 +320,16 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
                 raise input_error(flag, "only applies to a re-optimisation",
                                   "add --reoptimize")
         if book is not None:
+            if args.skip_aware:
+                raise input_error("--skip-aware", "the route is planned already; reordering it "
+                                  "is a re-optimisation", "add --reoptimize (it reports first)")
             return _plan_sync(ws, book, args, say)
         carriers = args.carriers or 1
         book = _plan(ws, say, carriers=carriers, time_limit=args.time_limit, seed=args.seed,
                      note=f"plan --carriers {carriers} --seed {args.seed}")
         print(_summary(book))
+        if args.skip_aware:
+            return _skip_aware(ws, book, args, say, commit=True)
     return 0
 
 
@@ -442,6 +473,11 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     if carriers != options_of(book).carriers and bounded:
         raise input_error("--carriers", "a new number of carriers reorders every stop",
                           "drop --max-moved and --keep-first", value=carriers)
+    if args.skip_aware:
+        if args.max_moved is not None or carriers != options_of(book).carriers:
+            raise input_error("--skip-aware", "cannot be bounded by --max-moved or change "
+                              "--carriers", "use --keep-first K to keep the start of the route")
+        return _skip_aware(ws, book, args, say, commit=args.yes)
     subs = ws.subscribers()
     index = _load_index(ws.settings, say)
     say("Searching for a shorter order" + (f" moving at most {args.max_moved} stops"
@@ -454,7 +490,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
     print(f"Re-optimisation of version {book.version} ({result.method}):")
-    print("\n".join(diff.lines()))
+    print("\n".join(diff.lines(limit=12)))
     if diff.distance_m >= 0 and not diff.added and not diff.removed and carriers == len(
             book.routes):
         print("No shorter order found within the bounds; nothing to commit.")
@@ -474,6 +510,133 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     with ws.transaction() as con:
         saved = ws.save_book(candidate, note, con)
     print(f"Committed as version {saved.version}.")
+    return 0
+
+
+def _absences(ws: Workspace):
+    """Holds recorded in the workspace, as ((date, subscriber id) list, first day, last day).
+
+    Read from the ledger (kind ``hold``) and from the days' stops skipped for a hold; an empty
+    history means every subscriber gets an item on each scheduled day.
+    """
+    import json
+    from datetime import date
+
+    out: set[tuple[date, str]] = set()
+    days: set[date] = set()
+    for d, sid, kind, detail in ws.query("SELECT date, subscriber_id, kind, detail FROM ledger"):
+        with contextlib.suppress(ValueError):
+            days.add(date.fromisoformat(d))
+            if kind == "hold" or (kind == "skip" and "hold" in str(detail).lower()):
+                out.add((date.fromisoformat(d), str(sid)))
+    for d, data in ws.query("SELECT date, data FROM days"):
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            day = date.fromisoformat(d)
+            days.add(day)
+            for stop in json.loads(data).get("stops", ()):
+                if stop.get("action") == "skip" and "hold" in str(stop.get("reason", "")).lower():
+                    out.add((day, str(stop.get("id"))))
+    if not days:
+        return [], None, None
+    return sorted(out), min(days), max(days)
+
+
+def _rates(ws: Workspace, subs: Sequence[Subscriber]) -> dict[str, float]:
+    from .apriori import hold_rates
+
+    absences, first, last = _absences(ws)
+    if first is None:
+        return {}
+    return hold_rates(subs, absences, first, last)
+
+
+def _skip_aware(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter,
+                *, commit: bool) -> int:
+    from dataclasses import replace
+
+    from .edit import diff_books
+    from .stable import skip_aware_book
+
+    subs = ws.subscribers()
+    rates = _rates(ws, subs)
+    index = _load_index(ws.settings, say)
+    say("Ordering for the shortest expected day (absent stops skipped)")
+    candidate, before, after = skip_aware_book(book, subs, index, rates,
+                                               keep_first=args.keep_first)
+    candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
+    diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
+    held = sum(r > 0 for r in rates.values())
+    print(f"Skip-aware order for version {book.version} (schedules"
+          + (f" and the hold history of {held} subscribers" if held else "") + "):")
+    print(f"  expected day with skipped stops: {before:,.0f} m -> {after:,.0f} m "
+          f"({after - before:+,.0f} m); all present: {book.distance_m:,} m -> "
+          f"{candidate.distance_m:,} m")
+    print("\n".join(diff.lines(limit=12)))
+    if after >= before - 0.5:
+        print("The route is already as short as this search finds for the days it skips; "
+              "nothing to commit.")
+        return 0
+    if not commit:
+        print(f"Nothing committed. To commit this order: paperroute plan {ws.path} --reoptimize "
+              "--skip-aware" + (f" --keep-first {args.keep_first}" if args.keep_first else "")
+              + " --yes")
+        return 0
+    note = (f"skip-aware: expected {after - before:+,.0f} m a day; all present "
+            f"{diff.distance_m:+d} m; moved {len(diff.moved)}")
+    with ws.transaction() as con:
+        saved = ws.save_book(candidate, note, con)
+    print(f"Committed as version {saved.version}.")
+    return 0
+
+
+def cmd_skips(args: argparse.Namespace, say: _Reporter) -> int:
+    from datetime import date, timedelta
+
+    from .model import format_clock
+    from .stable import skip_report
+
+    if args.days < 1:
+        raise input_error("--days", "must be at least 1", "give a number of days, e.g. 28",
+                          value=args.days)
+    if args.time_limit <= 0:
+        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 1",
+                          value=args.time_limit)
+    if args.first:
+        try:
+            first = date.fromisoformat(args.first)
+        except ValueError:
+            raise input_error("--from", "not a date", "use YYYY-MM-DD",
+                              value=args.first) from None
+    else:
+        today = date.today()
+        first = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    with Workspace.open(args.workspace) as ws:
+        book = _need_book(ws)
+        subs = ws.subscribers()
+        rates = _rates(ws, subs)
+        index = _load_index(ws.settings, say)
+        say(f"Simulating {args.days} days from {first} (schedules"
+            + (", hold history" if any(rates.values()) else "") + ")")
+        rep = skip_report(book, subs, index, rates, first, args.days, seed=args.seed,
+                          time_limit=args.time_limit, say=say)
+    fixed = sum(d[2] for d in rep.days) / len(rep.days)
+    opt = sum(d[3] for d in rep.days) / len(rep.days)
+    print(f"Route book version {book.version}: {rep.all_present_m:,} m with every stop served")
+    print(f"  expected day, absent stops skipped:   {rep.expected_m:>9,.0f} m (exact)")
+    print(f"  simulated {len(rep.days)} days, fixed route:      {fixed:>9,.0f} m a day")
+    print(f"  simulated, re-optimised every day:    {opt:>9,.0f} m a day")
+    print(f"  price of a fixed route:               {rep.price:>9.3f}x "
+          f"({fixed - opt:,.0f} m a day)")
+    print(f"  to plan for the skipped days: paperroute plan {ws.path} --reoptimize --skip-aware")
+    print(f"\nArrival times over the week from {first} (schedules only):")
+    print(f"{'carrier':>7}  {'stop':>4}  {'id':<10}  {'days':>4}  {'usual':>5}  {'earliest':>8}  "
+          f"{'latest':>6}  {'range':>9}")
+    for c, _seq, sid, sp in rep.spreads:
+        found = book.stop_of(sid)
+        seq = found[1].seq if found else _seq
+        print(f"{c:>7}  {seq:>4}  {sid:<10}  {sp.days:>4}  {format_clock(sp.mean_s):>5}  "
+              f"{format_clock(sp.earliest_s):>8}  {format_clock(sp.latest_s):>6}  "
+              f"{sp.range_s / 60:>5.0f} min")
     return 0
 
 
@@ -541,6 +704,7 @@ _COMMANDS = {
     "import": cmd_import,
     "remove": cmd_remove,
     "history": cmd_history,
+    "skips": cmd_skips,
     "plan": cmd_plan,
     "map": cmd_map,
     "sheet": cmd_sheet,

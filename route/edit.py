@@ -273,8 +273,8 @@ class BookDiff:
         """Stops whose place or arrival time changes (moved, then retimed)."""
         return self.moved + tuple(r[0] for r in self.retimed)
 
-    def lines(self) -> list[str]:
-        """The diff as lines a person reads."""
+    def lines(self, limit: int | None = None) -> list[str]:
+        """The diff as lines a person reads; at most ``limit`` moved and retimed stops each."""
         sign = "saves" if self.distance_m < 0 else "adds"
         out = [
             f"Version {self.old_version} -> {self.new_version}: {sign} "
@@ -287,14 +287,18 @@ class BookDiff:
             out.append("  added:   " + ", ".join(self.added))
         if self.removed:
             out.append("  removed: " + ", ".join(self.removed))
-        for x in self.moved:
+        for x in self.moved[:limit]:
             a, b = self.positions.get(x, (0, 0))
             out.append(f"  moved    {x:<10} stop {a:>3} -> {b:>3}")
-        for x, a, b in self.retimed:
+        if limit is not None and len(self.moved) > limit:
+            out.append(f"  ... and {len(self.moved) - limit} more moved")
+        for x, a, b in self.retimed[:limit]:
             out.append(
                 f"  retimed  {x:<10} {format_clock(a)} -> {format_clock(b)} "
                 f"({(b - a) / 60:+.0f} min)"
             )
+        if limit is not None and len(self.retimed) > limit:
+            out.append(f"  ... and {len(self.retimed) - limit} more retimed")
         return out
 
 
@@ -508,6 +512,13 @@ def reoptimise(
             "relocations",
         )
     )
+    if max_moved is None:
+        from .apriori import shortest_tour
+
+        for base, method in list(cands):
+            polished = tuple(shortest_tour(problem, r, keep_first=keep_first) for r in base)
+            name = "Or-opt/2-opt" if method == "unchanged" else f"{method} + Or-opt/2-opt"
+            cands.append((polished, name))
     old_timings = [time_route(problem, r) for r in routes]
     best: Reoptimised | None = None
     for cand, method in cands:

@@ -5,13 +5,20 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .model import RouteBook, Subscriber, format_clock
 
 
-def sheet_rows(book: RouteBook, subscribers: Sequence[Subscriber]) -> list[dict[str, str]]:
-    """One row per stop, in route order."""
+def sheet_rows(
+    book: RouteBook, subscribers: Sequence[Subscriber], usual: Mapping[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """One row per stop, in route order.
+
+    ``usual`` maps ids to :class:`route.apriori.Spread` (arrival over a week of schedules, absent
+    stops skipped); when given, the sheet shows the usual time and how much it varies.
+    """
     subs = {s.id: s for s in subscribers}
     rows = []
     for r in book.routes:
@@ -21,6 +28,7 @@ def sheet_rows(book: RouteBook, subscribers: Sequence[Subscriber]) -> list[dict[
                 "carrier": str(r.carrier),
                 "seq": str(stop.seq),
                 "time": format_clock(stop.arrival_s),
+                **({} if usual is None else _usual(usual.get(sub.id))),
                 "id": sub.id,
                 "name": sub.name,
                 "address": sub.address,
@@ -29,6 +37,13 @@ def sheet_rows(book: RouteBook, subscribers: Sequence[Subscriber]) -> list[dict[
                 "hazard": sub.hazard,
             })
     return rows
+
+
+def _usual(spread: Any) -> dict[str, str]:
+    if spread is None:
+        return {"usual": "", "varies": ""}
+    return {"usual": format_clock(spread.mean_s),
+            "varies": f"{format_clock(spread.earliest_s)}-{format_clock(spread.latest_s)}"}
 
 
 def sheet_csv(rows: list[dict[str, str]]) -> str:

@@ -272,3 +272,135 @@ def reoptimised_book(
         {"last_edit": "reoptimise", "reoptimise": result.method},
     )
     return new, result
+
+
+# -- skipped stops: the a-priori objective on a route book -------------------------------------
+
+
+def expected_daily_m(wb: Workbench, routes: Routes, p: np.ndarray) -> float:
+    """Expected street metres a day over all carriers, absent stops skipped."""
+    from .apriori import expected_length
+
+    return sum(expected_length(wb.problem.distance, r, p) for r in routes)
+
+
+def skip_aware_book(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    rates: dict[str, float] | None = None,
+    *,
+    keep_first: int = 0,
+) -> tuple[RouteBook, float, float]:
+    """Reorder each carrier for the shortest expected day (not stored: report, then commit).
+
+    Starts from the book's order (subscribers not routed yet go in first, stably) and keeps
+    every all-present promise. Returns the candidate book and the expected metres a day
+    before and after.
+    """
+    from .apriori import apriori_tour, presence
+
+    wb = workbench(subscribers, book, index)
+    routed = set(book.order)
+    todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
+    routes, _placements, unplaced = insert_stops(wb.problem, routes_of(book, wb), todo)
+    p = presence(wb.snapped.served, rates)
+    aware = tuple(apriori_tour(wb.problem, r, p, keep_first=keep_first) for r in routes)
+    new = to_book(
+        wb,
+        aware,
+        index,
+        book,
+        unplaced,
+        {"last_edit": "skip-aware", "objective": "expected length with skipping"},
+    )
+    return new, expected_daily_m(wb, routes, p), expected_daily_m(wb, aware, p)
+
+
+@dataclass(frozen=True)
+class SkipReport:
+    """What skipped stops do to a fixed route book.
+
+    Attributes
+    ----------
+    all_present_m
+        Street metres when everyone gets an item.
+    expected_m
+        Exact expected metres a day, absent stops skipped (weekdays equally likely).
+    days
+        ``(date, stops, fixed metres, re-optimised metres)`` for each simulated day.
+    spreads
+        ``(carrier, seq, id, spread)`` per stop: arrival times over a week of schedules.
+    """
+
+    all_present_m: int
+    expected_m: float
+    days: tuple[tuple[object, int, int, int], ...]
+    spreads: tuple[tuple[int, int, str, object], ...]
+
+    @property
+    def price(self) -> float:
+        """Mean fixed metres over mean re-optimised metres on the simulated days."""
+        fixed = sum(d[2] for d in self.days)
+        opt = sum(d[3] for d in self.days)
+        return fixed / opt if opt else 1.0
+
+
+def skip_report(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    rates: dict[str, float] | None,
+    first,
+    days: int,
+    *,
+    seed: int = 0,
+    time_limit: float = 1.0,
+    say=None,
+) -> SkipReport:
+    """Measure a book against its skipped stops: expectation, simulated days, arrival spread."""
+    from .apriori import arrival_spread, daily_optimum, presence, simulate_days, week_of
+    from .apriori import skipped_length as skipped
+
+    say = say or (lambda _m: None)
+    wb = workbench(subscribers, book, index)
+    routes = routes_of(book, wb)
+    p = presence(wb.snapped.served, rates)
+    d = wb.problem.distance
+    full = [True] * wb.problem.size
+    rows = []
+    sim = simulate_days(wb.snapped.served, first, days, rates, seed=seed)
+    for i, day in enumerate(sim, start=1):
+        say(f"  day {i}/{len(sim)} {day.date}: re-optimising {sum(day.present) - 1} stops")
+        fixed = sum(skipped(d, r, day.present) for r in routes)
+        opt = sum(
+            daily_optimum(wb.problem, r, day.present, time_limit=time_limit, seed=seed)
+            for r in routes
+        )
+        rows.append((day.date, sum(day.present) - 1, fixed, opt))
+    week = week_of(first, wb.snapped.served)
+    spreads = []
+    for c, r in enumerate(routes, start=1):
+        for seq, sp in enumerate(arrival_spread(wb.problem, r, week), start=1):
+            spreads.append((c, seq, wb.ids([sp.node])[0], sp))
+    return SkipReport(
+        all_present_m=sum(skipped(d, r, full) for r in routes),
+        expected_m=expected_daily_m(wb, routes, p),
+        days=tuple(rows),
+        spreads=tuple(spreads),
+    )
+
+
+def usual_arrivals(
+    book: RouteBook, subscribers: Sequence[Subscriber], index: StreetIndex, first
+) -> dict[str, object]:
+    """Per subscriber id, the arrival spread over the week from ``first`` (schedules only)."""
+    from .apriori import arrival_spread, week_of
+
+    wb = workbench(subscribers, book, index)
+    week = week_of(first, wb.snapped.served)
+    return {
+        wb.ids([sp.node])[0]: sp
+        for r in routes_of(book, wb)
+        for sp in arrival_spread(wb.problem, r, week)
+    }

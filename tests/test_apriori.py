@@ -155,6 +155,6 @@ def test_arrival_spread_over_a_week():
     assert spreads[1].days == 1
     assert spreads[2].days == 7
     assert spreads[2].earliest_s == 100  # straight from the depot
-    assert spreads[2].latest_s == 300 + int(round(np.hypot(100, 300)))  # via the detour
+    assert spreads[2].latest_s == 300 + round(np.hypot(100, 300))  # via the detour
     assert spreads[2].range_s == spreads[2].latest_s - 100
     assert spreads[3].range_s == spreads[2].range_s

@@ -1,18 +1,22 @@
-"""Stable edits through the command line: import, remove, plan --reoptimize, history."""
+"""Through the command line: stable import and remove, plan --reoptimize (also skip-aware),
+history, the skipped-stops report, hold history and the sheet's usual times."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 import route.cli
-from route.cli import main
+from route.apriori import expected_length, presence
+from route.cli import _absences, main
 from route.demo import DEMO_DEPOT, demo_rows
 from route.edit import diff_books, moved
+from route.stable import routes_of, workbench
 from route.store import Workspace
 
 
@@ -158,7 +162,7 @@ def test_reoptimise_report_matches_what_it_commits(planned, rows, tmp_path, caps
         note = w.versions()[-1][2]
     assert new.version == 3
     d = diff_books(old, new)
-    assert "\n".join(d.lines()) in committed
+    assert "\n".join(d.lines(limit=12)) in committed
     assert len(moved([r.order for r in old.routes], [r.order for r in new.routes])) <= 3
     assert new.distance_m < old.distance_m
     assert f"{d.distance_m:+d} m" in note
@@ -211,3 +215,113 @@ def test_book_json_of_every_version_is_valid(planned, rows, tmp_path):
         for v, _c, _n in w.versions():
             data = json.loads(w.book(v).to_json())
             assert data["version"] == v
+
+
+# -- skipped stops ---------------------------------------------------------------------------
+
+
+def expected_m(ws_path, version: int | None = None, rates=None) -> float:
+    with Workspace.open(ws_path) as w:
+        book = w.latest_book() if version is None else w.book(version)
+        subs = w.subscribers()
+    (index,) = _INDEXES.values()
+    wb = workbench(subs, book, index)
+    p = presence(wb.snapped.served, rates)
+    return sum(expected_length(wb.problem.distance, r, p) for r in routes_of(book, wb))
+
+
+def test_skip_aware_reports_then_commits_a_shorter_expected_day(planned, rows, tmp_path, capsys):
+    assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
+    capsys.readouterr()
+    args = ["--quiet", "plan", str(planned), "--reoptimize", "--skip-aware"]
+    assert main(args) == 0
+    report = capsys.readouterr().out
+    with Workspace.open(planned) as w:
+        assert len(w.versions()) == 2
+    line = next(x for x in report.splitlines() if "expected day" in x)
+    before = expected_m(planned)
+    assert f"{before:,.0f} m ->" in line
+    assert main([*args, "--yes"]) == 0
+    after = expected_m(planned)
+    assert after < before  # the demo's Sunday-only and Mon-Sat stops leave room to gain
+    assert f"-> {after:,.0f} m" in line  # the report named what was then committed
+    with Workspace.open(planned) as w:
+        assert w.versions()[-1][2].startswith("skip-aware: expected -")
+        assert sorted(w.book(2).order) == sorted(w.latest_book().order)
+
+
+def test_skip_aware_needs_reoptimize_on_a_planned_route(planned):
+    assert main(["--quiet", "plan", str(planned), "--skip-aware"]) == 2
+    assert (
+        main(["--quiet", "plan", str(planned), "--reoptimize", "--skip-aware", "--max-moved", "3"])
+        == 2
+    )
+
+
+def test_hold_history_from_the_ledger_and_days(planned):
+    with Workspace.open(planned) as w:
+        sid = w.subscribers()[0].id
+        other = w.subscribers()[1].id
+        first = date(2026, 3, 2)
+        with w.transaction() as con:
+            for k in range(14):
+                con.execute(
+                    "INSERT INTO ledger (date, subscriber_id, kind, detail) "
+                    "VALUES (?, ?, 'hold', 'holiday')",
+                    ((first + timedelta(days=k)).isoformat(), sid),
+                )
+            con.execute(
+                "INSERT INTO days VALUES (?, 1, 'now', ?)",
+                (
+                    (first + timedelta(days=27)).isoformat(),
+                    json.dumps({"stops": [{"id": other, "action": "skip", "reason": "hold"}]}),
+                ),
+            )
+        absences, lo, hi = _absences(w)
+    assert (lo, hi) == (first, first + timedelta(days=27))
+    assert (first, sid) in absences
+    assert (hi, other) in absences
+    assert len(absences) == 15
+
+
+def test_skips_report_prints_expectation_price_and_spread(planned, capsys):
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "--quiet",
+                "skips",
+                str(planned),
+                "--days",
+                "7",
+                "--from",
+                "2026-03-02",
+                "--time-limit",
+                "0.3",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    before = expected_m(planned)
+    assert f"{before:,.0f} m (exact)" in out
+    # Without holds, one week of schedules averages to exactly the expectation.
+    sim = next(x for x in out.splitlines() if "fixed route:" in x)
+    assert f"{before:,.0f} m a day" in sim
+    price = float(next(x for x in out.splitlines() if "price" in x).split()[5].rstrip("x"))
+    assert price >= 1.0
+    table = out.split("schedules only):")[1].strip().splitlines()
+    with Workspace.open(planned) as w:
+        n = len(w.latest_book().order)
+    assert len(table) == n + 1
+    assert main(["--quiet", "skips", str(planned), "--from", "March"]) == 2
+
+
+def test_sheet_shows_usual_times(planned):
+    assert main(["--quiet", "sheet", str(planned)]) == 0
+    lines = (planned / "sheet.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[2:5] == ["time", "usual", "varies"]
+    usual = [r.split(",")[3] for r in lines[1:]]
+    assert all(len(u) == 5 for u in usual)
+    assert all(u[2] == ":" for u in usual)
