@@ -58,6 +58,10 @@ CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS route_books_no_update BEFORE UPDATE ON route_books
+BEGIN SELECT RAISE(ABORT, 'route-book versions are never rewritten'); END;
+CREATE TRIGGER IF NOT EXISTS route_books_no_delete BEFORE DELETE ON route_books
+BEGIN SELECT RAISE(ABORT, 'route-book versions are never deleted'); END;
 """
 
 

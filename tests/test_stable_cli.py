@@ -325,3 +325,24 @@ def test_sheet_shows_usual_times(planned):
     usual = [r.split(",")[3] for r in lines[1:]]
     assert all(len(u) == 5 for u in usual)
     assert all(u[2] == ":" for u in usual)
+
+
+def test_an_updated_spot_is_slotted_again_and_nobody_else_moves(planned, rows, tmp_path, capsys):
+    first = orders(planned)[-1]
+    changed = [dict(r) for r in rows[:28]]
+    # Move one subscriber to another subscriber's building: their place is chosen again.
+    target = changed[20]
+    for key in ("lat", "lon", "spot_lat", "spot_lon"):
+        changed[3][key] = target[key]
+    sid = changed[3]["id"]
+    capsys.readouterr()
+    assert (
+        main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "c.csv", changed))]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "1 updated" in out
+    assert f"{sid:<10} -> carrier 1" in out
+    second = orders(planned)[-1]
+    assert [x for x in second if x != sid] == [x for x in first if x != sid]
+    pos = second.index(sid)
+    assert target["id"] in second[max(0, pos - 1) : pos + 2]  # next to its new neighbour
