@@ -81,7 +81,7 @@ def improve_tour(
                 seg = cur[i : i + length]
                 rest = cur[:i] + cur[i + length :]
                 pos = {x: j for j, x in enumerate(rest)}
-                targets = []
+                targets: list[int] = []
                 for end in (seg[0], seg[-1]):
                     for v in neighbours.get(end, ()):
                         j = pos.get(v)

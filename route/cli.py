@@ -670,6 +670,14 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+def _need_version(ws: Workspace, version: int) -> RouteBook:
+    book = ws.book(version)
+    if book is None:
+        raise input_error(str(ws.path), f"no route-book version {version}",
+                          f"list them: paperroute history {ws.path}", value=version)
+    return book
+
+
 def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
     from .edit import diff_books
 
@@ -683,7 +691,7 @@ def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
                 raise input_error("--diff", "no such route-book version",
                                   f"choose from {', '.join(map(str, sorted(have))) or 'none'}",
                                   value=", ".join(map(str, missing)))
-            old, new = ws.book(a), ws.book(b)
+            old, new = _need_version(ws, a), _need_version(ws, b)
             print("\n".join(diff_books(old, new, round(args.threshold * 60)).lines()))
             return 0
         if not versions:
@@ -692,7 +700,7 @@ def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
         print(f"{'version':>7}  {'created (UTC)':<25}  {'stops':>5}  {'km':>6}  {'min':>5}  "
               "note")
         for v, created, note in versions:
-            bk = ws.book(v)
+            bk = _need_version(ws, v)
             print(f"{v:>7}  {created:<25}  {len(bk.order):>5}  {bk.distance_m / 1000:>6.2f}  "
                   f"{bk.duration_s / 60:>5.0f}  {note}")
     return 0

@@ -538,5 +538,8 @@ def reoptimise(
         key = (dist, n_moved)
         if best is None or key < (best.distance_m, best.moved):
             best = Reoptimised(tuple(tuple(r) for r in cand), method, dist, n_moved)
-    assert best is not None  # "unchanged" always qualifies
+    if best is None:  # cannot happen: the unchanged order always qualifies
+        return Reoptimised(
+            tuple(tuple(r) for r in routes), "unchanged", routes_distance(problem, routes), 0
+        )
     return best

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
+from .apriori import Spread
 from .edit import (
     Placement,
     Reoptimised,
@@ -335,8 +337,8 @@ class SkipReport:
 
     all_present_m: int
     expected_m: float
-    days: tuple[tuple[object, int, int, int], ...]
-    spreads: tuple[tuple[int, int, str, object], ...]
+    days: tuple[tuple[date, int, int, int], ...]
+    spreads: tuple[tuple[int, int, str, Spread], ...]
 
     @property
     def price(self) -> float:
@@ -351,7 +353,7 @@ def skip_report(
     subscribers: Sequence[Subscriber],
     index: StreetIndex,
     rates: dict[str, float] | None,
-    first,
+    first: date,
     days: int,
     *,
     seed: int = 0,
@@ -392,8 +394,8 @@ def skip_report(
 
 
 def usual_arrivals(
-    book: RouteBook, subscribers: Sequence[Subscriber], index: StreetIndex, first
-) -> dict[str, object]:
+    book: RouteBook, subscribers: Sequence[Subscriber], index: StreetIndex, first: date
+) -> dict[str, Spread]:
     """Per subscriber id, the arrival spread over the week from ``first`` (schedules only)."""
     from .apriori import arrival_spread, week_of
 
