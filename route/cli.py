@@ -483,14 +483,17 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     say("Searching for a shorter order" + (f" moving at most {args.max_moved} stops"
                                            if args.max_moved is not None else "")
         + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else ""))
-    candidate, result = reoptimised_book(
+    candidate, result, (exp_before, exp_after) = reoptimised_book(
         book, subs, index, max_moved=args.max_moved, keep_first=args.keep_first,
-        time_limit=args.time_limit, seed=args.seed, carriers=carriers)
+        time_limit=args.time_limit, seed=args.seed, carriers=carriers,
+        rates=_rates(ws, subs))
     # Report against the version number the commit will get.
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
     print(f"Re-optimisation of version {book.version} ({result.method}):")
     print("\n".join(diff.lines(limit=12)))
+    print(f"  expected day with skipped stops: {exp_before:,.0f} m -> {exp_after:,.0f} m "
+          f"({exp_after - exp_before:+,.0f} m)")
     if diff.distance_m >= 0 and not diff.added and not diff.removed and carriers == len(
             book.routes):
         print("No shorter order found within the bounds; nothing to commit.")

@@ -226,12 +226,17 @@ def reoptimised_book(
     time_limit: float = 5.0,
     seed: int = 0,
     carriers: int | None = None,
-) -> tuple[RouteBook, Reoptimised]:
+    rates: dict[str, float] | None = None,
+) -> tuple[RouteBook, Reoptimised, tuple[float, float]]:
     """A re-optimised candidate of ``book`` (not stored: the caller reports, then commits).
 
     With ``carriers`` different from the book's, the stops are first spread by a full solve
-    (which needs ``max_moved`` and ``keep_first`` unset).
+    (which needs ``max_moved`` and ``keep_first`` unset). Also returns the expected metres a
+    day with absent stops skipped (schedules and ``rates``), before and after, so the report
+    shows what the new order does to the days that skip stops.
     """
+    from .apriori import presence
+
     options = options_of(book)
     if carriers is not None:
         options = replace(options, carriers=carriers)
@@ -252,7 +257,8 @@ def reoptimised_book(
             sol.unassigned,
             {"last_edit": "reoptimise", "reoptimise": result.method},
         )
-        return new, result
+        p = presence(wb.snapped.served, rates)
+        return new, result, (expected_daily_m(wb, routes, p), expected_daily_m(wb, sol.routes, p))
     # Subscribers not routed yet go in first, stably, so the report covers only the reordering.
     routed = set(book.order)
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
@@ -273,7 +279,8 @@ def reoptimised_book(
         unplaced,
         {"last_edit": "reoptimise", "reoptimise": result.method},
     )
-    return new, result
+    p = presence(wb.snapped.served, rates)
+    return new, result, (expected_daily_m(wb, routes, p), expected_daily_m(wb, result.routes, p))
 
 
 # -- skipped stops: the a-priori objective on a route book -------------------------------------
