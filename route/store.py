@@ -204,12 +204,14 @@ class Workspace:
         """Add new subscribers and update existing ones (by id); return (added, updated) ids."""
         con = con or self._con
         existing = {r[0]: r[1] for r in con.execute("SELECT id, data FROM subscribers")}
+        # A removed subscriber imported again comes back, even with unchanged data.
+        inactive = {r[0] for r in con.execute("SELECT id FROM subscribers WHERE active = 0")}
         top = con.execute("SELECT COALESCE(MAX(position), 0) FROM subscribers").fetchone()[0]
         added, updated = [], []
         for sub in subscribers:
             data = json.dumps(sub.to_dict(), sort_keys=True)
             if sub.id in existing:
-                if existing[sub.id] != data:
+                if existing[sub.id] != data or sub.id in inactive:
                     con.execute("UPDATE subscribers SET data = ?, active = 1 WHERE id = ?",
                                 (data, sub.id))
                     updated.append(sub.id)

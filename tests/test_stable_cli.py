@@ -346,3 +346,17 @@ def test_an_updated_spot_is_slotted_again_and_nobody_else_moves(planned, rows, t
     assert [x for x in second if x != sid] == [x for x in first if x != sid]
     pos = second.index(sid)
     assert target["id"] in second[max(0, pos - 1) : pos + 2]  # next to its new neighbour
+
+
+def test_a_removed_subscriber_imported_again_comes_back(planned, rows, tmp_path, capsys):
+    sid = orders(planned)[-1][5]
+    assert main(["--quiet", "remove", str(planned), sid]) == 0
+    assert (
+        main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "a.csv", rows[:28]))])
+        == 0
+    )
+    with Workspace.open(planned) as w:
+        assert sid in {s.id for s in w.subscribers()}
+        assert sid in w.latest_book().order
+    first, second, third = orders(planned)
+    assert tuple(x for x in third if x != sid) == second
