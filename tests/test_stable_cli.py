@@ -358,5 +358,5 @@ def test_a_removed_subscriber_imported_again_comes_back(planned, rows, tmp_path,
     with Workspace.open(planned) as w:
         assert sid in {s.id for s in w.subscribers()}
         assert sid in w.latest_book().order
-    first, second, third = orders(planned)
+    _first, second, third = orders(planned)
     assert tuple(x for x in third if x != sid) == second
