@@ -30,7 +30,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from ._search import improve_tour, neighbour_lists
+from ._localsearch import improve_tour, neighbour_lists
 from .model import Subscriber
 from .solve import Problem, solve
 
