@@ -43,7 +43,7 @@ COLUMNS = (
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 _PRODUCT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
 
 #: Geocoder: maps a normalised address to (lat, lon); see :func:`normalise_address`.
 Addresses = Mapping[str, tuple[float, float]]
@@ -160,7 +160,8 @@ def parse_subscribers(
             Problem(source, "there is no 'id' column", "add an 'id' column with a unique id per row")
         )
     has_coords = "lat" in columns and "lon" in columns
-    if not has_coords and "address" not in columns:
+    has_geometry = any("__geometry__" in r for r in rows)
+    if not has_coords and not has_geometry and "address" not in columns:
         problems.append(
             Problem(
                 source,

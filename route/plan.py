@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
-from .model import CarrierRoute, Depot, RouteBook, Stop, Subscriber, Unserved, fingerprint
+from .model import (
+    CarrierRoute,
+    Depot,
+    RouteBook,
+    Stop,
+    Subscriber,
+    Unserved,
+    fingerprint,
+    format_clock,
+)
 from .network import CurbPoint, StreetIndex
 from .solve import DROP_PENALTY, Problem, Solution, solve, to_int_matrix
 
@@ -163,6 +172,9 @@ def plan(
         curbs = (snapped.depot_curb, *snapped.curbs)
     else:
         matrix_m, matrix_s = matrix.distance, matrix.duration
+    snapped, keep = _drop_impossible_windows(snapped, matrix_s, options.start_s)
+    matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
+    curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
     say(f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
@@ -181,6 +193,43 @@ def plan(
     say(f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
         f"{book.duration_s / 60:.0f} min")
     return book
+
+
+def _drop_impossible_windows(
+    snapped: Snapped, matrix_s: np.ndarray, start_s: int
+) -> tuple[Snapped, list[int]]:
+    """Set aside subscribers whose window closes before anyone could get there.
+
+    Returns the remaining subscribers and the matrix rows to keep (depot first).
+    """
+    keep, lost = [0], []
+    for i, sub in enumerate(snapped.served, start=1):
+        soonest = start_s + int(round(matrix_s[0, i]))
+        if sub.latest is not None and sub.latest < soonest:
+            lost.append(Unserved(sub.id, _window_reason(sub, soonest)))
+        else:
+            keep.append(i)
+    if not lost:
+        return snapped, keep
+    pick = [i - 1 for i in keep[1:]]
+    return (
+        Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i] for i in pick),
+            tuple(snapped.curbs[i] for i in pick),
+            tuple(snapped.walk_ins[i] for i in pick),
+            snapped.unserved + tuple(lost),
+        ),
+        keep,
+    )
+
+
+def _window_reason(sub: Subscriber, soonest: int) -> str:
+    return (
+        f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
+        f"cannot be met (earliest possible arrival {format_clock(soonest)}): "
+        "widen the window, start earlier or add a carrier"
+    )
 
 
 def assemble(
@@ -253,13 +302,6 @@ def assemble(
 
 
 def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
-    from .model import format_clock
-
     if sub.latest is not None or sub.earliest is not None:
-        soonest = problem.start_s + int(problem.duration[0, node])
-        return (
-            f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
-            f"cannot be met on this route (earliest possible arrival {format_clock(soonest)}): "
-            "widen the window, start earlier or add a carrier"
-        )
+        return _window_reason(sub, problem.start_s + int(problem.duration[0, node]))
     return "no carrier has room or time left: add a carrier or raise the capacity or shift"
