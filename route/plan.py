@@ -50,10 +50,10 @@ def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, 
     """
     handling = sub.service_s if sub.service_s is not None else SPOT_HANDLING_S[sub.spot.kind]
     if sub.spot.kind == "curb":
-        return 0, int(round(handling))
+        return 0, round(handling)
     x, y = index.to_xy(sub.spot.lat, sub.spot.lon)
     metres = 2.0 * math.hypot(x - curb.x, y - curb.y)
-    return int(round(metres)), int(round(metres / WALK_IN_SPEED_MPS + handling))
+    return round(metres), round(metres / WALK_IN_SPEED_MPS + handling)
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,11 @@ def snap_subscribers(
     for sub, curb in zip(subscribers, curbs[1:], strict=True):
         if curb.distance_m > MAX_SNAP_M:
             unserved.append(
-                Unserved(sub.id, f"spot is {curb.distance_m:.0f} m from the nearest usable street "
-                                 f"(limit {MAX_SNAP_M:.0f} m): check its coordinates")
+                Unserved(
+                    sub.id,
+                    f"spot is {curb.distance_m:.0f} m from the nearest usable street "
+                    f"(limit {MAX_SNAP_M:.0f} m): check its coordinates",
+                )
             )
             continue
         served.append(sub)
@@ -102,8 +105,9 @@ def raise_depot_too_far(depot: Depot, curb: CurbPoint) -> None:
     )
 
 
-def build_problem(snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray,
-                  options: PlanOptions) -> Problem:
+def build_problem(
+    snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray, options: PlanOptions
+) -> Problem:
     """The solver's view: integer matrices, walk-ins as service times, windows, the fleet."""
     subs = snapped.served
     return Problem(
@@ -176,9 +180,11 @@ def plan(
     matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
     curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
-    say(f"Solving the route for {len(snapped.served)} stops "
+    say(
+        f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
-        f"up to {options.time_limit:g} s)")
+        f"up to {options.time_limit:g} s)"
+    )
 
     last = [-1.0]
 
@@ -190,8 +196,10 @@ def plan(
 
     solution = solve(problem, time_limit=options.time_limit, seed=options.seed, progress=progress)
     book = assemble(snapped, curbs, problem, solution, index, depot, options)
-    say(f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
-        f"{book.duration_s / 60:.0f} min")
+    say(
+        f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
+        f"{book.duration_s / 60:.0f} min"
+    )
     return book
 
 
@@ -204,7 +212,7 @@ def _drop_impossible_windows(
     """
     keep, lost = [0], []
     for i, sub in enumerate(snapped.served, start=1):
-        soonest = start_s + int(round(matrix_s[0, i]))
+        soonest = start_s + round(matrix_s[0, i])
         if sub.latest is not None and sub.latest < soonest:
             lost.append(Unserved(sub.id, _window_reason(sub, soonest)))
         else:
@@ -292,8 +300,12 @@ def assemble(
         start_s=options.start_s,
         routes=tuple(routes),
         unserved=tuple(unserved),
-        solver={**solution.stats, "seed": options.seed, "time_limit_s": options.time_limit,
-                "carriers": options.carriers},
+        solver={
+            **solution.stats,
+            "seed": options.seed,
+            "time_limit_s": options.time_limit,
+            "carriers": options.carriers,
+        },
         fingerprints={
             "network": index.net.fingerprint,
             "subscribers": fingerprint([s.to_dict() for s in snapped.served]),

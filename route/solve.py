@@ -116,7 +116,9 @@ def solve(
     """
     n = problem.size
     if n == 1:
-        return Solution(((),) * problem.carriers, ((),) * problem.carriers, (), 0, {"method": "empty"})
+        return Solution(
+            ((),) * problem.carriers, ((),) * problem.carriers, (), 0, {"method": "empty"}
+        )
     end = 0 if problem.end is None else problem.end
     k = problem.carriers
     manager = pywrapcp.RoutingIndexManager(n, k, [0] * k, [end] * k)
@@ -163,9 +165,7 @@ def solve(
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     # Greedy descent converges to the same local optimum whatever the machine's speed, which
     # keeps route books identical for identical inputs; the time limit only guards runaways.
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    )
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
 
     best = [None]

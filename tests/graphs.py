@@ -22,8 +22,13 @@ def latlon(x: float, y: float) -> tuple[float, float]:
     return lat, lon
 
 
-def network(edges: list[tuple[int, int, float, float, float, float]], *, oneway: set[int] = frozenset(),
-            mode: str = "walk", speed: float = 1.0) -> StreetIndex:
+def network(
+    edges: list[tuple[int, int, float, float, float, float]],
+    *,
+    oneway: set[int] = frozenset(),
+    mode: str = "walk",
+    speed: float = 1.0,
+) -> StreetIndex:
     """Build a network from straight edges (u, v, x_u, y_u, x_v, y_v) in local metres.
 
     Edges whose position in ``edges`` is in ``oneway`` are one-way ``u -> v``; the others are

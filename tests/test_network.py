@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
 import numpy as np
 import pytest
 
-from route.osm import load_network
 from route.network import StreetIndex
+from route.osm import load_network
 from tests.graphs import latlon, network, square_block, street
 
 
@@ -80,7 +81,7 @@ def test_leg_follows_the_streets_around_the_block():
     a, b = index.snap([latlon(80, -5), latlon(20, -5)])
     leg = index.leg(a, b)
     xy = [index.to_xy(lat, lon) for lat, lon in leg]
-    length = sum(math.dist(p, q) for p, q in zip(xy, xy[1:]))
+    length = sum(math.dist(p, q) for p, q in itertools.pairwise(xy))
     assert length == pytest.approx(340, abs=0.5)
     # It passes the far corner (100, 100) of the block.
     corner = index.to_xy(*latlon(100, 100))
@@ -99,4 +100,5 @@ def test_points_far_from_any_street_are_flagged():
 def test_disconnected_edge_pairs_are_unreachable():
     index = network([(0, 1, 0, 0, 100, 0), (2, 3, 0, 500, 100, 500)])
     m = index.matrix(index.snap([latlon(50, 5), latlon(50, 505)])).distance
-    assert math.isinf(m[0, 1]) and math.isinf(m[1, 0])
+    assert math.isinf(m[0, 1])
+    assert math.isinf(m[1, 0])
