@@ -193,9 +193,10 @@ def _plan(
 def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
     from .maps import plan_map
 
+    from ._offline import save_offline
+
     m = plan_map(book, ws.subscribers(active_only=False))
-    path = out or ws.path / "map.html"
-    return atomic_write(path, m.get_root().render())
+    return save_offline(m, out or ws.path / "map.html")
 
 
 def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None) -> tuple[Path, Path]:
