@@ -191,9 +191,8 @@ def _plan(
 
 
 def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
-    from .maps import plan_map
-
     from ._offline import save_offline
+    from .maps import plan_map
 
     m = plan_map(book, ws.subscribers(active_only=False))
     return save_offline(m, out or ws.path / "map.html")
