@@ -198,7 +198,7 @@ def parse_subscribers(
 
 
 class _RowProblems:
-    def __init__(self, source: str, row: int, sink: list[Problem]) -> None:
+    def __init__(self, source: str, row: int | None, sink: list[Problem]) -> None:
         self.source, self.row, self.sink, self.count = source, row, sink, 0
 
     def add(self, column: str | None, value: object, message: str, fix: str) -> None:
@@ -521,8 +521,8 @@ def parse_supply_args(
 ) -> dict[str, int]:
     """Parse ``PRODUCT=N`` arguments; problems are appended to ``problems``."""
     supply: dict[str, int] = {}
-    for n, text in enumerate(values, start=1):
-        p = _RowProblems(source, n, problems)
+    for text in values:
+        p = _RowProblems(f"{source} {text}", None, problems)
         product, eq, count = text.partition("=")
         if not eq:
             p.add(None, text, "not PRODUCT=N", "write e.g. paper=78")

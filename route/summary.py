@@ -43,9 +43,11 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
     lines += _table(counts)
     km = day.distance_m / 1000
     lines += ["", f"  {km:.2f} km on the streets, {day.duration_s / 60:.0f} min"]
-    if day.late:
-        lines.append(f"  catch-up pass with the late delivery: {len(day.late.get('stops', []))} "
+    if day.late.get("stops"):
+        lines.append(f"  catch-up pass with the late delivery: {len(day.late['stops'])} "
                      f"stops, {day.late.get('distance_m', 0) / 1000:.2f} km")
+    elif day.late:
+        lines.append("  late delivery: nobody left to catch up")
 
     groups = [
         ("Shorted", [s for s in day.stops if s.action == "short"]),
@@ -65,7 +67,8 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         lines += ["", f"{title} ({len(stops)}):", *_table(rows)]
     if day.unreplaced:
         rows = [("id", "name", "complaint", "credit")]
-        rows += [(u["id"], name(u["id"]), u["kind"], str(u["credit"] or "")) for u in day.unreplaced]
+        rows += [(u["id"], name(u["id"]), u["kind"], str(u["credit"] or ""))
+                 for u in day.unreplaced]
         lines += ["", f"Not redelivered, no copy to spare ({len(day.unreplaced)}):", *_table(rows)]
     if day.wrong_spot_notes:
         rows = [("id", "name", "note")]
