@@ -138,10 +138,12 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
             bad(name, value, "a tier is listed twice", "list each tier once")
         return tuple(value)
 
+    before_forgo = len(problems)
     forgo = tiers(shortage, "forgo", default.forgo)
     if "paying" in forgo:
         bad("shortage.forgo", list(forgo), "paying subscribers cannot forgo before substitutes",
             "remove 'paying': paying subscribers are shorted last, in a fair rotation")
+    forgo_ok = len(problems) == before_forgo
     substitutes = shortage.get("substitutes", default.substitutes)
     if not isinstance(substitutes, bool):
         bad("shortage.substitutes", substitutes, "not true or false", "write true or false")
@@ -149,7 +151,8 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     credit = tiers(shortage, "credit_tiers", default.credit_tiers)
     replacement = tiers(redelivery, "replacement_from", default.replacement_from, (SPARE,))
     taken = [t for t in replacement if t != SPARE]
-    if taken != list(forgo[: len(taken)]):
+    # Checked against a valid forgo list only: a bad forgo list is one problem, not two.
+    if forgo_ok and taken != list(forgo[: len(taken)]):
         bad("redelivery.replacement_from", list(replacement),
             "replacement copies are taken in the forgo order",
             f"list 'spare' and a leading part of forgo {list(forgo)}, e.g. "
