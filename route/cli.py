@@ -334,7 +334,7 @@ def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter):
     points += [(s.curb_lat, s.curb_lon) for r in book.routes for s in r.stops]
     matrix = index.matrix(index.snap(points))
     at = {sid: i for i, sid in enumerate(ids, start=1)}
-    from .day import route_metric
+    from .daytravel import route_metric
 
     fallback = route_metric(book)
 

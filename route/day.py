@@ -21,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import Any
 
 from .constants import RAIN_BAG_S, WEEKDAYS
+from .daytravel import measure, place_visits, route_metric
 from .model import RouteBook, Stop, Subscriber
 from .policy import SPARE, Allocation, Demand, Policy, allocate
 
@@ -140,9 +141,16 @@ class DayStop:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
         return {
-            "seq": self.seq, "carrier": self.carrier, "id": self.id, "action": self.action,
-            "product": self.product, "spot": self.spot, "instructions": self.instructions,
-            "reason": self.reason, "items": dict(sorted(self.items.items())), "late": self.late,
+            "seq": self.seq,
+            "carrier": self.carrier,
+            "id": self.id,
+            "action": self.action,
+            "product": self.product,
+            "spot": self.spot,
+            "instructions": self.instructions,
+            "reason": self.reason,
+            "items": dict(sorted(self.items.items())),
+            "late": self.late,
             "credit": self.credit,
         }
 
@@ -193,8 +201,14 @@ class Day:
             "policy": dict(self.policy),
             "unreplaced": [dict(u) for u in self.unreplaced],
             "ledger": [
-                {"date": e.date, "id": e.subscriber_id, "kind": e.kind, "product": e.product,
-                 "detail": e.detail} for e in self.ledger
+                {
+                    "date": e.date,
+                    "id": e.subscriber_id,
+                    "kind": e.kind,
+                    "product": e.product,
+                    "detail": e.detail,
+                }
+                for e in self.ledger
             ],
         }
 
@@ -209,8 +223,7 @@ class Day:
             date=data["date"],
             route_version=data["route_version"],
             supply=dict(data["supply"]),
-            stops=tuple(DayStop(**{**s, "items": dict(s.get("items", {}))})
-                        for s in data["stops"]),
+            stops=tuple(DayStop(**{**s, "items": dict(s.get("items", {}))}) for s in data["stops"]),
             totals=dict(data["totals"]),
             distance_m=data["distance_m"],
             duration_s=data["duration_s"],
@@ -221,8 +234,10 @@ class Day:
             not_routed=tuple(data.get("not_routed", ())),
             policy=dict(data.get("policy", {})),
             unreplaced=tuple(data.get("unreplaced", ())),
-            ledger=tuple(LedgerEntry(e["date"], e["id"], e["kind"], e["product"], e["detail"])
-                         for e in data.get("ledger", ())),
+            ledger=tuple(
+                LedgerEntry(e["date"], e["id"], e["kind"], e["product"], e["detail"])
+                for e in data.get("ledger", ())
+            ),
         )
 
 
@@ -357,28 +372,67 @@ def run_day(
     prev = history.previous_date
 
     def demand_of(key: str, sub: Subscriber, qty: int, replacement: bool) -> Demand:
-        return Demand(key=key, tier=sub.tier, quantity=qty, options=(sub.product, *sub.substitutes),
-                      rank=ranks.get(sub.id, 1), replacement=replacement,
-                      shorted_last_day=prev is not None and prev in history.shorted.get(sub.id, ()))
+        return Demand(
+            key=key,
+            tier=sub.tier,
+            quantity=qty,
+            options=(sub.product, *sub.substitutes),
+            rank=ranks.get(sub.id, 1),
+            replacement=replacement,
+            shorted_last_day=prev is not None and prev in history.shorted.get(sub.id, ()),
+        )
 
-    demands = [demand_of(s.stop.subscriber_id, s.sub, s.sub.quantity, False)  # type: ignore[union-attr]
-               for s in due]
-    demands += [demand_of(f"{c.subscriber_id}#r{n}", routed[c.subscriber_id].sub,  # type: ignore[arg-type]
-                          1, True) for n, c in enumerate(repl)]
+    demands = [
+        demand_of(s.stop.subscriber_id, s.sub, s.sub.quantity, False)  # type: ignore[union-attr]
+        for s in due
+    ]
+    demands += [
+        demand_of(
+            f"{c.subscriber_id}#r{n}",
+            routed[c.subscriber_id].sub,  # type: ignore[arg-type]
+            1,
+            True,
+        )
+        for n, c in enumerate(repl)
+    ]
     main = allocate(demands, supply, policy)
 
     # The late second delivery: a catch-up pass over what is still missing.
     late_given: Mapping[str, Mapping[str, int]] = {}
     if inputs.late:
-        rest = [Demand(d.key, d.tier, d.quantity - main.received(d.key), d.options, d.rank,
-                       d.shorted_last_day, d.replacement) for d in demands]
+        rest = [
+            Demand(
+                d.key,
+                d.tier,
+                d.quantity - main.received(d.key),
+                d.options,
+                d.rank,
+                d.shorted_last_day,
+                d.replacement,
+            )
+            for d in demands
+        ]
         rest = [d for d in rest if d.quantity > 0]
         spare = _spare(supply, main)
         late_supply = {p: inputs.late.get(p, 0) + spare.get(p, 0) for p in {*inputs.late, *spare}}
         late_given = allocate(rest, late_supply, policy).given if rest else {}
 
-    return _assemble(book, slots, skip_reason, demands, main, late_given, supply, demand, inputs,
-                     policy, history, travel, iso, repl)
+    return _assemble(
+        book,
+        slots,
+        skip_reason,
+        demands,
+        main,
+        late_given,
+        supply,
+        demand,
+        inputs,
+        policy,
+        history,
+        travel,
+        iso,
+        repl,
+    )
 
 
 def _spare(supply: Mapping[str, int], alloc: Allocation) -> dict[str, int]:
@@ -402,8 +456,22 @@ def _label(items: Mapping[str, int]) -> str:
     return ";".join(p for p in sorted(items))
 
 
-def _assemble(book, slots, skip_reason, demands, main, late_given, supply, demand, inputs, policy,
-              history, travel, iso, repl) -> Day:
+def _assemble(
+    book,
+    slots,
+    skip_reason,
+    demands,
+    main,
+    late_given,
+    supply,
+    demand,
+    inputs,
+    policy,
+    history,
+    travel,
+    iso,
+    repl,
+) -> Day:
     ledger: list[LedgerEntry] = []
     stops: list[DayStop] = []
     by_key = {d.key: d for d in demands}
@@ -429,8 +497,10 @@ def _assemble(book, slots, skip_reason, demands, main, late_given, supply, deman
         reasons = [reason_prefix] if reason_prefix else []
         if got == 0:
             action, product = "short", sub.product
-            reasons.append(f"{'replacement' if d.replacement else sub.tier} copy short"
-                           + (f"; credit {credit}" if credit else ""))
+            reasons.append(
+                f"{'replacement' if d.replacement else sub.tier} copy short"
+                + (f"; credit {credit}" if credit else "")
+            )
         else:
             subs_given = {p: n for p, n in items.items() if p != sub.product}
             action = "deliver_substitute" if subs_given and not d.replacement else action_if_given
@@ -438,35 +508,62 @@ def _assemble(book, slots, skip_reason, demands, main, late_given, supply, deman
             if subs_given:
                 reasons.append(f"substitute {_label(subs_given)} for {sub.product}")
             if missing:
-                reasons.append(f"{got} of {d.quantity}; {missing} short"
-                               + (f", credit {missing}" if credit else ""))
+                reasons.append(
+                    f"{got} of {d.quantity}; {missing} short"
+                    + (f", credit {missing}" if credit else "")
+                )
             if second and not first:
                 reasons.append("late delivery: catch-up pass")
             extra_s += bag_s
             pending = history.wrong_spot.get(sub.id, ())
             if pending and not d.replacement:
-                notes.append("Last time left in the wrong spot: " + "; ".join(n or "no note"
-                                                                             for n in pending))
+                notes.append(
+                    "Last time left in the wrong spot: "
+                    + "; ".join(n or "no note" for n in pending)
+                )
                 ledger.append(LedgerEntry(iso, sub.id, "wrong_spot_shown"))
             for p, n in subs_given.items():
-                ledger.append(LedgerEntry(iso, sub.id, "substitute", p,
-                                          detail(units=n, instead_of=sub.product)))
+                ledger.append(
+                    LedgerEntry(
+                        iso, sub.id, "substitute", p, detail(units=n, instead_of=sub.product)
+                    )
+                )
         if missing and not d.replacement:
-            ledger.append(LedgerEntry(iso, sub.id, "short", sub.product,
-                                      detail(units=missing, tier=sub.tier)))
+            ledger.append(
+                LedgerEntry(iso, sub.id, "short", sub.product, detail(units=missing, tier=sub.tier))
+            )
         if credit:
             ledger.append(LedgerEntry(iso, sub.id, "credit", sub.product, detail(units=credit)))
-        return DayStop(slot.stop.seq, slot.carrier, sub.id, action, product, spot,
-                       " | ".join(notes), "; ".join(reasons), items,
-                       late=bool(second) and not first, credit=credit)
+        return DayStop(
+            slot.stop.seq,
+            slot.carrier,
+            sub.id,
+            action,
+            product,
+            spot,
+            " | ".join(notes),
+            "; ".join(reasons),
+            items,
+            late=bool(second) and not first,
+            credit=credit,
+        )
 
     for slot in slots:
         sid = slot.stop.subscriber_id
         if sid in skip_reason:
             sub = slot.sub
-            stops.append(DayStop(slot.stop.seq, slot.carrier, sid, "skip",
-                                 sub.product if sub else "", sub.spot.kind if sub else "",
-                                 sub.spot.instructions if sub else "", skip_reason[sid]))
+            stops.append(
+                DayStop(
+                    slot.stop.seq,
+                    slot.carrier,
+                    sid,
+                    "skip",
+                    sub.product if sub else "",
+                    sub.spot.kind if sub else "",
+                    sub.spot.instructions if sub else "",
+                    skip_reason[sid],
+                )
+            )
         else:
             stops.append(make(slot, sid, "deliver", ""))
 
@@ -477,25 +574,41 @@ def _assemble(book, slots, skip_reason, demands, main, late_given, supply, deman
     for n, c in enumerate(repl):
         slot = routed[c.subscriber_id]
         key = f"{c.subscriber_id}#r{n}"
-        visit = make(slot, key, "redeliver", f"{c.kind} complaint" + (f": {c.note}" if c.note
-                                                                       else ""))
+        visit = make(
+            slot, key, "redeliver", f"{c.kind} complaint" + (f": {c.note}" if c.note else "")
+        )
         if visit.action == "short":
             # No copy to spare: the complaint is credited instead of redelivered.
-            ledger.append(LedgerEntry(iso, c.subscriber_id, "complaint", visit.product,
-                                      detail(kind=c.kind, note=c.note, redelivered=False)))
-            unreplaced.append({"id": c.subscriber_id, "kind": c.kind, "note": c.note,
-                               "credit": visit.credit})
+            ledger.append(
+                LedgerEntry(
+                    iso,
+                    c.subscriber_id,
+                    "complaint",
+                    visit.product,
+                    detail(kind=c.kind, note=c.note, redelivered=False),
+                )
+            )
+            unreplaced.append(
+                {"id": c.subscriber_id, "kind": c.kind, "note": c.note, "credit": visit.credit}
+            )
         else:
             source = "late delivery" if visit.late else _replacement_source(policy)
-            ledger.append(LedgerEntry(iso, c.subscriber_id, "redeliver", visit.product,
-                                      detail(kind=c.kind, note=c.note, source=source)))
+            ledger.append(
+                LedgerEntry(
+                    iso,
+                    c.subscriber_id,
+                    "redeliver",
+                    visit.product,
+                    detail(kind=c.kind, note=c.note, source=source),
+                )
+            )
             stops.append(visit)
     for c in (c for c in inputs.complaints if c.kind == "wrong_spot"):
         ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", detail(note=c.note)))
         wrong_notes.append({"id": c.subscriber_id, "note": c.note})
 
-    ordered = _place_visits(book, stops, travel)
-    distance_m, duration_s, late_info = _measure(book, ordered, travel, extra_s)
+    ordered = place_visits(book, stops, travel)
+    distance_m, duration_s, late_info = measure(book, ordered, travel, extra_s)
     late_info = {**late_info, "supply": dict(sorted(inputs.late.items()))} if inputs.late else {}
     totals = {
         "delivered": sum(s.action == "deliver" for s in ordered),
@@ -506,14 +619,32 @@ def _assemble(book, slots, skip_reason, demands, main, late_given, supply, deman
         "credits": sum(s.credit for s in ordered) + sum(u["credit"] for u in unreplaced),
         "late": sum(s.late for s in ordered),
     }
-    ledger.insert(0, LedgerEntry(iso, "", "day", "", detail(route_version=book.version,
-                                                           **{k: v for k, v in totals.items()})))
+    ledger.insert(
+        0,
+        LedgerEntry(
+            iso,
+            "",
+            "day",
+            "",
+            detail(route_version=book.version, **{k: v for k, v in totals.items()}),
+        ),
+    )
     return Day(
-        date=iso, route_version=book.version, supply=dict(supply), stops=tuple(ordered),
-        totals=totals, distance_m=distance_m, duration_s=duration_s, weather=inputs.weather,
-        demand=dict(demand), late=late_info, wrong_spot_notes=tuple(wrong_notes),
+        date=iso,
+        route_version=book.version,
+        supply=dict(supply),
+        stops=tuple(ordered),
+        totals=totals,
+        distance_m=distance_m,
+        duration_s=duration_s,
+        weather=inputs.weather,
+        demand=dict(demand),
+        late=late_info,
+        wrong_spot_notes=tuple(wrong_notes),
         not_routed=tuple({"id": u.subscriber_id, "reason": u.reason} for u in book.unserved),
-        policy=policy.to_dict(), unreplaced=tuple(unreplaced), ledger=tuple(ledger),
+        policy=policy.to_dict(),
+        unreplaced=tuple(unreplaced),
+        ledger=tuple(ledger),
     )
 
 
@@ -522,100 +653,3 @@ def _replacement_source(policy: Policy) -> str:
     # allocation takes a forgo tier's copy only when none is left.
     tiers = [t for t in policy.replacement_from if t != SPARE]
     return " or ".join([SPARE, *(f"{t} copy" for t in tiers)]) if tiers else SPARE
-
-
-def _place_visits(book: RouteBook, stops: list[DayStop], travel: Travel) -> list[DayStop]:
-    """Put each replacement visit where it costs least, keeping every route stop in place."""
-    n_route = sum(len(r.stops) for r in book.routes)
-    order, visits = list(stops[:n_route]), stops[n_route:]
-    for v in visits:
-        own = next(i for i, s in enumerate(order) if s.id == v.id and s.action != "redeliver")
-        rows = [i for i, s in enumerate(order) if s.carrier == v.carrier]
-        at = own
-        if not v.late:
-            anchors: list[int | None] = [None]
-            anchors += [i for i in rows if _visited(order[i]) and not order[i].late]
-            best: tuple[int, int] | None = None
-            for k, a in enumerate(anchors):
-                nxt = anchors[k + 1] if k + 1 < len(anchors) else None
-                prev_id = None if a is None else order[a].id
-                next_id = None if nxt is None else order[nxt].id
-                cost = (travel(prev_id, v.id)[0] + travel(v.id, next_id)[0]
-                        - travel(prev_id, next_id)[0])
-                lo = rows[0] - 1 if a is None else a
-                hi = rows[-1] + 1 if nxt is None else nxt
-                # Between these two visited stops: right after the subscriber's own stop when it
-                # lies there, else right after the first of them.
-                pos = own if lo <= own < hi else lo
-                cand = (cost, abs(pos - own))
-                if best is None or cand < best:
-                    best, at = cand, pos
-        seq = order[at].seq if at >= rows[0] else 0
-        order.insert(at + 1, replace(v, seq=seq))
-    return order
-
-
-def _visited(s: DayStop) -> bool:
-    return s.action in ("deliver", "deliver_substitute", "redeliver")
-
-
-def route_metric(book: RouteBook) -> Travel:
-    """Distances along the route book's own legs (a stop passed by is on the same streets).
-
-    ``travel(None, x)`` is from the depot at the start; ``travel(x, None)`` back to the depot at
-    the end.
-    """
-    pos: dict[str, tuple[int, int, int]] = {}
-    ends: dict[int, tuple[int, int]] = {}
-    where: dict[str, int] = {}
-    for r in book.routes:
-        m = s = 0
-        for stop in r.stops:
-            m += stop.leg_m
-            s += stop.leg_s
-            pos[stop.subscriber_id] = (r.carrier, m, s)
-            where[stop.subscriber_id] = r.carrier
-        ends[r.carrier] = (m + r.return_m, s + r.return_s)
-
-    def travel(a: str | None, b: str | None) -> tuple[int, int]:
-        carrier = where.get(a or b or "", 0)
-        am, as_ = (0, 0) if a is None else pos[a][1:]
-        bm, bs = ends.get(carrier, (0, 0)) if b is None else pos[b][1:]
-        if a is None and b is None:
-            return 0, 0
-        return abs(bm - am), abs(bs - as_)
-
-    return travel
-
-
-def _measure(book: RouteBook, order: list[DayStop], travel: Travel,
-             extra_s: int) -> tuple[int, int, dict[str, Any]]:
-    """Street metres and total seconds of the day, and the catch-up pass."""
-    walk = {s.subscriber_id: (s.walk_in_m, s.walk_in_s) for r in book.routes for s in r.stops}
-    metres = seconds = 0
-    late_m = late_s = 0
-    late_order: list[dict[str, Any]] = []
-    for r in book.routes:
-        mine = [s for s in order if s.carrier == r.carrier]
-        for late_pass in (False, True):
-            seq = [s for s in mine if _visited(s) and s.late == late_pass]
-            if not seq:
-                continue
-            prev: str | None = None
-            m = t = 0
-            for s in seq:
-                dm, ds = travel(prev, s.id) if prev != s.id else (0, 0)
-                m += dm
-                t += ds + walk[s.id][1]
-                prev = s.id
-            dm, ds = travel(prev, None)
-            m += dm
-            t += ds
-            metres += m
-            seconds += t
-            if late_pass:
-                late_m += m
-                late_s += t
-                late_order += [{"carrier": s.carrier, "seq": s.seq, "id": s.id} for s in seq]
-    info = {"stops": late_order, "distance_m": late_m, "duration_s": late_s} if late_order else {}
-    return metres, seconds + extra_s, info

@@ -119,8 +119,12 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
             continue
         for key in body:
             if key not in _KEYS[section]:
-                bad(f"{section}.{key}", None, "unknown setting",
-                    f"use one of: {', '.join(sorted(_KEYS[section]))}")
+                bad(
+                    f"{section}.{key}",
+                    None,
+                    "unknown setting",
+                    f"use one of: {', '.join(sorted(_KEYS[section]))}",
+                )
     shortage = data.get("shortage", {}) if isinstance(data.get("shortage"), dict) else {}
     redelivery = data.get("redelivery", {}) if isinstance(data.get("redelivery"), dict) else {}
     default = Policy()
@@ -141,8 +145,12 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     before_forgo = len(problems)
     forgo = tiers(shortage, "forgo", default.forgo)
     if "paying" in forgo:
-        bad("shortage.forgo", list(forgo), "paying subscribers cannot forgo before substitutes",
-            "remove 'paying': paying subscribers are shorted last, in a fair rotation")
+        bad(
+            "shortage.forgo",
+            list(forgo),
+            "paying subscribers cannot forgo before substitutes",
+            "remove 'paying': paying subscribers are shorted last, in a fair rotation",
+        )
     forgo_ok = len(problems) == before_forgo
     substitutes = shortage.get("substitutes", default.substitutes)
     if not isinstance(substitutes, bool):
@@ -153,10 +161,12 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     taken = [t for t in replacement if t != SPARE]
     # Checked against a valid forgo list only: a bad forgo list is one problem, not two.
     if forgo_ok and taken != list(forgo[: len(taken)]):
-        bad("redelivery.replacement_from", list(replacement),
+        bad(
+            "redelivery.replacement_from",
+            list(replacement),
             "replacement copies are taken in the forgo order",
-            f"list 'spare' and a leading part of forgo {list(forgo)}, e.g. "
-            f"{[SPARE, *forgo[:1]]}")
+            f"list 'spare' and a leading part of forgo {list(forgo)}, e.g. {[SPARE, *forgo[:1]]}",
+        )
     if problems:
         raise InputError(problems)
     return Policy(forgo, substitutes, credit, replacement)
@@ -266,13 +276,15 @@ def allocate(
         own_need[d.options[0]] = own_need.get(d.options[0], 0) + d.quantity
     if all(n <= supply.get(p, 0) for p, n in own_need.items()):
         # Everyone gets their own product: every level of the objective is at its zero minimum.
-        return Allocation({d.key: {d.options[0]: d.quantity} for d in demands if d.quantity},
-                          solved=False)
+        return Allocation(
+            {d.key: {d.options[0]: d.quantity} for d in demands if d.quantity}, solved=False
+        )
     return _solve(demands, supply, policy, time_limit)
 
 
-def _solve(demands: Sequence[Demand], supply: Mapping[str, int], policy: Policy,
-           time_limit: float) -> Allocation:
+def _solve(
+    demands: Sequence[Demand], supply: Mapping[str, int], policy: Policy, time_limit: float
+) -> Allocation:
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
@@ -309,12 +321,21 @@ def _solve(demands: Sequence[Demand], supply: Mapping[str, int], policy: Policy,
     taken = [t for t in policy.replacement_from if t != SPARE]
     ladder.insert(len(taken), "")  # "" stands for the replacements
     for step in reversed(ladder):
-        levels.append(sum(short[i] for i, d in enumerate(demands)
-                          if (d.replacement and step == "") or
-                          (not d.replacement and d.tier == step and step)))
+        levels.append(
+            sum(
+                short[i]
+                for i, d in enumerate(demands)
+                if (d.replacement and step == "") or (not d.replacement and d.tier == step and step)
+            )
+        )
     levels.append(sum(pref))
-    levels.append(sum(d.rank * short[i] for i, d in enumerate(demands)
-                      if d.replacement or d.tier in policy.forgo))
+    levels.append(
+        sum(
+            d.rank * short[i]
+            for i, d in enumerate(demands)
+            if d.replacement or d.tier in policy.forgo
+        )
+    )
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # deterministic: the same inputs give the same day

@@ -12,8 +12,11 @@ from .model import Subscriber
 def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [
-        indent + "  ".join(c.ljust(w) if i < len(r) - 1 else c
-                           for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+        indent
+        + "  ".join(
+            c.ljust(w) if i < len(r) - 1 else c
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
         for r in rows
     ]
 
@@ -35,17 +38,24 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
     ]
     counts = [("action", "stops")] + [
         (label, str(t.get(key, 0)))
-        for label, key in (("delivered", "delivered"), ("substitute", "substituted"),
-                           ("skipped", "skipped"), ("shorted", "shorted"),
-                           ("redelivered", "redelivered"), ("late pass", "late"),
-                           ("credits", "credits"))
+        for label, key in (
+            ("delivered", "delivered"),
+            ("substitute", "substituted"),
+            ("skipped", "skipped"),
+            ("shorted", "shorted"),
+            ("redelivered", "redelivered"),
+            ("late pass", "late"),
+            ("credits", "credits"),
+        )
     ]
     lines += _table(counts)
     km = day.distance_m / 1000
     lines += ["", f"  {km:.2f} km on the streets, {day.duration_s / 60:.0f} min"]
     if day.late.get("stops"):
-        lines.append(f"  catch-up pass with the late delivery: {len(day.late['stops'])} "
-                     f"stops, {day.late.get('distance_m', 0) / 1000:.2f} km")
+        lines.append(
+            f"  catch-up pass with the late delivery: {len(day.late['stops'])} "
+            f"stops, {day.late.get('distance_m', 0) / 1000:.2f} km"
+        )
     elif day.late:
         lines.append("  late delivery: nobody left to catch up")
 
@@ -62,13 +72,24 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         rows = [("carrier", "seq", "id", "name", "tier", "product", "credit", "reason")]
         for s in stops:
             sub = subs.get(s.id)
-            rows.append((str(s.carrier), str(s.seq), s.id, name(s.id), sub.tier if sub else "",
-                         s.product, str(s.credit or ""), s.reason))
+            rows.append(
+                (
+                    str(s.carrier),
+                    str(s.seq),
+                    s.id,
+                    name(s.id),
+                    sub.tier if sub else "",
+                    s.product,
+                    str(s.credit or ""),
+                    s.reason,
+                )
+            )
         lines += ["", f"{title} ({len(stops)}):", *_table(rows)]
     if day.unreplaced:
         rows = [("id", "name", "complaint", "credit")]
-        rows += [(u["id"], name(u["id"]), u["kind"], str(u["credit"] or ""))
-                 for u in day.unreplaced]
+        rows += [
+            (u["id"], name(u["id"]), u["kind"], str(u["credit"] or "")) for u in day.unreplaced
+        ]
         lines += ["", f"Not redelivered, no copy to spare ({len(day.unreplaced)}):", *_table(rows)]
     if day.wrong_spot_notes:
         rows = [("id", "name", "note")]

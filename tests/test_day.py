@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
+from _daykit import book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _daykit import book, sub
 from route.constants import TIERS
 from route.day import Complaint, Day, DayInputs, History, Hold, history_from_ledger, run_day
 from route.policy import SPARE, Policy
@@ -37,9 +38,17 @@ def scenarios(draw):
         others = [p for p in PRODUCTS if p != product]
         subst = draw(st.lists(st.sampled_from(others), unique=True, max_size=2))
         days = draw(st.sets(st.integers(0, 6), min_size=1))
-        subs.append(sub(f"s{i}", draw(st.sampled_from(TIERS)), product=product,
-                        quantity=draw(st.integers(1, 2)), substitutes=subst, days=sorted(days),
-                        rain=draw(st.sampled_from(["", "bag", "screen_door"]))))
+        subs.append(
+            sub(
+                f"s{i}",
+                draw(st.sampled_from(TIERS)),
+                product=product,
+                quantity=draw(st.integers(1, 2)),
+                substitutes=subst,
+                days=sorted(days),
+                rain=draw(st.sampled_from(["", "bag", "screen_door"])),
+            )
+        )
     ids = [s.id for s in subs]
     ids = draw(st.permutations(ids))
     cut = draw(st.integers(0, n))
@@ -48,18 +57,22 @@ def scenarios(draw):
     day = MONDAY + timedelta(days=draw(st.integers(0, 6)))
     supply = {p: draw(st.integers(0, 8)) for p in PRODUCTS if draw(st.booleans())}
     late = {p: draw(st.integers(0, 3)) for p in PRODUCTS if draw(st.booleans())}
-    holds = tuple(Hold(s.id, day - timedelta(days=draw(st.integers(0, 2))), None)
-                  for s in subs if draw(st.integers(0, 4)) == 0)
+    holds = tuple(
+        Hold(s.id, day - timedelta(days=draw(st.integers(0, 2))), None)
+        for s in subs
+        if draw(st.integers(0, 4)) == 0
+    )
     kinds = ("missed", "wet", "damaged", "wrong_spot")
-    complaints = tuple(Complaint(s.id, draw(st.sampled_from(kinds)))
-                       for s in subs if draw(st.integers(0, 4)) == 0)
+    complaints = tuple(
+        Complaint(s.id, draw(st.sampled_from(kinds))) for s in subs if draw(st.integers(0, 4)) == 0
+    )
     forgo = tuple(draw(st.permutations(["household", "sample", "complimentary"])))
     forgo = forgo[: draw(st.integers(0, 3))]
     taken = forgo[: draw(st.integers(0, len(forgo)))]
-    policy = Policy(forgo=forgo, substitutes=draw(st.booleans()),
-                    replacement_from=(SPARE, *taken))
-    shorted = {s.id: ((day - timedelta(days=1)).isoformat(),)
-               for s in subs if draw(st.integers(0, 3)) == 0}
+    policy = Policy(forgo=forgo, substitutes=draw(st.booleans()), replacement_from=(SPARE, *taken))
+    shorted = {
+        s.id: ((day - timedelta(days=1)).isoformat(),) for s in subs if draw(st.integers(0, 3)) == 0
+    }
     history = History(shorted=shorted, previous_date=(day - timedelta(days=1)).isoformat())
     weather = draw(st.sampled_from(["clear", "rain", "snow"]))
     inputs = DayInputs(supply, late, holds, complaints, weather)
@@ -75,8 +88,10 @@ def test_day_invariants(scenario):
 
     # Invariant 2: route-book order, every stop exactly once; redeliveries only added.
     assert route_part(day) == book_part(b)
-    assert all(s.action in ("deliver", "deliver_substitute", "skip", "short", "redeliver")
-               for s in day.stops)
+    assert all(
+        s.action in ("deliver", "deliver_substitute", "skip", "short", "redeliver")
+        for s in day.stops
+    )
 
     # Invariant 3: never more than the supply (both deliveries) of any product.
     available = {p: day.supply.get(p, 0) + inputs.late.get(p, 0) for p in PRODUCTS}
@@ -95,7 +110,8 @@ def test_day_invariants(scenario):
             continue
         sb = by_id[s.id]
         off = day_date.weekday() not in sb.days or any(
-            h.subscriber_id == s.id and h.covers(day_date) for h in inputs.holds)
+            h.subscriber_id == s.id and h.covers(day_date) for h in inputs.holds
+        )
         assert (s.action == "skip") == off
         assert (s.action == "skip") <= bool(s.reason)
 
@@ -130,12 +146,20 @@ def test_day_invariants(scenario):
     # copy they could have had (same tier group, single copies).
     for s in regular:
         sb = by_id[s.id]
-        if (sb.tier in policy.rotated and missing[s.id] > 0 and sb.quantity == 1
-                and s.id in history.shorted):
+        if (
+            sb.tier in policy.rotated
+            and missing[s.id] > 0
+            and sb.quantity == 1
+            and s.id in history.shorted
+        ):
             for o in regular:
                 ob = by_id[o.id]
-                if (ob.tier in policy.rotated and o.id not in history.shorted
-                        and ob.quantity == 1 and set(o.items) & options(sb, policy)):
+                if (
+                    ob.tier in policy.rotated
+                    and o.id not in history.shorted
+                    and ob.quantity == 1
+                    and set(o.items) & options(sb, policy)
+                ):
                     raise AssertionError(f"{s.id} shorted again while {o.id} was not")
 
 
@@ -143,8 +167,14 @@ def test_day_invariants(scenario):
 
 
 def story():
-    subs = [sub("p1", name="Mr North"), sub("p2", name="Mr Lindqvist"), sub("p3"),
-            sub("h4", "household", name="Our own household"), sub("p5"), sub("c6", "complimentary")]
+    subs = [
+        sub("p1", name="Mr North"),
+        sub("p2", name="Mr Lindqvist"),
+        sub("p3"),
+        sub("h4", "household", name="Our own household"),
+        sub("p5"),
+        sub("c6", "complimentary"),
+    ]
     return book([s.id for s in subs]), subs
 
 
@@ -161,8 +191,9 @@ def test_one_paper_short_the_household_goes_without_and_no_customer_notices():
 
 def test_a_wet_paper_is_replaced_by_the_household_copy():
     b, subs = story()
-    day = run_day(b, subs, MONDAY, DayInputs(complaints=(Complaint("p2", "wet", "soaked"),)),
-                  Policy())
+    day = run_day(
+        b, subs, MONDAY, DayInputs(complaints=(Complaint("p2", "wet", "soaked"),)), Policy()
+    )
     assert route_part(day) == book_part(b)
     redeliver = [s for s in day.stops if s.action == "redeliver"]
     assert [(s.id, s.items) for s in redeliver] == [("p2", {"paper": 1})]
@@ -170,7 +201,8 @@ def test_a_wet_paper_is_replaced_by_the_household_copy():
     ids = [s.id for s in day.stops]
     assert ids[ids.index("p2") + 1] == "p2"
     assert {s.id: s.action for s in day.stops}["h4"] == "short"
-    assert day.totals["redelivered"] == 1 and day.totals["shorted"] == 1
+    assert day.totals["redelivered"] == 1
+    assert day.totals["shorted"] == 1
     assert any(e.kind == "redeliver" and e.subscriber_id == "p2" for e in day.ledger)
 
 
@@ -197,7 +229,7 @@ def test_two_short_days_in_a_row_short_different_paying_subscribers():
         shorted.append({s.id for s in day.stops if s.action == "short"})
         assert all(s.credit == 1 for s in day.stops if s.action == "short")
     assert all(len(s) == 1 for s in shorted)
-    for a, c in zip(shorted, shorted[1:], strict=False):
+    for a, c in itertools.pairwise(shorted):
         assert not (a & c), shorted
     # Four paying subscribers, four short days: each one once.
     assert set().union(*shorted) == {"p1", "p2", "p3", "p5"}
@@ -205,8 +237,9 @@ def test_two_short_days_in_a_row_short_different_paying_subscribers():
 
 def test_wrong_spot_is_shown_on_the_next_days_sheet_once():
     b, subs = story()
-    d1 = run_day(b, subs, MONDAY, DayInputs(complaints=(Complaint("p3", "wrong_spot", "lawn"),)),
-                 Policy())
+    d1 = run_day(
+        b, subs, MONDAY, DayInputs(complaints=(Complaint("p3", "wrong_spot", "lawn"),)), Policy()
+    )
     assert d1.wrong_spot_notes == ({"id": "p3", "note": "lawn"},)
     tue = MONDAY + timedelta(days=1)
     h = history_from_ledger(ledger_rows([d1]), tue.isoformat(), [d1.date])
@@ -225,8 +258,10 @@ def test_rain_applies_each_subscribers_rule():
     clear = run_day(b, subs, MONDAY, DayInputs(), Policy())
     rain = run_day(b, subs, MONDAY, DayInputs(weather="rain"), Policy())
     by = {s.id: s for s in rain.stops}
-    assert "bag it" in by["a1"].instructions and by["a1"].spot == "porch"
-    assert by["b2"].spot == "screen_door" and "screen door" in by["b2"].instructions
+    assert "bag it" in by["a1"].instructions
+    assert by["a1"].spot == "porch"
+    assert by["b2"].spot == "screen_door"
+    assert "screen door" in by["b2"].instructions
     assert by["c3"].instructions == "porch of c3"
     assert rain.duration_s > clear.duration_s
     assert rain.distance_m == clear.distance_m
@@ -236,7 +271,8 @@ def test_skipped_stops_are_bypassed_and_late_copies_make_a_catch_up_pass():
     subs = [sub(f"p{i}") for i in range(1, 6)]
     b = book([s.id for s in subs])
     full = run_day(b, subs, MONDAY, DayInputs(), Policy())
-    assert full.distance_m == b.distance_m and full.duration_s == b.duration_s
+    assert full.distance_m == b.distance_m
+    assert full.duration_s == b.duration_s
 
     def metric(a, c):  # a street grid where skipping the middle stop saves a detour
         pos = {None: 0, "p1": 1, "p2": 2, "p3": 30, "p4": 3, "p5": 4}
@@ -249,22 +285,43 @@ def test_skipped_stops_are_bypassed_and_late_copies_make_a_catch_up_pass():
 
     short = run_day(b, subs, MONDAY, DayInputs(supply={"paper": 3}, late={"paper": 2}), Policy())
     late = [s for s in short.stops if s.late]
-    assert len(late) == 2 and all(s.action == "deliver" for s in late)
-    assert short.totals["shorted"] == 0 and short.totals["late"] == 2
+    assert len(late) == 2
+    assert all(s.action == "deliver" for s in late)
+    assert short.totals["shorted"] == 0
+    assert short.totals["late"] == 2
     assert [x["id"] for x in short.late["stops"]] == [s.id for s in late]  # route order
     assert short.distance_m > full.distance_m  # the second pass costs a trip
 
 
 def test_day_json_round_trips():
     b, subs = story()
-    day = run_day(b, subs, MONDAY, DayInputs(supply={"paper": 4},
-                                             complaints=(Complaint("p1", "missed"),)), Policy())
+    day = run_day(
+        b,
+        subs,
+        MONDAY,
+        DayInputs(supply={"paper": 4}, complaints=(Complaint("p1", "missed"),)),
+        Policy(),
+    )
     again = Day.from_dict(__import__("json").loads(day.to_json()))
     assert again == day
     data = day.to_dict()
     for key in ("date", "route_version", "supply", "stops", "totals", "distance_m", "duration_s"):
         assert key in data
-    assert set(data["stops"][0]) >= {"seq", "carrier", "id", "action", "product", "spot",
-                                     "instructions", "reason"}
-    assert set(data["totals"]) >= {"delivered", "substituted", "skipped", "shorted",
-                                   "redelivered", "credits"}
+    assert set(data["stops"][0]) >= {
+        "seq",
+        "carrier",
+        "id",
+        "action",
+        "product",
+        "spot",
+        "instructions",
+        "reason",
+    }
+    assert set(data["totals"]) >= {
+        "delivered",
+        "substituted",
+        "skipped",
+        "shorted",
+        "redelivered",
+        "credits",
+    }

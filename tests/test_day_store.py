@@ -11,18 +11,22 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from _daykit import DEPOT, book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _daykit import DEPOT, book, sub
 from route.cli import main
 from route.day import DayInputs, history_from_ledger, run_day
 from route.policy import Policy
 from route.store import Settings, Workspace, load_day
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBS = [sub("p1", name="Mr North"), sub("p2"), sub("h3", "household", name="Our own household"),
-        sub("p4", substitutes=["tabloid"])]
+SUBS = [
+    sub("p1", name="Mr North"),
+    sub("p2"),
+    sub("h3", "household", name="Our own household"),
+    sub("p4", substitutes=["tabloid"]),
+]
 
 
 def make_workspace(path: Path) -> Path:
@@ -37,8 +41,11 @@ def make_workspace(path: Path) -> Path:
 
 def snapshot(path: Path):
     with Workspace.open(path) as ws:
-        files = sorted(str(p.relative_to(path)) for p in (path / "days").rglob("*")
-                       if p.is_file()) if (path / "days").exists() else []
+        files = (
+            sorted(str(p.relative_to(path)) for p in (path / "days").rglob("*") if p.is_file())
+            if (path / "days").exists()
+            else []
+        )
         return ws.query("SELECT date, data FROM days ORDER BY date"), ws.ledger_rows(), files
 
 
@@ -50,10 +57,12 @@ def test_day_writes_day_json_and_ledger(tmp_path, capsys):
     ws = make_workspace(tmp_path / "ws")
     assert run(ws, "--date", "2024-06-03", "--supply", "paper=3") == 0
     out = capsys.readouterr().out
-    assert "Shorted (1)" in out and "Our own household" in out
+    assert "Shorted (1)" in out
+    assert "Our own household" in out
     day = load_day(ws, "2024-06-03")
     data = json.loads((ws / "days" / "2024-06-03" / "day.json").read_text())
-    assert data["date"] == "2024-06-03" and data["totals"]["shorted"] == 1
+    assert data["date"] == "2024-06-03"
+    assert data["totals"]["shorted"] == 1
     assert [s["id"] for s in data["stops"]] == ["p1", "p2", "h3", "p4"]
     assert day.to_dict() == data
     assert (ws / "policy.toml").is_file()
@@ -79,10 +88,14 @@ def test_running_a_date_twice_needs_replace_and_voids_rather_than_rewrites(tmp_p
     assert h.shorted == {}
 
 
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.booleans()), min_size=1,
-                max_size=5))
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.booleans()), min_size=1, max_size=5)
+)
 def test_the_ledger_only_grows(tmp_path_factory, runs):
     path = make_workspace(tmp_path_factory.mktemp("ws") / "ws")
     previous: list = []
@@ -116,8 +129,13 @@ def _subprocess_day(ws: Path, crash: str | None, *args: str) -> subprocess.Compl
     env.pop("PAPERROUTE_TEST_CRASH", None)
     if crash:
         env["PAPERROUTE_TEST_CRASH"] = crash
-    return subprocess.run([sys.executable, "-m", "route.cli", "--quiet", "day", str(ws), *args],
-                          env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "route.cli", "--quiet", "day", str(ws), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_killed_in_the_middle_of_day_leaves_the_workspace_as_before(tmp_path):
@@ -126,8 +144,10 @@ def test_killed_in_the_middle_of_day_leaves_the_workspace_as_before(tmp_path):
     before = snapshot(ws)
     # SIGKILL while the transaction holds the new day and its ledger lines, for a new date and
     # for a replacement of an existing one.
-    for args in (("--date", "2024-06-04", "--supply", "paper=2"),
-                 ("--date", "2024-06-03", "--replace")):
+    for args in (
+        ("--date", "2024-06-04", "--supply", "paper=2"),
+        ("--date", "2024-06-03", "--replace"),
+    ):
         p = _subprocess_day(ws, "day:in_transaction", *args)
         assert p.returncode == -9, p.stderr
         assert snapshot(ws) == before
@@ -147,22 +167,50 @@ def test_killed_in_the_middle_of_day_leaves_the_workspace_as_before(tmp_path):
 
 def test_bad_day_input_is_refused_with_every_problem(tmp_path, capsys):
     ws = make_workspace(tmp_path / "ws")
-    (tmp_path / "holds.csv").write_text("id,from,to\nnobody,2024-06-01,2024-06-09\n"
-                                        "p1,2024-06-10,2024-06-01\np2,June 1,\n")
+    (tmp_path / "holds.csv").write_text(
+        "id,from,to\nnobody,2024-06-01,2024-06-09\np1,2024-06-10,2024-06-01\np2,June 1,\n"
+    )
     (tmp_path / "complaints.csv").write_text("id,kind,note\nghost,wet,\np1,soggy,\n")
     (tmp_path / "supply.csv").write_text("product,count\npaper,lots\n")
     (tmp_path / "policy.toml").write_text("[shortage]\nforgo = ['paying']\n")
-    code = run(ws, "--date", "2024-02-30", "--supply", "paper=-1", "--supply", "tabloid",
-               "--supply", "comics=3", "--late", "paper=1.5",
-               "--supply-file", str(tmp_path / "supply.csv"),
-               "--holds", str(tmp_path / "holds.csv"),
-               "--complaints", str(tmp_path / "complaints.csv"),
-               "--policy", str(tmp_path / "policy.toml"))
+    code = run(
+        ws,
+        "--date",
+        "2024-02-30",
+        "--supply",
+        "paper=-1",
+        "--supply",
+        "tabloid",
+        "--supply",
+        "comics=3",
+        "--late",
+        "paper=1.5",
+        "--supply-file",
+        str(tmp_path / "supply.csv"),
+        "--holds",
+        str(tmp_path / "holds.csv"),
+        "--complaints",
+        str(tmp_path / "complaints.csv"),
+        "--policy",
+        str(tmp_path / "policy.toml"),
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    expected = ["2024-02-30", "'-1'", "'tabloid'", "'comics'", "'1.5'", "'lots'", "'nobody'",
-                "ends before it starts", "'June 1'", "'ghost'", "'soggy'", "shortage.forgo"]
+    expected = [
+        "2024-02-30",
+        "'-1'",
+        "'tabloid'",
+        "'comics'",
+        "'1.5'",
+        "'lots'",
+        "'nobody'",
+        "ends before it starts",
+        "'June 1'",
+        "'ghost'",
+        "'soggy'",
+        "shortage.forgo",
+    ]
     for text in expected:
         assert text in err, text
     assert err.count("\n  - ") == len(expected)

@@ -74,15 +74,20 @@ def test_household_goes_without_before_anyone_else():
 
 def test_forgo_order_is_followed_then_substitutes_then_rotation():
     demands = [
-        d("home", "household"), d("sample", "sample"), d("comp", "complimentary"),
-        d("sub", options=("paper", "tabloid")), d("a", rank=2), d("b", rank=1),
+        d("home", "household"),
+        d("sample", "sample"),
+        d("comp", "complimentary"),
+        d("sub", options=("paper", "tabloid")),
+        d("a", rank=2),
+        d("b", rank=1),
     ]
     # Six want paper; one paper and one tabloid arrive.
     a = allocate(demands, {"paper": 1, "tabloid": 1}, Policy())
     assert [a.received(k) for k in ("home", "sample", "comp")] == [0, 0, 0]
     assert a.given["sub"] == {"tabloid": 1}
     # One of a, b must go without: b has rank 1 (least recently shorted), so b does.
-    assert a.received("a") == 1 and a.received("b") == 0
+    assert a.received("a") == 1
+    assert a.received("b") == 0
 
 
 def test_substitutes_off_means_nobody_gets_one():
@@ -95,7 +100,8 @@ def test_nobody_shorted_two_days_running_while_others_were_not():
     # "yesterday" ranks best for the rotation but was shorted on the previous day.
     demands = [d("yesterday", rank=1, last=True), d("other", rank=2)]
     a = allocate(demands, {"paper": 1}, Policy())
-    assert a.received("yesterday") == 1 and a.received("other") == 0
+    assert a.received("yesterday") == 1
+    assert a.received("other") == 0
 
 
 def test_several_products_and_substitutes_are_solved_together():
@@ -113,16 +119,20 @@ def test_several_products_and_substitutes_are_solved_together():
 def test_replacement_takes_the_household_copy_not_a_paying_one():
     demands = [d("home", "household"), d("pay"), d("pay#r0", repl=True)]
     a = allocate(demands, {"paper": 2}, Policy())
-    assert a.received("pay#r0") == 1 and a.received("home") == 0 and a.received("pay") == 1
+    assert a.received("pay#r0") == 1
+    assert a.received("home") == 0
+    assert a.received("pay") == 1
     # With spare copies only, the household keeps its copy and the complaint goes unmet.
     a = allocate(demands, {"paper": 2}, Policy(replacement_from=("spare",)))
-    assert a.received("pay#r0") == 0 and a.received("home") == 1
+    assert a.received("pay#r0") == 0
+    assert a.received("home") == 1
 
 
 def test_quantities_are_split_and_never_exceed_supply():
     demands = [d("shop", q=3), d("home", "household", q=2)]
     a = allocate(demands, {"paper": 2}, Policy())
-    assert a.received("shop") == 2 and a.received("home") == 0
+    assert a.received("shop") == 2
+    assert a.received("home") == 0
 
 
 def test_enough_supply_everyone_gets_their_own():
