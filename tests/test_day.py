@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-from _daykit import book, sub
+from tests._daykit import book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

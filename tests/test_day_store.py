@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from _daykit import DEPOT, book, sub
+from tests._daykit import DEPOT, book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
