@@ -45,8 +45,12 @@ def export_features(
     subs = {s.id: s for s in subscribers}
     missing = [i for i in book.order if i not in subs]
     if missing:
-        raise input_error("subscribers", f"{len(missing)} routed subscriber(s) not given",
-                          "pass every subscriber of the route book", value=", ".join(missing[:5]))
+        raise input_error(
+            "subscribers",
+            f"{len(missing)} routed subscriber(s) not given",
+            "pass every subscriber of the route book",
+            value=", ".join(missing[:5]),
+        )
     actions: dict[str, Mapping[str, Any]] = {}
     if day is not None:
         actions = {ds["id"]: ds for _, _, ds in day_stops(book, day)}
@@ -137,8 +141,13 @@ def write_geopackage(layers: Mapping[str, list[dict[str, Any]]], path: str | Pat
             if not layers[name]:
                 continue
             gdf = gpd.GeoDataFrame.from_features(layers[name], crs="EPSG:4326")
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
-                        layer_options={"DESCRIPTION": f"paperroute {name}. {ATTRIBUTION}"})
+            gdf.to_file(
+                tmp,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                layer_options={"DESCRIPTION": f"paperroute {name}. {ATTRIBUTION}"},
+            )
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -75,8 +75,12 @@ def sheet_rows(
     subs = {s.id: s for s in subscribers}
     missing = [i for i in book.order if i not in subs]
     if missing:
-        raise input_error("subscribers", f"{len(missing)} routed subscriber(s) not given",
-                          "pass every subscriber of the route book", value=", ".join(missing[:5]))
+        raise input_error(
+            "subscribers",
+            f"{len(missing)} routed subscriber(s) not given",
+            "pass every subscriber of the route book",
+            value=", ".join(missing[:5]),
+        )
     if day is None:
         entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
     else:
@@ -214,8 +218,10 @@ def sheet_html(
     for c in carriers:
         body = [_row_html(r, with_day) for r in rows if r.carrier == c]
         label = f"<h2>Carrier {c}</h2>" if len(carriers) > 1 else ""
-        sections.append(f'<section class="carrier">{label}<table class="stops">{thead}'
-                        f"<tbody>{''.join(body)}</tbody></table></section>")
+        sections.append(
+            f'<section class="carrier">{label}<table class="stops">{thead}'
+            f"<tbody>{''.join(body)}</tbody></table></section>"
+        )
     total_rows = "".join(f'<tr><td>{e(k)}</td><td class="n">{e(v)}</td></tr>' for k, v in totals)
     return (
         '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'

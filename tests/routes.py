@@ -60,8 +60,13 @@ def make_route(
         ))  # fmt: skip
     away = []
     for u in range(unserved):
-        sub = Subscriber(id=f"U{u + 1}", lat=60.2, lon=25.1 + u * 0.001,
-                         spot=DeliverySpot("porch", 60.2, 25.1 + u * 0.001), name=f"Far {u + 1}")
+        sub = Subscriber(
+            id=f"U{u + 1}",
+            lat=60.2,
+            lon=25.1 + u * 0.001,
+            spot=DeliverySpot("porch", 60.2, 25.1 + u * 0.001),
+            name=f"Far {u + 1}",
+        )
         subs.append(sub)
         away.append(Unserved(sub.id, "1,200 m from the nearest street"))
     book = RouteBook(mode="walk", depot=DEPOT, start_s=5 * 3600, routes=tuple(routes),

@@ -69,8 +69,12 @@ def test_one_numbered_stop_and_one_spot_per_subscriber_in_route_order() -> None:
         assert row[:2] == [round(stop.curb_lat, 6), round(stop.curb_lon, 6)]
     for stop, row in zip(book.routes[0].stops, spots.rows, strict=True):
         sub = by_id[stop.subscriber_id]
-        assert row[:4] == [round(sub.spot.lat, 6), round(sub.spot.lon, 6),
-                           round(stop.curb_lat, 6), round(stop.curb_lon, 6)]  # walk-in ends
+        assert row[:4] == [
+            round(sub.spot.lat, 6),
+            round(sub.spot.lon, 6),
+            round(stop.curb_lat, 6),
+            round(stop.curb_lon, 6),
+        ]  # walk-in ends
         assert row[4] == SPOT_ICONS[sub.spot.kind]
 
 
@@ -84,7 +88,8 @@ def test_popups_carry_name_address_spot_instructions_schedule_tier_and_hazard() 
     for text in (sub.name, sub.address, sub.spot.instructions, sub.schedule, sub.tier, sub.hazard,
                  "05:04"):  # fmt: skip
         assert html.escape(text) in card, text
-    assert sub.hazard and "⚠" in card
+    assert sub.hazard
+    assert "⚠" in card
     assert "Hazard" not in spots.rows[0][7]  # no hazard row for a subscriber without one
 
 
@@ -112,10 +117,13 @@ def test_bounds_cover_depot_stops_and_spots() -> None:
 
     (lat0, lon0), (lat1, lon1) = m.get_bounds()
     for s in subs:
-        assert lat0 <= s.spot.lat <= lat1 and lon0 <= s.spot.lon <= lon1
-    assert lat0 <= DEPOT.lat <= lat1 and lon0 <= DEPOT.lon <= lon1
+        assert lat0 <= s.spot.lat <= lat1
+        assert lon0 <= s.spot.lon <= lon1
+    assert lat0 <= DEPOT.lat <= lat1
+    assert lon0 <= DEPOT.lon <= lon1
     [fit] = _all(m, folium.map.FitBounds)
-    assert fit.bounds[0][0] == pytest.approx(lat0) and fit.bounds[1][1] == pytest.approx(lon1)
+    assert fit.bounds[0][0] == pytest.approx(lat0)
+    assert fit.bounds[1][1] == pytest.approx(lon1)
 
 
 def test_summary_box_reports_length_duration_stops_and_walk_in_share() -> None:
@@ -148,7 +156,8 @@ def test_unserved_subscribers_get_their_own_layer_with_the_reason() -> None:
 
     assert "Not on the route (2)" in _layer_names(m)
     spots = _all(m, SpotLayer)
-    assert len(spots) == 2 and len(spots[1].rows) == 2
+    assert len(spots) == 2
+    assert len(spots[1].rows) == 2
     assert "1,200 m from the nearest street" in spots[1].rows[0][7]
     assert spots[1].rows[0][2] is None  # no walk-in for an unserved spot
 
@@ -206,10 +215,13 @@ def test_day_map_colours_each_stop_by_action_and_gives_the_reason() -> None:
     [spots] = _all(m, SpotLayer)
     for ds, stop_row, spot_row in zip(day["stops"], stops.rows, spots.rows, strict=True):
         label, colour, _ = ACTION_STYLES[ds["action"]]
-        assert stop_row[3] == colour and spot_row[5] == colour
-        assert ds["reason"] in spot_row[7] and label in spot_row[7]
+        assert stop_row[3] == colour
+        assert spot_row[5] == colour
+        assert ds["reason"] in spot_row[7]
+        assert label in spot_row[7]
     [panel] = _all(m, Panel)
-    assert "Day 2024-06-03" in panel.html and "rain" in panel.html
+    assert "Day 2024-06-03" in panel.html
+    assert "rain" in panel.html
     assert "usually" in spots.rows[0][7]  # the day moved stop 1 to the screen door
 
 
@@ -221,7 +233,8 @@ def test_day_map_refuses_unknown_stops_and_actions_listing_each() -> None:
     with pytest.raises(InputError) as e:
         day_map(book, subs, day)
     assert len(e.value.problems) == 2
-    assert "NOPE" in e.value.report() and "throw" in e.value.report()
+    assert "NOPE" in e.value.report()
+    assert "throw" in e.value.report()
 
 
 def test_big_route_is_clustered_and_stays_under_5_mb_offline() -> None:
@@ -232,7 +245,7 @@ def test_big_route_is_clustered_and_stays_under_5_mb_offline() -> None:
     assert sum(len(s.rows) for s in _all(m, StopLayer)) == 2000
     page = render_offline(m)
     assert len(page.encode()) < 5_000_000
-    assert 2000 >= CLUSTER_FROM
+    assert CLUSTER_FROM <= 2000
 
 
 def test_coordinates_are_rounded_to_six_decimals() -> None:
