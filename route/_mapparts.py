@@ -120,7 +120,7 @@ var paperroute = paperroute || {
 
 def _add_shared(element: MacroElement) -> None:
     """Put the shared stylesheet and script in the page header (once per page)."""
-    header = element.get_root().header
+    header = element.get_root().header  # type: ignore[attr-defined]  # a Figure
     header.add_child(Element(f"<style>{_CSS}</style>"), name="paperroute_css")
     header.add_child(Element(f"<script>{_JS}</script>"), name="paperroute_js")
 
@@ -171,9 +171,9 @@ paperroute.{{ this.kind }}({{ this._parent.get_name() }}, {{ this.rows_json }}{{
         lons = [p[1] for p in pts]
         return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 class StopLayer(_Rows):
@@ -231,9 +231,9 @@ paperroute.setup({{ this._parent.get_name() }});
         super().__init__()
         self._name = "PaperrouteSetup"
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 class Panel(MacroElement):
@@ -255,7 +255,7 @@ paperroute.panel({{ this.map_name }}, {{ this.html_json }}, {{ this.position|toj
     def html_json(self) -> str:
         return json.dumps(self.html, ensure_ascii=False).replace("</", "<\\/")
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
         self.map_name = _parent_map_name(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)

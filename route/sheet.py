@@ -19,7 +19,7 @@ from typing import Any
 from ._dayfile import ACTIONS, day_stops
 from ._mapparts import OSM_CREDIT
 from .errors import input_error
-from .model import RouteBook, Subscriber, format_clock
+from .model import RouteBook, Stop, Subscriber, format_clock
 
 __all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
 
@@ -81,10 +81,11 @@ def sheet_rows(
             "pass every subscriber of the route book",
             value=", ".join(missing[:5]),
         )
+    entries: list[tuple[int, Stop, Mapping[str, Any] | None]]
     if day is None:
         entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
     else:
-        entries = day_stops(book, day)
+        entries = list(day_stops(book, day))
     rows = []
     for carrier, stop, ds in entries:
         sub = subs[stop.subscriber_id]
@@ -192,7 +193,9 @@ h2{font-size:12pt;margin:14px 0 4px}
  .stops,.stops tbody,.stops tr,.stops td{display:block;width:auto}
  .stops tr.stop{border:1px solid #d0d7de;border-radius:6px;margin:0 0 8px;padding:4px 6px}
  .stops td{border:none;padding:1px 0}
- .seq,.time{display:inline-block!important;text-align:left}
+ .stops tr.stop:nth-child(even) td{background:none}
+ .seq,.time{display:inline-block!important;text-align:left;width:auto!important;
+  margin-right:8px}
  .seq::before{content:"#"}
  .tick{float:right}
 }
