@@ -40,6 +40,7 @@ class Outcome:
     objective: int
     dropped: int
     solutions: int
+    work: int
     elapsed_s: float
     capped: bool
 
@@ -95,9 +96,17 @@ class Model:
         for v in range(k):
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
         self.solutions = 0
-        self.best = [None]
         self._report: Callable[[int], None] | None = None
         routing.AddAtSolutionCallback(self._on_solution)
+        # The search's work, counted in checks of this limit (OR-Tools checks its limits at
+        # every step of the search): a measure of effort that does not depend on the clock.
+        self.work = 0
+        self.work_limit = 0
+        routing.AddSearchMonitor(routing.solver().CustomLimit(self._spent))
+
+    def _spent(self) -> bool:
+        self.work += 1
+        return self.work > self.work_limit
 
     def _on_solution(self) -> None:
         self.solutions += 1
@@ -108,13 +117,19 @@ class Model:
         self,
         params: pywrapcp.RoutingSearchParameters,
         seed_routes: Routes | None,
+        work: int,
         cap_s: float,
         report: Callable[[int], None] | None,
     ) -> Outcome | None:
-        """Search from ``seed_routes`` (or the first-solution strategy) within ``cap_s``."""
+        """Search from ``seed_routes`` (or the first-solution strategy).
+
+        The search stops after ``work`` steps, or at ``cap_s`` seconds if that comes first.
+        """
         routing = self.routing
         params.time_limit.FromMilliseconds(max(1, int(cap_s * 1000)))
         self.solutions = 0
+        self.work = 0
+        self.work_limit = work
         self._report = report
         t0 = time.perf_counter()
         initial = None
@@ -138,7 +153,8 @@ class Model:
             routes.append(tuple(order))
         served = sum(len(r) for r in routes)
         return Outcome(tuple(routes), int(found.ObjectiveValue()), len(self.clients) - served,
-                       self.solutions, elapsed, elapsed >= cap_s * 0.98)
+                       self.solutions, self.work, elapsed,
+                       self.work <= self.work_limit and elapsed >= cap_s * 0.95)
 
     def arrivals(self, routes: Routes) -> tuple[tuple[int, ...], ...]:
         """Earliest feasible arrival (service start) times along routes, waiting allowed."""
@@ -165,7 +181,7 @@ def _with_free_end(m: np.ndarray) -> np.ndarray:
 
 
 def search_parameters(
-    first: int, metaheuristic: int, solution_limit: int, neighbours: int | None
+    first: int, metaheuristic: int, neighbours: int | None
 ) -> pywrapcp.RoutingSearchParameters:
     """Search parameters for one phase.
 
@@ -175,7 +191,6 @@ def search_parameters(
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = first
     params.local_search_metaheuristic = metaheuristic
-    params.solution_limit = solution_limit
     if neighbours is not None:
         params.ls_operator_neighbors_ratio = 1.0
         params.ls_operator_min_neighbors = neighbours

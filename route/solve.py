@@ -19,12 +19,13 @@ The engine takes one of two paths, recorded as ``Solution.stats["method"]``:
     matrix cut into carrier routes (:func:`route._search.split`, stops that break a window or
     the bag left for the search to insert), and OR-Tools' own construction. The best phase wins.
 
-Determinism (invariant 4) survives the metaheuristic because every phase stops on a *solution
-limit* derived from the problem size and the time limit (:func:`solution_limit`), not on the
-clock: the same problem, seed and time limit give the same moves on any machine. The time limit
-is a safety cap that is honoured whatever happens; only when it cuts a phase short (an
-overloaded machine) can the result differ, and ``stats["stopped_by"]`` then says
-``"time_limit"`` instead of ``"solution_limit"``.
+Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
+of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
+counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
+spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
+machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
+phase short (an overloaded or much slower machine) can the result differ, and
+``stats["stopped_by"]`` then says ``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations
@@ -118,21 +119,26 @@ class Solution:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-#: Guided-local-search solutions per second per phase that this engine plans for, by problem
-#: size, measured on a modest two-core machine under load and rounded down so that the time
-#: limit rarely cuts a phase short. The solution limit is this rate times the phase's time.
-_RATE = ((50, 4000), (100, 2500), (200, 1200), (400, 500), (800, 200), (1600, 80))
+#: Search steps per second (see :func:`work_budget`) by problem size, measured on a shared
+#: two-core machine: the work model that turns a time limit into an amount of search.
+_STEPS_PER_S = ((10, 1_500_000), (50, 1_000_000), (100, 800_000), (200, 450_000),
+                (400, 250_000), (800, 120_000), (1600, 60_000))
+#: Share of the time limit the work model plans to use, so that a slower or busier machine
+#: still finishes the same work before the time limit cuts it short.
+WORK_SHARE = 0.8
 
 
-def solution_limit(size: int, seconds: float) -> int:
-    """Solutions a phase of ``seconds`` may accept on a problem of ``size`` nodes.
+def work_budget(size: int, seconds: float) -> int:
+    """Search steps for ``seconds`` of search on a problem of ``size`` nodes.
 
-    Interpolated on a log scale in :data:`_RATE`; at least 10 so that every phase searches.
+    A step is one check of the search's limits, which OR-Tools makes at every move it
+    evaluates; counting them measures the search's effort without reading the clock. The rate
+    is interpolated on a log scale in :data:`_STEPS_PER_S`.
     """
-    sizes = [math.log(s) for s, _ in _RATE]
-    rates = [math.log(r) for _, r in _RATE]
+    sizes = [math.log(s) for s, _ in _STEPS_PER_S]
+    rates = [math.log(r) for _, r in _STEPS_PER_S]
     rate = math.exp(float(np.interp(math.log(max(size, 2)), sizes, rates)))
-    return max(10, int(rate * seconds))
+    return max(1000, int(rate * seconds * WORK_SHARE))
 
 
 def solve(
@@ -185,26 +191,24 @@ def solve(
             progress(time.perf_counter() - t0, cost)
 
     phases = _phases(problem)
-    method = "tour+ortools" if _tour_case(problem) else "ortools-gls"
     outcomes: list[tuple[str, _search.Outcome]] = []
-    stats: dict[str, Any] = {"method": method, "phases": []}
+    stats: dict[str, Any] = {"method": "ortools-gls", "phases": []}
     for i, (name, share, make_seed, first, meta) in enumerate(phases):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.01:
             break
         phase_s = time_limit * share
-        seed_routes = make_seed(problem, phase_s * 0.25, seed) if make_seed else None
-        if seed_routes is not None and not any(seed_routes):
-            seed_routes = None
+        seed_routes = None
+        if make_seed is not None:
+            seed_routes = _search.repair(make_seed(problem, phase_s * 0.5, seed), problem)
+            seed_routes = seed_routes if any(seed_routes) else None
         remaining = deadline - time.perf_counter()
         # The last phase may use everything left; earlier ones leave room for the rest.
         cap = remaining if i == len(phases) - 1 else min(remaining, phase_s * 1.5)
-        params = _search.search_parameters(
-            first, meta, solution_limit(problem.size, phase_s), _neighbours(problem.size)
-        )
+        params = _search.search_parameters(first, meta, _neighbours(problem.size))
         if i:  # a model is closed by its first search
             model = _search.Model(problem)
-        out = model.run(params, seed_routes, cap, report)
+        out = model.run(params, seed_routes, work_budget(problem.size, phase_s), cap, report)
         if out is None and seed_routes is not None:
             stats["phases"].append({"name": name, "seed": "rejected"})
             continue
@@ -212,54 +216,52 @@ def solve(
             continue
         outcomes.append((name, out))
         stats["phases"].append({"name": name, "objective": out.objective, "dropped": out.dropped,
-                                "stopped_by": "time_limit" if out.capped else "solution_limit"})
+                                "work": out.work,
+                                "stopped_by": "time_limit" if out.capped else "work_limit"})
     if not outcomes:
         return Solution(((),) * k, ((),) * k, tuple(model.clients), 0,
                         {**stats, "status": "no solution"})
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
     stats["best_phase"] = name
+    stats["method"] = "tour+ortools" if name == "tour" else "ortools-gls"
     stats["objective"] = win.objective
     stats["stopped_by"] = ("time_limit" if any(o.capped for _, o in outcomes)
-                           else "solution_limit")
+                           else "work_limit")
     visited = {node for r in win.routes for node in r}
     unassigned = tuple(i for i in model.clients if i not in visited)
     return Solution(win.routes, model.arrivals(win.routes), unassigned,
                     _length(problem, win.routes), stats)
 
 
-Phase = tuple[str, float, Callable[[Problem, float, int], "_search.Routes | None"] | None, int,
-              int]
+#: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
+#: solution strategy, metaheuristic.
+Phase = tuple[str, float, Callable[[Problem, float, int], "_search.Routes"] | None, int, int]
 
 
 def _tour_case(problem: Problem) -> bool:
-    """One carrier, no windows, a symmetric distance matrix: a near-optimal tour is the seed."""
+    """One carrier and no windows: a near-optimal tour is the seed, OR-Tools keeps or repairs."""
     return (
         problem.carriers == 1
         and all(e is None for e in problem.earliest)
         and all(t is None for t in problem.latest)
-        and bool(np.array_equal(problem.distance, problem.distance.T))
     )
 
 
 def _phases(problem: Problem) -> list[Phase]:
     gls = _search.LSM.GUIDED_LOCAL_SEARCH
+    pca, pci = _search.FSS.PATH_CHEAPEST_ARC, _search.FSS.PARALLEL_CHEAPEST_INSERTION
     if _tour_case(problem):
-        constrained = problem.capacity is not None or problem.shift_s is not None
-        # A near-optimal tour needs no guided search unless a constraint forces a repair.
-        meta = gls if constrained else _search.LSM.GREEDY_DESCENT
-        return [("tour", 1.0, _tour_seed, _search.FSS.PATH_CHEAPEST_ARC, meta)]
-    return [
-        ("giant-tour", 0.5, _giant_tour_seed, _search.FSS.PATH_CHEAPEST_ARC, gls),
-        ("construction", 0.5, None, _first_strategy(problem), gls),
-    ]
-
-
-def _first_strategy(problem: Problem) -> int:
-    windows = any(t is not None for t in problem.latest)
-    if windows or problem.carriers > 1:
-        return _search.FSS.PARALLEL_CHEAPEST_INSERTION
-    return _search.FSS.PATH_CHEAPEST_ARC
+        plain = not (problem.capacity or problem.shift_s) and bool(
+            np.array_equal(problem.distance, problem.distance.T))
+        # A near-optimal tour needs no guided search unless a constraint forces a repair or
+        # the tour engine's symmetric moves leave one-way streets to improve on.
+        meta = _search.LSM.GREEDY_DESCENT if plain else gls
+        return [("tour", 1.0, _tour_seed, pca, meta)]
+    if problem.carriers == 1:
+        # Loose windows: the tour, with the stops it brings too late left to the search.
+        return [("tour", 0.5, _tour_seed, pca, gls), ("cheapest-arc", 0.5, None, pca, gls)]
+    return [("cheapest-arc", 0.5, None, pca, gls), ("parallel-insertion", 0.5, None, pci, gls)]
 
 
 def _neighbours(size: int) -> int | None:
@@ -267,12 +269,38 @@ def _neighbours(size: int) -> int | None:
     return None if size <= 60 else max(30, size // 5)
 
 
-def _tour_seed(problem: Problem, seconds: float, seed: int) -> _search.Routes | None:
-    return None
+def _tour_seed(problem: Problem, seconds: float, seed: int) -> _search.Routes:
+    """One carrier's route from :func:`route.tour.solve_tour`, its end folded in.
 
+    A virtual node ``D`` joins the end to the depot at no cost, every other arc at ``D``
+    costing more than any street: the best closed tour ``0 ... end D 0`` is then the best
+    route from the depot to its end. An open route lets any stop precede ``D`` (on a symmetric
+    matrix every tour pays the one dear arc, so the optimum is unchanged).
+    """
+    from .tour import solve_tour
 
-def _giant_tour_seed(problem: Problem, seconds: float, seed: int) -> _search.Routes | None:
-    return None
+    d = problem.distance.astype(np.int64)
+    n = problem.size
+    if problem.open_end or problem.end is not None:
+        symmetric = bool(np.array_equal(d, d.T))
+        big = int(d.max()) + 1
+        m = np.full((n + 1, n + 1), big, dtype=np.int64)
+        m[:n, :n] = d
+        m[n, n] = m[n, 0] = 0
+        if symmetric:
+            m[0, n] = 0
+            if not problem.open_end:
+                m[problem.end, n] = m[n, problem.end] = 0
+        elif problem.open_end:
+            m[1:n, n] = 0
+        else:
+            m[problem.end, n] = 0
+        d = m
+    tour = solve_tour(d, time_limit=seconds, seed=seed)
+    if len(tour) > n and tour[1] == n:
+        tour = [0, *reversed(tour[1:])]  # a symmetric tour may run either way
+    skip = {0, n} if problem.open_end or problem.end is None else {0, n, problem.end}
+    return (tuple(i for i in tour if i not in skip),)
 
 
 def _length(problem: Problem, routes: _search.Routes) -> int:
