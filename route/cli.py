@@ -43,17 +43,24 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="the whole story on the embedded Helsinki network, no setup")
-    d.add_argument("--out", type=Path, default=Path("paperroute-demo"),
-                   help="folder for the demo workspace, map and sheet (default ./paperroute-demo)")
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("paperroute-demo"),
+        help="folder for the demo workspace, map and sheet (default ./paperroute-demo)",
+    )
     d.add_argument("--time-limit", type=float, default=5.0, help="solver seconds (default 5)")
 
     i = sub.add_parser("init", help="create a workspace on a street network")
     i.add_argument("workspace", type=Path)
-    i.add_argument("--network", required=True,
-                   help="'demo', an .osm.pbf/.osm/.graphml file, or a place name")
+    i.add_argument(
+        "--network", required=True, help="'demo', an .osm.pbf/.osm/.graphml file, or a place name"
+    )
     i.add_argument("--mode", choices=MODES, default="walk")
-    i.add_argument("--depot", help="LAT,LON where bundles are picked up (default: the "
-                                   "centre of the street network)")
+    i.add_argument(
+        "--depot",
+        help="LAT,LON where bundles are picked up (default: the centre of the street network)",
+    )
     i.add_argument("--start", default="05:00", help="shift start, HH:MM (default 05:00)")
 
     im = sub.add_parser("import", help="validate and add or update subscribers")
@@ -93,8 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: no traceback for users
         if args.debug:
             raise
-        print(f"paperroute {args.command}: unexpected error: {e!r}\n"
-              "Run again with --debug for details and report it.", file=sys.stderr)
+        print(
+            f"paperroute {args.command}: unexpected error: {e!r}\n"
+            "Run again with --debug for details and report it.",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -106,11 +116,13 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
         lat_s, lon_s = text.split(",")
         lat, lon = float(lat_s), float(lon_s)
     except ValueError:
-        raise input_error(source, "not a LAT,LON pair", "write e.g. 60.1710,24.9414",
-                          value=text) from None
+        raise input_error(
+            source, "not a LAT,LON pair", "write e.g. 60.1710,24.9414", value=text
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise input_error(source, "coordinates out of range", "latitude first, then longitude",
-                          value=text)
+        raise input_error(
+            source, "coordinates out of range", "latitude first, then longitude", value=text
+        )
     return lat, lon
 
 
@@ -131,7 +143,8 @@ def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
         from .io import normalise_address
 
         addresses = {
-            normalise_address(b.address): (b.lat, b.lon) for b in load_buildings(ws.settings.network)
+            normalise_address(b.address): (b.lat, b.lon)
+            for b in load_buildings(ws.settings.network)
         }
     result = read_subscribers(path, addresses=addresses)
     if result.ignored_columns:
@@ -142,29 +155,35 @@ def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
 def _need_book(ws: Workspace) -> RouteBook:
     book = ws.latest_book()
     if book is None:
-        raise input_error(str(ws.path), "no route planned yet",
-                          f"run: paperroute plan {ws.path}")
+        raise input_error(str(ws.path), "no route planned yet", f"run: paperroute plan {ws.path}")
     return book
 
 
-def _plan(ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, seed: int,
-          note: str) -> RouteBook:
+def _plan(
+    ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, seed: int, note: str
+) -> RouteBook:
     from .plan import PlanOptions, plan
 
     if carriers < 1:
-        raise input_error("--carriers", "must be at least 1", "give a whole number >= 1",
-                          value=carriers)
+        raise input_error(
+            "--carriers", "must be at least 1", "give a whole number >= 1", value=carriers
+        )
     if time_limit <= 0:
-        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 5",
-                          value=time_limit)
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 5", value=time_limit
+        )
     settings = ws.settings
     subs = ws.subscribers()
     if not subs:
-        raise input_error(str(ws.path), "no subscribers",
-                          f"import some: paperroute import {ws.path} subscribers.csv")
+        raise input_error(
+            str(ws.path),
+            "no subscribers",
+            f"import some: paperroute import {ws.path} subscribers.csv",
+        )
     index = _load_index(settings, say)
-    opts = PlanOptions(carriers=carriers, time_limit=time_limit, seed=seed,
-                       start_s=settings.start_s)
+    opts = PlanOptions(
+        carriers=carriers, time_limit=time_limit, seed=seed, start_s=settings.start_s
+    )
     book = plan(subs, settings.depot, index, opts, say)
     with ws.transaction() as con:
         book = ws.save_book(book, note, con)
@@ -172,11 +191,11 @@ def _plan(ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, se
 
 
 def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
+    from ._offline import save_offline
     from .maps import plan_map
 
     m = plan_map(book, ws.subscribers(active_only=False))
-    path = out or ws.path / "map.html"
-    return atomic_write(path, m.get_root().render())
+    return save_offline(m, out or ws.path / "map.html")
 
 
 def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None) -> tuple[Path, Path]:
@@ -227,13 +246,18 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     from .network import too_far
 
     if too_far(depot_curb):
-        raise input_error("--depot", f"{depot_curb.distance_m:.0f} m from the nearest street",
-                          "give a depot inside the area of the street data",
-                          value=f"{lat},{lon}")
+        raise input_error(
+            "--depot",
+            f"{depot_curb.distance_m:.0f} m from the nearest street",
+            "give a depot inside the area of the street data",
+            value=f"{lat},{lon}",
+        )
     ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
     ws.close()
-    print(f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
-          f"depot {lat:.5f},{lon:.5f}).")
+    print(
+        f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
+        f"depot {lat:.5f},{lon:.5f})."
+    )
     return 0
 
 
@@ -242,16 +266,24 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
         subs = _read(ws, args.subscribers)
         with ws.transaction() as con:
             added, updated = ws.upsert_subscribers(subs, con)
-        print(f"Imported {len(subs)} subscribers from {args.subscribers}: "
-              f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
-              "unchanged.")
+        print(
+            f"Imported {len(subs)} subscribers from {args.subscribers}: "
+            f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
+            "unchanged."
+        )
     return 0
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        book = _plan(ws, say, carriers=args.carriers, time_limit=args.time_limit, seed=args.seed,
-                     note=f"plan --carriers {args.carriers} --seed {args.seed}")
+        book = _plan(
+            ws,
+            say,
+            carriers=args.carriers,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            note=f"plan --carriers {args.carriers} --seed {args.seed}",
+        )
         print(_summary(book))
     return 0
 
@@ -275,8 +307,11 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
     out: Path = args.out
     if out.exists() and any(out.iterdir()):
         if not (out / DEMO_MARKER).exists():
-            raise input_error(str(out), "the folder exists and is not a paperroute demo",
-                              "give another --out folder, or empty this one")
+            raise input_error(
+                str(out),
+                "the folder exists and is not a paperroute demo",
+                "give another --out folder, or empty this one",
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / DEMO_MARKER).write_text("made by paperroute demo; safe to delete\n")
@@ -291,8 +326,10 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
         map_path = _write_map(ws, book, out / "map.html")
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
     print(_summary(book))
-    print(f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
-          f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}")
+    print(
+        f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
+        f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}"
+    )
     return 0
 
 

@@ -43,7 +43,7 @@ COLUMNS = (
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 _PRODUCT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
 
 #: Geocoder: maps a normalised address to (lat, lon); see :func:`normalise_address`.
 Addresses = Mapping[str, tuple[float, float]]
@@ -119,7 +119,9 @@ def _read_geo(path: Path) -> list[dict[str, Any]]:
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
     rows: list[dict[str, Any]] = []
-    for rec, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
+    for rec, geom in zip(
+        gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True
+    ):
         rec = {k: ("" if _is_missing(v) else v) for k, v in rec.items()}
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":
@@ -157,10 +159,13 @@ def parse_subscribers(
     columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("__")))
     if "id" not in columns:
         problems.append(
-            Problem(source, "there is no 'id' column", "add an 'id' column with a unique id per row")
+            Problem(
+                source, "there is no 'id' column", "add an 'id' column with a unique id per row"
+            )
         )
     has_coords = "lat" in columns and "lon" in columns
-    if not has_coords and "address" not in columns:
+    has_geometry = any("__geometry__" in r for r in rows)
+    if not has_coords and not has_geometry and "address" not in columns:
         problems.append(
             Problem(
                 source,
@@ -234,8 +239,7 @@ def _parse_row(c: dict[str, str], p: _RowProblems, addresses: Addresses | None):
                     "address",
                     address,
                     "address not found in the street data",
-                    "give 'lat' and 'lon', or write the address as in OpenStreetMap "
-                    "('Street 12')",
+                    "give 'lat' and 'lon', or write the address as in OpenStreetMap ('Street 12')",
                 )
             else:
                 lat, lon = hit
@@ -357,8 +361,14 @@ def _seconds(s: str) -> float | None:
 
 _DAYS_FIX = "write daily, Mon-Sat, Sun, or a list such as Mon,Wed,Fri"
 _DAY_INDEX = {d.lower(): i for i, d in enumerate(WEEKDAYS)}
-_DAY_INDEX.update({name: i for i, name in enumerate(
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))})
+_DAY_INDEX.update(
+    {
+        name: i
+        for i, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    }
+)
 _DAY_WORDS = {"daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekends": (5, 6)}
 
 

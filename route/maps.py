@@ -17,7 +17,9 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 CARRIER_COLOURS = ("#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bc4c00", "#0a7ea4")
 
 
-def plan_map(book: RouteBook, subscribers: Sequence[Subscriber], m: folium.Map | None = None) -> folium.Map:
+def plan_map(
+    book: RouteBook, subscribers: Sequence[Subscriber], m: folium.Map | None = None
+) -> folium.Map:
     """Draw the route book: the route along the streets, numbered stops and delivery spots."""
     subs = {s.id: s for s in subscribers}
     if m is None:
@@ -32,7 +34,8 @@ def plan_map(book: RouteBook, subscribers: Sequence[Subscriber], m: folium.Map |
         for stop in r.stops:
             sub = subs[stop.subscriber_id]
             popup = (
-                f"<b>{stop.seq}. {html.escape(sub.name or sub.id)}</b><br>{html.escape(sub.address)}"
+                f"<b>{stop.seq}. {html.escape(sub.name or sub.id)}</b>"
+                f"<br>{html.escape(sub.address)}"
                 f"<br>{sub.spot.kind.replace('_', ' ')}: {html.escape(sub.spot.instructions)}"
                 f"<br>arrive {format_clock(stop.arrival_s)}"
             )

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
-from .model import CarrierRoute, Depot, RouteBook, Stop, Subscriber, Unserved, fingerprint
+from .model import (
+    CarrierRoute,
+    Depot,
+    RouteBook,
+    Stop,
+    Subscriber,
+    Unserved,
+    fingerprint,
+    format_clock,
+)
 from .network import CurbPoint, StreetIndex
 from .solve import DROP_PENALTY, Problem, Solution, solve, to_int_matrix
 
@@ -50,10 +59,10 @@ def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, 
     """
     handling = sub.service_s if sub.service_s is not None else SPOT_HANDLING_S[sub.spot.kind]
     if sub.spot.kind == "curb":
-        return 0, int(round(handling))
+        return 0, round(handling)
     x, y = index.to_xy(sub.spot.lat, sub.spot.lon)
     metres = 2.0 * math.hypot(x - curb.x, y - curb.y)
-    return int(round(metres)), int(round(metres / WALK_IN_SPEED_MPS + handling))
+    return round(metres), round(metres / WALK_IN_SPEED_MPS + handling)
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,11 @@ def snap_subscribers(
     for sub, curb in zip(subscribers, curbs[1:], strict=True):
         if curb.distance_m > MAX_SNAP_M:
             unserved.append(
-                Unserved(sub.id, f"spot is {curb.distance_m:.0f} m from the nearest usable street "
-                                 f"(limit {MAX_SNAP_M:.0f} m): check its coordinates")
+                Unserved(
+                    sub.id,
+                    f"spot is {curb.distance_m:.0f} m from the nearest usable street "
+                    f"(limit {MAX_SNAP_M:.0f} m): check its coordinates",
+                )
             )
             continue
         served.append(sub)
@@ -110,8 +122,9 @@ def raise_too_far(source: str, point: Depot, curb: CurbPoint) -> None:
     )
 
 
-def build_problem(snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray,
-                  options: PlanOptions) -> Problem:
+def build_problem(
+    snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray, options: PlanOptions
+) -> Problem:
     """The solver's view: integer matrices, walk-ins as service times, windows, the fleet.
 
     With ``options.end`` (and not ``open_end``) the matrices carry the end point as their last
@@ -171,15 +184,16 @@ def plan(
     snapped = snap_subscribers(subscribers, depot, index)
     end_curbs: tuple[CurbPoint, ...] = ()
     if options.end is not None and not options.open_end:
+        end_point = Depot(*options.end)
         end_curbs = (index.snap([options.end])[0],)
         if end_curbs[0].distance_m > MAX_SNAP_M:
-            raise_too_far("--end", Depot(*options.end), end_curbs[0])
+            raise_too_far("--end", end_point, end_curbs[0])
     curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     say(f"Computing street distances between {len(curbs)} curb points")
     matrix = index.matrix(curbs)
     reach = matrix.reachable()
     if end_curbs and not reach[-1]:
-        raise_too_far("--end", Depot(*options.end), end_curbs[0])  # type: ignore[misc]
+        raise_too_far("--end", end_point, end_curbs[0])
     if not reach[: len(snapped.served) + 1].all():
         # Rare once the network is cut to its strongly connected core; still never silent.
         stops = range(1, len(snapped.served) + 1)
@@ -198,10 +212,16 @@ def plan(
         curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     else:
         matrix_m, matrix_s = matrix.distance, matrix.duration
+    snapped, keep = _drop_impossible_windows(snapped, matrix_s, options.start_s)
+    keep += [len(curbs) - 1] if end_curbs else []
+    matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
+    curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
-    say(f"Solving the route for {len(snapped.served)} stops "
+    say(
+        f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
-        f"up to {options.time_limit:g} s)")
+        f"up to {options.time_limit:g} s)"
+    )
 
     last = [-1.0]
 
@@ -213,9 +233,48 @@ def plan(
 
     solution = solve(problem, time_limit=options.time_limit, seed=options.seed, progress=progress)
     book = assemble(snapped, curbs, problem, solution, index, depot, options)
-    say(f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
-        f"{book.duration_s / 60:.0f} min")
+    say(
+        f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
+        f"{book.duration_s / 60:.0f} min"
+    )
     return book
+
+
+def _drop_impossible_windows(
+    snapped: Snapped, matrix_s: np.ndarray, start_s: int
+) -> tuple[Snapped, list[int]]:
+    """Set aside subscribers whose window closes before anyone could get there.
+
+    Returns the remaining subscribers and the matrix rows to keep (depot first).
+    """
+    keep, lost = [0], []
+    for i, sub in enumerate(snapped.served, start=1):
+        soonest = start_s + round(matrix_s[0, i])
+        if sub.latest is not None and sub.latest < soonest:
+            lost.append(Unserved(sub.id, _window_reason(sub, soonest)))
+        else:
+            keep.append(i)
+    if not lost:
+        return snapped, keep
+    pick = [i - 1 for i in keep[1:]]
+    return (
+        Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i] for i in pick),
+            tuple(snapped.curbs[i] for i in pick),
+            tuple(snapped.walk_ins[i] for i in pick),
+            snapped.unserved + tuple(lost),
+        ),
+        keep,
+    )
+
+
+def _window_reason(sub: Subscriber, soonest: int) -> str:
+    return (
+        f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
+        f"cannot be met (earliest possible arrival {format_clock(soonest)}): "
+        "widen the window, start earlier or add a carrier"
+    )
 
 
 def assemble(
@@ -279,11 +338,18 @@ def assemble(
         start_s=options.start_s,
         routes=tuple(routes),
         unserved=tuple(unserved),
-        solver={**solution.stats, "seed": options.seed, "time_limit_s": options.time_limit,
-                "carriers": options.carriers, "capacity": options.capacity,
-                "shift_s": options.shift_s, "balance": options.balance,
-                "end": "open" if options.open_end else
-                       (list(options.end) if options.end is not None else "depot")},
+        solver={
+            **solution.stats,
+            "seed": options.seed,
+            "time_limit_s": options.time_limit,
+            "carriers": options.carriers,
+            "capacity": options.capacity,
+            "shift_s": options.shift_s,
+            "balance": options.balance,
+            "end": "open"
+            if options.open_end
+            else (list(options.end) if options.end is not None else "depot"),
+        },
         fingerprints={
             "network": index.net.fingerprint,
             "subscribers": fingerprint([s.to_dict() for s in snapped.served]),
@@ -293,26 +359,28 @@ def assemble(
 
 def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
     """Why the solver left a subscriber out, as precisely as the problem lets us tell."""
-    from .model import format_clock
-
     fleet = f"{problem.carriers} carrier{'s' if problem.carriers > 1 else ''}"
     if problem.capacity is not None and sub.quantity > problem.capacity:
-        return (f"needs {sub.quantity} items, more than a bag holds ({problem.capacity}): "
-                "raise the capacity")
+        return (
+            f"needs {sub.quantity} items, more than a bag holds ({problem.capacity}): "
+            "raise the capacity"
+        )
     soonest = problem.start_s + int(problem.duration[0, node])
     if problem.shift_s is not None:
-        back = int(problem.duration[0, node]) + problem.service[node] + int(problem.duration[node, 0])
-        if back > problem.shift_s:
-            return (f"even a trip to this stop alone takes {back / 60:.0f} min, longer than the "
-                    f"shift ({problem.shift_s / 60:.0f} min): lengthen the shift")
+        trip = int(problem.duration[0, node] + problem.duration[node, 0]) + problem.service[node]
+        if trip > problem.shift_s:
+            return (
+                f"even a trip to this stop alone takes {trip / 60:.0f} min, longer than the "
+                f"shift ({problem.shift_s / 60:.0f} min): lengthen the shift"
+            )
     if sub.latest is not None or sub.earliest is not None:
         window = f"{format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'}"
-        if sub.latest is not None and soonest > sub.latest:
-            return (f"time window {window} closes before a carrier can get there (leaving at "
-                    f"{format_clock(problem.start_s)}, the soonest arrival is "
-                    f"{format_clock(soonest)}): widen the window or start earlier")
-        return (f"time window {window} cannot be met together with the other stops' windows "
-                f"and limits by {fleet} (soonest possible arrival {format_clock(soonest)}): "
-                "widen the window, start earlier or add a carrier")
-    return (f"{fleet} have no room or time left for this stop: add a carrier or raise the "
-            "capacity or shift")
+        return (
+            f"time window {window} cannot be met together with the other stops' windows and "
+            f"limits by {fleet} (soonest possible arrival {format_clock(soonest)}): "
+            "widen the window, start earlier or add a carrier"
+        )
+    return (
+        f"{fleet} have no room or time left for this stop: add a carrier or raise the "
+        "capacity or shift"
+    )

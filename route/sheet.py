@@ -17,17 +17,19 @@ def sheet_rows(book: RouteBook, subscribers: Sequence[Subscriber]) -> list[dict[
     for r in book.routes:
         for stop in r.stops:
             sub = subs[stop.subscriber_id]
-            rows.append({
-                "carrier": str(r.carrier),
-                "seq": str(stop.seq),
-                "time": format_clock(stop.arrival_s),
-                "id": sub.id,
-                "name": sub.name,
-                "address": sub.address,
-                "spot": sub.spot.kind,
-                "instructions": sub.spot.instructions,
-                "hazard": sub.hazard,
-            })
+            rows.append(
+                {
+                    "carrier": str(r.carrier),
+                    "seq": str(stop.seq),
+                    "time": format_clock(stop.arrival_s),
+                    "id": sub.id,
+                    "name": sub.name,
+                    "address": sub.address,
+                    "spot": sub.spot.kind,
+                    "instructions": sub.spot.instructions,
+                    "hazard": sub.hazard,
+                }
+            )
     return rows
 
 

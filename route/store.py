@@ -102,8 +102,11 @@ class Workspace:
         """
         path = Path(path)
         if (path / DB_NAME).exists():
-            raise input_error(str(path), "already a workspace",
-                              "choose a new folder, or use the existing workspace")
+            raise input_error(
+                str(path),
+                "already a workspace",
+                "choose a new folder, or use the existing workspace",
+            )
         path.mkdir(parents=True, exist_ok=True)
         ws = cls(path)
         with ws.transaction() as con:
@@ -133,13 +136,17 @@ class Workspace:
         """
         path = Path(path)
         if not (path / DB_NAME).is_file():
-            raise input_error(str(path), "not a paperroute workspace",
-                              f"create it first: paperroute init {path} --network demo")
+            raise input_error(
+                str(path),
+                "not a paperroute workspace",
+                f"create it first: paperroute init {path} --network demo",
+            )
         ws = cls(path)
         version = int(ws._meta("schema_version"))
         if version > SCHEMA_VERSION:
-            raise input_error(str(path), f"made by a newer paperroute (schema {version})",
-                              "upgrade paperroute")
+            raise input_error(
+                str(path), f"made by a newer paperroute (schema {version})", "upgrade paperroute"
+            )
         return ws
 
     def close(self) -> None:
@@ -169,8 +176,9 @@ class Workspace:
     def _meta(self, key: str) -> str:
         row = self._con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         if row is None:
-            raise input_error(str(self.path), f"the workspace lacks '{key}'",
-                              "recreate it with paperroute init")
+            raise input_error(
+                str(self.path), f"the workspace lacks '{key}'", "recreate it with paperroute init"
+            )
         return str(row[0])
 
     @property
@@ -206,8 +214,9 @@ class Workspace:
             data = json.dumps(sub.to_dict(), sort_keys=True)
             if sub.id in existing:
                 if existing[sub.id] != data:
-                    con.execute("UPDATE subscribers SET data = ?, active = 1 WHERE id = ?",
-                                (data, sub.id))
+                    con.execute(
+                        "UPDATE subscribers SET data = ?, active = 1 WHERE id = ?", (data, sub.id)
+                    )
                     updated.append(sub.id)
             else:
                 top += 1
@@ -255,7 +264,8 @@ class Workspace:
         top = con.execute("SELECT COALESCE(MAX(version), 0) FROM route_books").fetchone()[0]
         book = replace(book, version=int(top) + 1)
         con.execute(
-            "INSERT INTO route_books VALUES (?, ?, ?, ?)", (book.version, now(), note, book.to_json())
+            "INSERT INTO route_books VALUES (?, ?, ?, ?)",
+            (book.version, now(), note, book.to_json()),
         )
         return book
 
