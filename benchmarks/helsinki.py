@@ -65,13 +65,17 @@ def build_instances(specs: list[tuple[int, int]]) -> list[Instance]:
             points = [(buildings[i].lat, buildings[i].lon) for i in pick]
             points += _street_points(index, rng, n + 1 - len(points))
             matrix = index.matrix(index.snap(points))
-            np.savez(CACHE / f"h{n}-{seed}.npz", distance=to_int_matrix(matrix.distance),
-                     duration=to_int_matrix(matrix.duration))
+            np.savez(
+                CACHE / f"h{n}-{seed}.npz",
+                distance=to_int_matrix(matrix.distance),
+                duration=to_int_matrix(matrix.duration),
+            )
     out = []
     for n, seed in specs:
         data = np.load(CACHE / f"h{n}-{seed}.npz")
-        out.append(Instance(f"helsinki-{n}-s{seed}", _constrain(data["distance"],
-                                                                data["duration"], seed)))
+        out.append(
+            Instance(f"helsinki-{n}-s{seed}", _constrain(data["distance"], data["duration"], seed))
+        )
     return out
 
 
@@ -113,9 +117,17 @@ def _constrain(dist: np.ndarray, dur: np.ndarray, seed: int) -> Problem:
             latest.append(None)
     demand = [0, *(int(q) for q in rng.choice([1, 1, 1, 2], size=n - 1))]
     capacity = math.ceil(sum(demand) / CARRIERS * 1.15)
-    return Problem(distance=dist, duration=dur, service=tuple(service), earliest=tuple(earliest),
-                   latest=tuple(latest), start_s=start, carriers=CARRIERS, demand=tuple(demand),
-                   capacity=capacity)
+    return Problem(
+        distance=dist,
+        duration=dur,
+        service=tuple(service),
+        earliest=tuple(earliest),
+        latest=tuple(latest),
+        start_s=start,
+        carriers=CARRIERS,
+        demand=tuple(demand),
+        capacity=capacity,
+    )
 
 
 def _nearest_neighbour_s(dur: np.ndarray) -> int:
@@ -192,7 +204,8 @@ def run_ortools_defaults(problem: Problem, time_limit: float) -> list[list[int]]
     for node in range(1, n):
         lo, hi = problem.earliest[node], problem.latest[node]
         tdim.CumulVar(manager.NodeToIndex(node)).SetRange(
-            problem.start_s if lo is None else lo, 48 * 3600 if hi is None else hi)
+            problem.start_s if lo is None else lo, 48 * 3600 if hi is None else hi
+        )
     for v in range(k):
         tdim.CumulVar(routing.Start(v)).SetRange(problem.start_s, problem.start_s)
     demand = list(problem.demand)
@@ -201,7 +214,8 @@ def run_ortools_defaults(problem: Problem, time_limit: float) -> list[list[int]]
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     params.time_limit.FromMilliseconds(int(time_limit * 1000))
     sol = routing.SolveWithParameters(params)
     if sol is None:
@@ -227,18 +241,30 @@ def run_pyvrp(problem: Problem, time_limit: float, seed: int) -> list[list[int]]
     m = pyvrp.Model()
     locs = [m.add_location(x=0, y=0) for _ in range(n)]
     depot = m.add_depot(locs[0], tw_early=problem.start_s)
-    m.add_vehicle_type(num_available=problem.carriers, capacity=problem.capacity,
-                       start_depot=depot, end_depot=depot, tw_early=problem.start_s)
+    m.add_vehicle_type(
+        num_available=problem.carriers,
+        capacity=problem.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=problem.start_s,
+    )
     for node in range(1, n):
         lo, hi = problem.earliest[node], problem.latest[node]
-        m.add_client(locs[node], delivery=problem.demand[node],
-                     service_duration=problem.service[node],
-                     tw_early=problem.start_s if lo is None else lo,
-                     tw_late=48 * 3600 if hi is None else hi)
+        m.add_client(
+            locs[node],
+            delivery=problem.demand[node],
+            service_duration=problem.service[node],
+            tw_early=problem.start_s if lo is None else lo,
+            tw_late=48 * 3600 if hi is None else hi,
+        )
     for i in range(n):
         for j in range(n):
-            m.add_edge(locs[i], locs[j], distance=int(problem.distance[i, j]),
-                       duration=int(problem.duration[i, j]))
+            m.add_edge(
+                locs[i],
+                locs[j],
+                distance=int(problem.distance[i, j]),
+                duration=int(problem.duration[i, j]),
+            )
     res = m.solve(stop=MaxRuntime(time_limit), seed=seed, display=False)
     # A client activity's index counts clients from 0; our client nodes count from 1.
     return [[a.idx + 1 for a in route if a.is_client()] for route in res.best.routes()]
@@ -255,22 +281,27 @@ def run_ours(problem: Problem, time_limit: float, seed: int) -> tuple[list[list[
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=5.0)
-    ap.add_argument("--sizes", default="50:1,100:2,100:3,200:4,200:5",
-                    help="stops:seed pairs, comma separated")
+    ap.add_argument(
+        "--sizes", default="50:1,100:2,100:3,200:4,200:5", help="stops:seed pairs, comma separated"
+    )
     ap.add_argument("--solvers", default="paperroute,ortools,pyvrp")
     args = ap.parse_args(argv)
     specs = [tuple(int(x) for x in s.split(":")) for s in args.sizes.split(",")]
     solvers = args.solvers.split(",")
     instances = build_instances(specs)
     ratios: dict[str, list[float]] = {s: [] for s in solvers}
-    print(f"Constrained Helsinki drive instances, {CARRIERS} carriers, "
-          f"budget {args.time_limit:g} s per solver (shared machine: wall-clock)\n")
+    print(
+        f"Constrained Helsinki drive instances, {CARRIERS} carriers, "
+        f"budget {args.time_limit:g} s per solver (shared machine: wall-clock)\n"
+    )
     for inst in instances:
         p = inst.problem
         windows = sum(1 for i in range(1, p.size) if p.latest[i] is not None)
         print(f"{inst.name}: {p.size - 1} stops, {windows} with windows, capacity {p.capacity}")
-        print(f"  {'solver':<11} {'length m':>10} {'windows met':>12} {'time s':>7} "
-              f"{'vs ours':>8}  note")
+        print(
+            f"  {'solver':<11} {'length m':>10} {'windows met':>12} {'time s':>7} "
+            f"{'vs ours':>8}  note"
+        )
         ours_len = None
         for s in solvers:
             t0 = time.perf_counter()
@@ -294,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             ratio = length / ours_len if ours_len else float("nan")
             if not issues:
                 ratios[s].append(ratio)
-            print(f"  {s:<11} {length:>10,} {met:>5}/{p.size - 1:<6} {elapsed:7.1f} "
-                  f"{ratio:8.4f}  {note}")
+            print(
+                f"  {s:<11} {length:>10,} {met:>5}/{p.size - 1:<6} {elapsed:7.1f} "
+                f"{ratio:8.4f}  {note}"
+            )
         print()
     print("Mean length relative to ours (above 1: longer than ours):")
     for s in solvers:

@@ -70,8 +70,9 @@ class Model:
         arc = routing.RegisterTransitMatrix(dist.tolist())
         routing.SetArcCostEvaluatorOfAllVehicles(arc)
         horizon = problem.start_s + 2 * 24 * 3600
-        routing.AddDimension(routing.RegisterTransitMatrix(travel.tolist()), 24 * 3600, horizon,
-                             False, "Time")
+        routing.AddDimension(
+            routing.RegisterTransitMatrix(travel.tolist()), 24 * 3600, horizon, False, "Time"
+        )
         self.time = time_dim = routing.GetDimensionOrDie("Time")
         for v in range(k):
             time_dim.CumulVar(routing.Start(v)).SetValue(problem.start_s)
@@ -152,9 +153,15 @@ class Model:
                 idx = found.Value(routing.NextVar(idx))
             routes.append(tuple(order))
         served = sum(len(r) for r in routes)
-        return Outcome(tuple(routes), int(found.ObjectiveValue()), len(self.clients) - served,
-                       self.solutions, self.work, elapsed,
-                       self.work <= self.work_limit and elapsed >= cap_s * 0.95)
+        return Outcome(
+            tuple(routes),
+            int(found.ObjectiveValue()),
+            len(self.clients) - served,
+            self.solutions,
+            self.work,
+            elapsed,
+            self.work <= self.work_limit and elapsed >= cap_s * 0.95,
+        )
 
     def arrivals(self, routes: Routes) -> tuple[tuple[int, ...], ...]:
         """Earliest feasible arrival (service start) times along routes, waiting allowed."""

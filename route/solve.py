@@ -121,8 +121,15 @@ class Solution:
 
 #: Search steps per second (see :func:`work_budget`) by problem size, measured on a shared
 #: two-core machine: the work model that turns a time limit into an amount of search.
-_STEPS_PER_S = ((10, 1_500_000), (50, 1_000_000), (100, 800_000), (200, 450_000),
-                (400, 250_000), (800, 120_000), (1600, 60_000))
+_STEPS_PER_S = (
+    (10, 1_500_000),
+    (50, 1_000_000),
+    (100, 800_000),
+    (200, 450_000),
+    (400, 250_000),
+    (800, 120_000),
+    (1600, 60_000),
+)
 #: Share of the time limit the work model plans to use, so that a slower or busier machine
 #: still finishes the same work before the time limit cuts it short.
 WORK_SHARE = 0.8
@@ -215,23 +222,30 @@ def solve(
         if out is None:
             continue
         outcomes.append((name, out))
-        stats["phases"].append({"name": name, "objective": out.objective, "dropped": out.dropped,
-                                "work": out.work,
-                                "stopped_by": "time_limit" if out.capped else "work_limit"})
+        stats["phases"].append(
+            {
+                "name": name,
+                "objective": out.objective,
+                "dropped": out.dropped,
+                "work": out.work,
+                "stopped_by": "time_limit" if out.capped else "work_limit",
+            }
+        )
     if not outcomes:
-        return Solution(((),) * k, ((),) * k, tuple(model.clients), 0,
-                        {**stats, "status": "no solution"})
+        return Solution(
+            ((),) * k, ((),) * k, tuple(model.clients), 0, {**stats, "status": "no solution"}
+        )
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
     stats["best_phase"] = name
     stats["method"] = "tour+ortools" if name == "tour" else "ortools-gls"
     stats["objective"] = win.objective
-    stats["stopped_by"] = ("time_limit" if any(o.capped for _, o in outcomes)
-                           else "work_limit")
+    stats["stopped_by"] = "time_limit" if any(o.capped for _, o in outcomes) else "work_limit"
     visited = {node for r in win.routes for node in r}
     unassigned = tuple(i for i in model.clients if i not in visited)
-    return Solution(win.routes, model.arrivals(win.routes), unassigned,
-                    _length(problem, win.routes), stats)
+    return Solution(
+        win.routes, model.arrivals(win.routes), unassigned, _length(problem, win.routes), stats
+    )
 
 
 #: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
@@ -253,7 +267,8 @@ def _phases(problem: Problem) -> list[Phase]:
     pca, pci = _search.FSS.PATH_CHEAPEST_ARC, _search.FSS.PARALLEL_CHEAPEST_INSERTION
     if _tour_case(problem):
         plain = not (problem.capacity or problem.shift_s) and bool(
-            np.array_equal(problem.distance, problem.distance.T))
+            np.array_equal(problem.distance, problem.distance.T)
+        )
         # A near-optimal tour needs no guided search unless a constraint forces a repair or
         # the tour engine's symmetric moves leave one-way streets to improve on.
         meta = _search.LSM.GREEDY_DESCENT if plain else gls
@@ -317,8 +332,10 @@ def _length(problem: Problem, routes: _search.Routes) -> int:
 def _check(problem: Problem, time_limit: float) -> None:
     n = problem.size
     if problem.distance.shape != (n, n) or problem.duration.shape != (n, n):
-        raise ValueError(f"matrices must be square and alike, got {problem.distance.shape} "
-                         f"and {problem.duration.shape}")
+        raise ValueError(
+            f"matrices must be square and alike, got {problem.distance.shape} "
+            f"and {problem.duration.shape}"
+        )
     for name in ("service", "earliest", "latest"):
         if len(getattr(problem, name)) != n:
             raise ValueError(f"{name} has {len(getattr(problem, name))} entries for {n} nodes")
