@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from route.constants import DEFAULT_START_S  # noqa: E402
-from route.solve import Problem, solve, to_int_matrix  # noqa: E402
+from route.constants import DEFAULT_START_S
+from route.solve import Problem, solve, to_int_matrix
 
 CARRIERS = 3
 SERVICE_S = (20, 60)  # drive mode: park, walk to the door, back
@@ -52,8 +52,8 @@ def build_instances(specs: list[tuple[int, int]]) -> list[Instance]:
     """Instances of ``(stops, seed)`` on the demo drive network (cached under /tmp)."""
     todo = [s for s in specs if not (CACHE / f"h{s[0]}-{s[1]}.npz").exists()]
     if todo:
-        from route.osm import load_buildings, load_network
         from route.network import StreetIndex
+        from route.osm import load_buildings, load_network
 
         index = StreetIndex(load_network("demo", "drive"))
         buildings = load_buildings("demo")
@@ -141,7 +141,7 @@ def _nearest_neighbour_s(dur: np.ndarray) -> int:
 
 
 def _round5(seconds: float) -> int:
-    return int(round(seconds / 300.0)) * 300
+    return round(seconds / 300.0) * 300
 
 
 # -- feasibility, checked the same way for every solver ----------------------------------------

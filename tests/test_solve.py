@@ -172,7 +172,8 @@ def test_time_limit_is_honoured_and_progress_reported():
     elapsed = time.perf_counter() - t0
     assert elapsed < 0.5 + 0.5  # model building and reading the routes included
     _check_solution(p, sol)
-    assert seen and all(b2 <= b1 for (_, b1), (_, b2) in itertools.pairwise(seen))
+    assert seen
+    assert all(b2 <= b1 for (_, b1), (_, b2) in itertools.pairwise(seen))
 
 
 def test_work_budget_grows_with_time_and_shrinks_with_size():
