@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--carriers", type=int, default=1)
     pl.add_argument("--time-limit", type=float, default=5.0)
     pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
+    pl.add_argument("--shift", help="longest shift per carrier, HH:MM or minutes (default: none)")
+    ends = pl.add_mutually_exclusive_group()
+    ends.add_argument("--end", help="LAT,LON where the routes end (default: back at the depot)")
+    ends.add_argument("--open", action="store_true", help="end each route at its last stop")
+    pl.add_argument(
+        "--balance",
+        type=int,
+        default=1,
+        help="metres of length worth one second less on the longest shift when "
+        "several carriers share the route: 0 = shortest total (default 1)",
+    )
 
     m = sub.add_parser("map", help="write the interactive map")
     m.add_argument("workspace", type=Path)
@@ -189,8 +201,16 @@ def _need_book(ws: Workspace) -> RouteBook:
 
 
 def _plan(
-    ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, seed: int, note: str
+    ws: Workspace,
+    say: _Reporter,
+    *,
+    carriers: int,
+    time_limit: float,
+    seed: int,
+    note: str,
+    limits: dict | None = None,
 ) -> RouteBook:
+    """Plan and save a route book; ``limits`` are extra :class:`PlanOptions` fields."""
     from .plan import PlanOptions, plan
 
     if carriers < 1:
@@ -211,7 +231,11 @@ def _plan(
         )
     index = _load_index(settings, say)
     opts = PlanOptions(
-        carriers=carriers, time_limit=time_limit, seed=seed, start_s=settings.start_s
+        carriers=carriers,
+        time_limit=time_limit,
+        seed=seed,
+        start_s=settings.start_s,
+        **(limits or {}),
     )
     book = plan(subs, settings.depot, index, opts, say)
     with ws.transaction() as con:
@@ -334,6 +358,59 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+def _plan_limits(args: argparse.Namespace) -> dict:
+    """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
+    from .errors import InputError, Problem
+
+    problems, out = [], {"balance": args.balance, "open_end": args.open}
+    if args.capacity is not None:
+        if args.capacity < 1:
+            problems.append(
+                Problem(
+                    "--capacity",
+                    "must be at least 1",
+                    "give items per bag",
+                    value=str(args.capacity),
+                )
+            )
+        out["capacity"] = args.capacity
+    if args.shift is not None:
+        minutes = _minutes(args.shift)
+        if minutes is None or minutes <= 0:
+            problems.append(
+                Problem(
+                    "--shift",
+                    "not a duration",
+                    "give HH:MM or minutes, e.g. 3:30 or 210",
+                    value=args.shift,
+                )
+            )
+        else:
+            out["shift_s"] = int(minutes * 60)
+    if args.end is not None:
+        try:
+            out["end"] = _parse_latlon(args.end, "--end")
+        except InputError as e:
+            problems.extend(e.problems)
+    if args.balance < 0:
+        problems.append(
+            Problem("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _minutes(text: str) -> float | None:
+    try:
+        if ":" in text:
+            h, m = text.split(":")
+            return int(h) * 60 + int(m) if 0 <= int(m) < 60 else None
+        return float(text)
+    except ValueError:
+        return None
+
+
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         book = _plan(
@@ -343,6 +420,7 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
             time_limit=args.time_limit,
             seed=args.seed,
             note=f"plan --carriers {args.carriers} --seed {args.seed}",
+            limits=_plan_limits(args),
         )
         print(_summary(book))
     return 0
