@@ -88,8 +88,10 @@ def presence(
     return p
 
 
-def expected_length(distance: np.ndarray, tour: Sequence[int], p: np.ndarray) -> float:
-    """Expected length of a closed tour from node 0 when absent stops are skipped.
+def expected_length(
+    distance: np.ndarray, tour: Sequence[int], p: np.ndarray, end: int | None = 0
+) -> float:
+    """Expected length of a tour from node 0 when absent stops are skipped.
 
     Parameters
     ----------
@@ -100,12 +102,19 @@ def expected_length(distance: np.ndarray, tour: Sequence[int], p: np.ndarray) ->
     p
         Presence probability per node, shape ``(n,)``, or per weekday ``(days, n)``: the result
         is then the mean over the rows (each row one equally likely kind of day).
+    end
+        Where the tour ends: node 0 (a closed tour), another node (an end point, always
+        reached), or ``None`` for an open tour that ends at its last present stop.
     """
     p2 = np.atleast_2d(np.asarray(p, dtype=float))
-    s = np.asarray([0, *tour, 0])
+    tail = [] if end is None else [end]
+    s = np.asarray([0, *tour, *tail])
     m = len(s)
-    ps = p2[:, s]
-    ps[:, 0] = ps[:, -1] = 1.0
+    # The end point may lie outside ``p``'s columns; it is always reached, like the depot.
+    ps = p2[:, np.asarray([0, *tour, *([0] * len(tail))])]
+    ps[:, 0] = 1.0
+    if tail:
+        ps[:, -1] = 1.0
     q = 1.0 - ps
     total = np.zeros(p2.shape[0])
     # reach[:, a] = p_a * prod of (1 - p_k) for a < k < a + offset: the chance that a is the
@@ -123,10 +132,22 @@ def expected_length(distance: np.ndarray, tour: Sequence[int], p: np.ndarray) ->
     return float(total.mean())
 
 
-def skipped_length(distance: np.ndarray, tour: Sequence[int], present: Sequence[bool]) -> int:
-    """Street metres of a fixed tour on a day, skipping the stops not present (by node)."""
-    s = [0, *(n for n in tour if present[n]), 0]
+def skipped_length(
+    distance: np.ndarray, tour: Sequence[int], present: Sequence[bool], end: int | None = 0
+) -> int:
+    """Street metres of a fixed tour on a day, skipping the stops not present (by node).
+
+    ``end`` as in :func:`expected_length` (``None``: the tour ends at its last present stop).
+    """
+    s = [0, *(n for n in tour if present[n]), *([] if end is None else [end])]
     return int(sum(int(distance[a, b]) for a, b in pairwise(s)))
+
+
+def terminal(problem: Problem) -> int | None:
+    """Where a problem's routes end: 0 (the depot), the end node, or ``None`` when open."""
+    if problem.open_end:
+        return None
+    return 0 if problem.end is None else problem.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +219,10 @@ def apriori_tour(
     rows, counts = np.unique(p, axis=0, return_counts=True)
     weights = counts / counts.sum()
 
+    end = terminal(problem)
+
     def cost(t: Tour) -> float:
-        return sum(w * expected_length(d, t, r) for w, r in zip(weights, rows, strict=True))
+        return sum(w * expected_length(d, t, r, end) for w, r in zip(weights, rows, strict=True))
 
     neigh = neighbour_lists(d, start)
     return improve_tour(
@@ -225,8 +248,10 @@ def shortest_tour(
     start = tuple(tour)
     late = set(time_route(problem, start).late)
 
+    end = terminal(problem)
+
     def cost(t: Tour) -> float:
-        s = np.asarray([0, *t, 0])
+        s = np.asarray([0, *t, *([] if end is None else [end])])
         return float(d[s[:-1], s[1:]].sum())
 
     return improve_tour(
@@ -240,7 +265,10 @@ def shortest_tour(
 
 
 def _sub_problem(problem: Problem, nodes: Sequence[int]) -> Problem:
-    sel = [0, *nodes]
+    """The problem restricted to ``nodes`` (the end node kept last when there is one)."""
+    end = terminal(problem)
+    tail = [end] if end not in (None, 0) else []
+    sel = [0, *nodes, *tail]
     ix = np.ix_(sel, sel)
     return Problem(
         distance=problem.distance[ix],
@@ -253,6 +281,8 @@ def _sub_problem(problem: Problem, nodes: Sequence[int]) -> Problem:
         demand=tuple(problem.demand[n] for n in sel) if problem.demand else (),
         capacity=problem.capacity,
         shift_s=problem.shift_s,
+        end=len(sel) - 1 if tail else None,
+        open_end=problem.open_end,
     )
 
 
@@ -273,11 +303,13 @@ def daily_optimum(
     if not nodes:
         return 0
     sub = _sub_problem(problem, nodes)
+    end = terminal(sub)
+    everyone = [True] * sub.size
     local = tuple(range(1, len(nodes) + 1))
-    best = skipped_length(sub.distance, shortest_tour(sub, local), [True] * (len(nodes) + 1))
+    best = skipped_length(sub.distance, shortest_tour(sub, local), everyone, end)
     sol = solve(sub, time_limit=time_limit, seed=seed)
     if not sol.unassigned and sol.routes and sol.routes[0]:
-        best = min(best, skipped_length(sub.distance, sol.routes[0], [True] * (len(nodes) + 1)))
+        best = min(best, skipped_length(sub.distance, sol.routes[0], everyone, end))
     return best
 
 

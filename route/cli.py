@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -44,17 +46,24 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="the whole story on the embedded Helsinki network, no setup")
-    d.add_argument("--out", type=Path, default=Path("paperroute-demo"),
-                   help="folder for the demo workspace, map and sheet (default ./paperroute-demo)")
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("paperroute-demo"),
+        help="folder for the demo workspace, map and sheet (default ./paperroute-demo)",
+    )
     d.add_argument("--time-limit", type=float, default=5.0, help="solver seconds (default 5)")
 
     i = sub.add_parser("init", help="create a workspace on a street network")
     i.add_argument("workspace", type=Path)
-    i.add_argument("--network", required=True,
-                   help="'demo', an .osm.pbf/.osm/.graphml file, or a place name")
+    i.add_argument(
+        "--network", required=True, help="'demo', an .osm.pbf/.osm/.graphml file, or a place name"
+    )
     i.add_argument("--mode", choices=MODES, default="walk")
-    i.add_argument("--depot", help="LAT,LON where bundles are picked up (default: the "
-                                   "centre of the street network)")
+    i.add_argument(
+        "--depot",
+        help="LAT,LON where bundles are picked up (default: the centre of the street network)",
+    )
     i.add_argument("--start", default="05:00", help="shift start, HH:MM (default 05:00)")
 
     im = sub.add_parser("import", help="validate and add or update subscribers")
@@ -105,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
                          "(schedules and hold history), not the all-present day")
     pl.add_argument("--yes", action="store_true",
                     help="with --reoptimize: commit the new order (without it, only report)")
+    pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
+    pl.add_argument("--shift", help="longest shift per carrier, HH:MM or minutes (default: none)")
+    ends = pl.add_mutually_exclusive_group()
+    ends.add_argument("--end", help="LAT,LON where the routes end (default: back at the depot)")
+    ends.add_argument("--open", action="store_true", help="end each route at its last stop")
+    pl.add_argument(
+        "--balance",
+        type=int,
+        default=1,
+        help="metres of length worth one second less on the longest shift when "
+        "several carriers share the route: 0 = shortest total (default 1)",
+    )
 
     m = sub.add_parser("map", help="write the interactive map")
     m.add_argument("workspace", type=Path)
@@ -113,8 +134,35 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sheet", help="write the printable route sheet (HTML and CSV)")
     s.add_argument("workspace", type=Path)
-    s.add_argument("--date", help="YYYY-MM-DD")
+    s.add_argument("--date", help="YYYY-MM-DD: that day's actions and reasons on the sheet")
     s.add_argument("-o", "--output", type=Path)
+
+    dy = sub.add_parser("day", help="run the route for one date: holds, shortages, "
+                                    "substitutes, redeliveries, weather")
+    dy.add_argument("workspace", type=Path)
+    dy.add_argument("--date", required=True, help="YYYY-MM-DD")
+    dy.add_argument("--supply", action="append", default=[], metavar="PRODUCT=N",
+                    help="copies that arrived, per product (repeat; a product not given is "
+                         "supplied exactly to its demand)")
+    dy.add_argument("--supply-file", type=Path, help="CSV with columns product,count")
+    dy.add_argument("--late", action="append", default=[], metavar="PRODUCT=N",
+                    help="a late second delivery: a catch-up pass for the shorted stops")
+    dy.add_argument("--holds", type=Path, help="CSV id,from,to (default WORKSPACE/holds.csv "
+                                               "when it exists)")
+    dy.add_argument("--complaints", type=Path, help="CSV id,kind,note; kind = missed, wet, "
+                                                    "damaged or wrong_spot")
+    dy.add_argument("--weather", choices=("clear", "rain", "snow"), default="clear")
+    dy.add_argument("--policy", type=Path, help="shortage policy TOML (default "
+                                                "WORKSPACE/policy.toml, written on the first day)")
+    dy.add_argument("--replace", action="store_true",
+                    help="run a date again; the ledger keeps the first run, cancelled")
+
+    ex = sub.add_parser("export", help="write the route and stops as GeoJSON and GeoPackage")
+    ex.add_argument("workspace", type=Path)
+    ex.add_argument("--date", help="YYYY-MM-DD: add that day's actions to the stops")
+    ex.add_argument("-o", "--output", type=Path,
+                    help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg "
+                         "in the workspace)")
     return p
 
 
@@ -133,8 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: no traceback for users
         if args.debug:
             raise
-        print(f"paperroute {args.command}: unexpected error: {e!r}\n"
-              "Run again with --debug for details and report it.", file=sys.stderr)
+        print(
+            f"paperroute {args.command}: unexpected error: {e!r}\n"
+            "Run again with --debug for details and report it.",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -146,11 +197,13 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
         lat_s, lon_s = text.split(",")
         lat, lon = float(lat_s), float(lon_s)
     except ValueError:
-        raise input_error(source, "not a LAT,LON pair", "write e.g. 60.1710,24.9414",
-                          value=text) from None
+        raise input_error(
+            source, "not a LAT,LON pair", "write e.g. 60.1710,24.9414", value=text
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise input_error(source, "coordinates out of range", "latitude first, then longitude",
-                          value=text)
+        raise input_error(
+            source, "coordinates out of range", "latitude first, then longitude", value=text
+        )
     return lat, lon
 
 
@@ -171,7 +224,8 @@ def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
         from .io import normalise_address
 
         addresses = {
-            normalise_address(b.address): (b.lat, b.lon) for b in load_buildings(ws.settings.network)
+            normalise_address(b.address): (b.lat, b.lon)
+            for b in load_buildings(ws.settings.network)
         }
     result = read_subscribers(path, addresses=addresses)
     if result.ignored_columns:
@@ -182,61 +236,98 @@ def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
 def _need_book(ws: Workspace) -> RouteBook:
     book = ws.latest_book()
     if book is None:
-        raise input_error(str(ws.path), "no route planned yet",
-                          f"run: paperroute plan {ws.path}")
+        raise input_error(str(ws.path), "no route planned yet", f"run: paperroute plan {ws.path}")
     return book
 
 
-def _plan(ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, seed: int,
-          note: str) -> RouteBook:
+def _plan(
+    ws: Workspace,
+    say: _Reporter,
+    *,
+    carriers: int,
+    time_limit: float,
+    seed: int,
+    note: str,
+    limits: dict | None = None,
+) -> RouteBook:
+    """Plan and save a route book; ``limits`` are extra :class:`PlanOptions` fields."""
     from .plan import PlanOptions, plan
 
     if carriers < 1:
-        raise input_error("--carriers", "must be at least 1", "give a whole number >= 1",
-                          value=carriers)
+        raise input_error(
+            "--carriers", "must be at least 1", "give a whole number >= 1", value=carriers
+        )
     if time_limit <= 0:
-        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 5",
-                          value=time_limit)
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 5", value=time_limit
+        )
     settings = ws.settings
     subs = ws.subscribers()
     if not subs:
-        raise input_error(str(ws.path), "no subscribers",
-                          f"import some: paperroute import {ws.path} subscribers.csv")
+        raise input_error(
+            str(ws.path),
+            "no subscribers",
+            f"import some: paperroute import {ws.path} subscribers.csv",
+        )
     index = _load_index(settings, say)
-    opts = PlanOptions(carriers=carriers, time_limit=time_limit, seed=seed,
-                       start_s=settings.start_s)
+    opts = PlanOptions(
+        carriers=carriers,
+        time_limit=time_limit,
+        seed=seed,
+        start_s=settings.start_s,
+        **(limits or {}),
+    )
     book = plan(subs, settings.depot, index, opts, say)
     with ws.transaction() as con:
         book = ws.save_book(book, note, con)
     return book
 
 
-def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
-    from .maps import plan_map
+def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict | None]:
+    """The route book to draw and, with ``--date``, the day (run on its own book version)."""
+    from ._dayfile import read_day
 
-    m = plan_map(book, ws.subscribers(active_only=False))
-    path = out or ws.path / "map.html"
-    return atomic_write(path, m.get_root().render())
-
-
-def _usual_times(ws: Workspace, book: RouteBook):
-    """Usual arrival per stop over the coming week's schedules (absent stops skipped)."""
-    from datetime import date, timedelta
-
-    from .stable import usual_arrivals
-
-    today = date.today()
-    monday = today + timedelta(days=-today.weekday())
-    index = _load_index(ws.settings, _Reporter(quiet=True))
-    return usual_arrivals(book, ws.subscribers(), index, monday)
+    if date is None:
+        return _need_book(ws), None
+    day = read_day(ws.path, date)
+    version = day.get("route_version")
+    book = ws.book(version) if isinstance(version, int) else None
+    return book or _need_book(ws), day
 
 
-def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None) -> tuple[Path, Path]:
-    from .sheet import sheet_csv, sheet_html, sheet_rows
+def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None,
+               say: _Reporter | None = None) -> Path:
+    from ._offline import save_offline
+    from .maps import day_map, plan_map, street_lines
+    from .osm import load_network
 
-    rows = sheet_rows(book, ws.subscribers(active_only=False), _usual_times(ws, book))
-    path = out or ws.path / "sheet.html"
-    html_path = atomic_write(path, sheet_html(rows, f"Route sheet, version {book.version}"))
+    settings = ws.settings
+    streets = street_lines(load_network(settings.network, settings.mode, say).G)
+    subs = ws.subscribers(active_only=False)
+    if day is None:
+        m = plan_map(book, subs, streets=streets)
+        path = out or ws.path / "map.html"
+    else:
+        m = day_map(book, subs, day, streets=streets)
+        path = out or ws.path / "days" / str(day["date"]) / "map.html"
+    return save_offline(m, path)
+
+
+def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None,
+                 day: dict | None = None) -> tuple[Path, Path]:
+    from .sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+
+    rows = sheet_rows(book, ws.subscribers(active_only=False), day)
+    if day is None:
+        path = out or ws.path / "sheet.html"
+        title = "Route sheet"
+    else:
+        path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
+        title = f"Route sheet for {day['date']}"
+    subtitle = (f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
+                f"from {ws.settings.depot.name}")
+    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+    html_path = atomic_write(path, page)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
     return html_path, csv_path
 
@@ -279,13 +370,18 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     from .network import too_far
 
     if too_far(depot_curb):
-        raise input_error("--depot", f"{depot_curb.distance_m:.0f} m from the nearest street",
-                          "give a depot inside the area of the street data",
-                          value=f"{lat},{lon}")
+        raise input_error(
+            "--depot",
+            f"{depot_curb.distance_m:.0f} m from the nearest street",
+            "give a depot inside the area of the street data",
+            value=f"{lat},{lon}",
+        )
     ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
     ws.close()
-    print(f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
-          f"depot {lat:.5f},{lon:.5f}).")
+    print(
+        f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
+        f"depot {lat:.5f},{lon:.5f})."
+    )
     return 0
 
 
@@ -299,14 +395,70 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
         with ws.transaction() as con:
             added, updated = ws.upsert_subscribers(subs, con)
             if edit is not None:
-                saved = ws.save_book(edit.book, _edit_note(f"import {args.subscribers.name}",
-                                                           edit), con)
-        print(f"Imported {len(subs)} subscribers from {args.subscribers}: "
-              f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
-              "unchanged.")
+                saved = ws.save_book(
+                    edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
+                )
+        print(
+            f"Imported {len(subs)} subscribers from {args.subscribers}: "
+            f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
+            "unchanged."
+        )
         if edit is not None:
             _print_edit(edit, saved)
     return 0
+
+
+def _plan_limits(args: argparse.Namespace) -> dict:
+    """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
+    from .errors import InputError, Problem
+
+    problems, out = [], {"balance": args.balance, "open_end": args.open}
+    if args.capacity is not None:
+        if args.capacity < 1:
+            problems.append(
+                Problem(
+                    "--capacity",
+                    "must be at least 1",
+                    "give items per bag",
+                    value=str(args.capacity),
+                )
+            )
+        out["capacity"] = args.capacity
+    if args.shift is not None:
+        minutes = _minutes(args.shift)
+        if minutes is None or minutes <= 0:
+            problems.append(
+                Problem(
+                    "--shift",
+                    "not a duration",
+                    "give HH:MM or minutes, e.g. 3:30 or 210",
+                    value=args.shift,
+                )
+            )
+        else:
+            out["shift_s"] = int(minutes * 60)
+    if args.end is not None:
+        try:
+            out["end"] = _parse_latlon(args.end, "--end")
+        except InputError as e:
+            problems.extend(e.problems)
+    if args.balance < 0:
+        problems.append(
+            Problem("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _minutes(text: str) -> float | None:
+    try:
+        if ":" in text:
+            h, m = text.split(":")
+            return int(h) * 60 + int(m) if 0 <= int(m) < 60 else None
+        return float(text)
+    except ValueError:
+        return None
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
@@ -319,14 +471,15 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
             if given:
                 raise input_error(flag, "only applies to a re-optimisation",
                                   "add --reoptimize")
+        limits = _plan_limits(args)
         if book is not None:
             if args.skip_aware:
                 raise input_error("--skip-aware", "the route is planned already; reordering it "
                                   "is a re-optimisation", "add --reoptimize (it reports first)")
-            return _plan_sync(ws, book, args, say)
-        carriers = args.carriers or 1
+            return _plan_sync(ws, book, args, say, limits)
+        carriers = 1 if args.carriers is None else args.carriers
         book = _plan(ws, say, carriers=carriers, time_limit=args.time_limit, seed=args.seed,
-                     note=f"plan --carriers {carriers} --seed {args.seed}")
+                     note=f"plan --carriers {carriers} --seed {args.seed}", limits=limits)
         print(_summary(book))
         if args.skip_aware:
             return _skip_aware(ws, book, args, say, commit=True)
@@ -335,14 +488,36 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
 
 def cmd_map(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        print(f"Map: {_write_map(ws, _need_book(ws), args.output)}")
+        book, day = _for_date(ws, args.date)
+        print(f"Map: {_write_map(ws, book, args.output, day, say)}")
     return 0
 
 
 def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        html_path, csv_path = _write_sheet(ws, _need_book(ws), args.output)
+        book, day = _for_date(ws, args.date)
+        html_path, csv_path = _write_sheet(ws, book, args.output, day)
         print(f"Route sheet: {html_path}\nRoute sheet (CSV): {csv_path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
+    from .export import export_features, write_geojson, write_geopackage
+
+    out: Path | None = args.output
+    if out is not None and out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        raise input_error("--output", "unknown export format",
+                          "name a .geojson or a .gpkg file", value=str(out))
+    with Workspace.open(args.workspace) as ws:
+        book, day = _for_date(ws, args.date)
+        layers = export_features(book, ws.subscribers(active_only=False), day)
+        paths = []
+        if out is None or out.suffix.lower() != ".gpkg":
+            paths.append(write_geojson(layers, out or ws.path / "route.geojson"))
+        if out is None or out.suffix.lower() == ".gpkg":
+            paths.append(write_geopackage(layers, out or ws.path / "route.gpkg"))
+    for p in paths:
+        print(f"Export: {p}")
     return 0
 
 
@@ -352,8 +527,11 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
     out: Path = args.out
     if out.exists() and any(out.iterdir()):
         if not (out / DEMO_MARKER).exists():
-            raise input_error(str(out), "the folder exists and is not a paperroute demo",
-                              "give another --out folder, or empty this one")
+            raise input_error(
+                str(out),
+                "the folder exists and is not a paperroute demo",
+                "give another --out folder, or empty this one",
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / DEMO_MARKER).write_text("made by paperroute demo; safe to delete\n")
@@ -365,11 +543,135 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
         with ws.transaction() as con:
             ws.upsert_subscribers(subs, con)
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
-        map_path = _write_map(ws, book, out / "map.html")
+        map_path = _write_map(ws, book, out / "map.html", say=say)
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
     print(_summary(book))
-    print(f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
-          f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}")
+    print(
+        f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
+        f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}"
+    )
+    return 0
+
+
+def _crash_point(name: str) -> None:
+    """Test hook: die here, as a power cut would, when PAPERROUTE_TEST_CRASH names this point."""
+    if os.environ.get("PAPERROUTE_TEST_CRASH") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter):
+    """Street metres and seconds between the route book's curb points, on the real network."""
+    import math
+
+    index = _load_index(ws.settings, say)
+    ids = [s.subscriber_id for r in book.routes for s in r.stops]
+    points = [(book.depot.lat, book.depot.lon)]
+    points += [(s.curb_lat, s.curb_lon) for r in book.routes for s in r.stops]
+    matrix = index.matrix(index.snap(points))
+    at = {sid: i for i, sid in enumerate(ids, start=1)}
+    from .daytravel import route_metric
+
+    fallback = route_metric(book)
+
+    def travel(a: str | None, b: str | None) -> tuple[int, int]:
+        i, j = at.get(a, 0) if a else 0, at.get(b, 0) if b else 0
+        m, t = matrix.distance[i, j], matrix.duration[i, j]
+        if not (math.isfinite(m) and math.isfinite(t)):
+            return fallback(a, b)
+        return round(float(m)), round(float(t))
+
+    return travel
+
+
+def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
+    from .day import DayInputs, history_from_ledger, run_day
+    from .errors import Problem
+    from .io import parse_date, parse_supply_args, read_complaints, read_holds, read_supply
+    from .policy import DEFAULT_POLICY_TOML, Policy, load_policy
+    from .summary import day_summary
+
+    with Workspace.open(args.workspace) as ws:
+        repaired = ws.sync_day_files()
+        if repaired:
+            say(f"Put day files right after an interrupted run: {', '.join(repaired)}")
+        book = _need_book(ws)
+        subs = ws.subscribers(active_only=False)
+        known = {s.id for s in ws.subscribers()}
+        on_route = set(book.order)
+        problems: list[Problem] = []
+        try:
+            date = parse_date(args.date)
+        except ValueError:
+            date = None
+            problems.append(Problem("--date", "not a date", "use YYYY-MM-DD, e.g. 2024-06-03",
+                                    value=args.date))
+        supply = parse_supply_args(args.supply, "--supply", problems)
+        if args.supply_file:
+            for p, n in read_supply(args.supply_file, problems).items():
+                if p in supply:
+                    problems.append(Problem(str(args.supply_file), "also given with --supply",
+                                            "give each product once", column="product", value=p))
+                supply[p] = n
+        late = parse_supply_args(args.late, "--late", problems)
+        products = {s.product for s in subs} | {p for s in subs for p in s.substitutes}
+        for source, given in (("--supply", supply), ("--late", late)):
+            for p in given:
+                if p not in products:
+                    problems.append(Problem(source, "no subscriber takes or accepts this product",
+                                            f"use one of: {', '.join(sorted(products))}",
+                                            value=p))
+        holds_path = args.holds
+        if holds_path is None and (ws.path / "holds.csv").is_file():
+            holds_path = ws.path / "holds.csv"
+        holds = read_holds(holds_path, known, problems) if holds_path else []
+        complaints = (read_complaints(args.complaints, on_route, problems)
+                      if args.complaints else [])
+        policy_path = args.policy or ws.path / "policy.toml"
+        if args.policy and not args.policy.is_file():
+            problems.append(Problem(str(args.policy), "file not found", "check the path"))
+        policy = Policy()
+        try:
+            policy = load_policy(policy_path)
+        except InputError as e:
+            problems.extend(e.problems)
+        if date is not None and ws.day_json(date.isoformat()) and not args.replace:
+            problems.append(Problem("--date", "this date was run before",
+                                    "add --replace to run it again (the ledger keeps both runs)",
+                                    value=args.date))
+        if problems:
+            raise InputError(problems)
+        assert date is not None
+        iso = date.isoformat()
+        inputs = DayInputs(supply=supply, late=late, holds=tuple(holds),
+                           complaints=tuple(complaints), weather=args.weather)
+        history = history_from_ledger(ws.ledger_rows(), iso, ws.day_dates())
+        say(f"Running {iso} on route book version {book.version}")
+        day = run_day(book, subs, date, inputs, policy, history)
+        bypassed = any(s.action not in ("deliver", "deliver_substitute") or s.late
+                       for s in day.stops)
+        if bypassed:
+            # Skipped stops are bypassed on the real streets: measure it there.
+            try:
+                travel = _network_travel(ws, book, say)
+            except InputError as e:
+                say(f"Street network unavailable ({e.problems[0].message}); measuring along "
+                    "the route book's legs")
+            else:
+                day = run_day(book, subs, date, inputs, policy, history, travel)
+        text = day.to_json()
+        entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
+        with ws.transaction() as con:
+            voided = ws.save_day(iso, book.version, text, entries, con, replace=args.replace)
+            _crash_point("day:in_transaction")
+        _crash_point("day:after_commit")
+        path = atomic_write(ws.day_path(iso), text)
+        if args.policy is None and not policy_path.exists():
+            atomic_write(policy_path, DEFAULT_POLICY_TOML)
+            say(f"Wrote the default shortage policy to {policy_path}")
+        print(day_summary(day, subs))
+        if voided:
+            print(f"\nReplaced the earlier run of {iso} ({voided} ledger lines cancelled).")
+        print(f"\nDay: {path}")
     return 0
 
 
@@ -424,16 +726,35 @@ def _print_edit(edit, saved: RouteBook) -> None:
     print(_summary(saved))
 
 
-def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter) -> int:
-    """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
-    from .stable import options_of, stable_edit
+def _changed_limits(book: RouteBook, args: argparse.Namespace, limits: dict) -> dict:
+    """Plan options given on the command line that differ from the planned route's."""
+    from .stable import options_of
 
-    have = options_of(book).carriers
-    if args.carriers is not None and args.carriers != have:
-        raise input_error("--carriers", f"the planned route has {have} carrier(s); changing "
-                          "that reorders every stop",
-                          f"run: paperroute plan {ws.path} --reoptimize --carriers "
-                          f"{args.carriers}", value=args.carriers)
+    have = options_of(book)
+    given = {
+        "carriers": args.carriers,
+        "capacity": limits.get("capacity"),
+        "shift_s": limits.get("shift_s"),
+        "end": limits.get("end"),
+        "open_end": True if args.open else None,
+        # --balance has a default; only a value other than it counts as asked for.
+        "balance": args.balance if args.balance != 1 else None,
+    }
+    return {k: v for k, v in given.items() if v is not None and getattr(have, k) != v}
+
+
+def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter,
+               limits: dict) -> int:
+    """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
+    from .stable import stable_edit
+
+    changed = _changed_limits(book, args, limits)
+    if changed:
+        raise input_error(", ".join(f"--{k.replace('_s', '').replace('_', '-')}"
+                                    for k in changed),
+                          "the planned route was made with other settings; changing them "
+                          "reorders the route", f"run: paperroute plan {ws.path} --reoptimize "
+                          "with the same flags (it reports first)")
     index = _load_index(ws.settings, say)
     edit = stable_edit(book, ws.subscribers(), index)
     if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
@@ -451,7 +772,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     from dataclasses import replace
 
     from .edit import diff_books
-    from .stable import options_of, reoptimised_book
+    from .stable import reoptimised_book
 
     if args.max_moved is not None and args.max_moved < 0:
         raise input_error("--max-moved", "must not be negative", "give 0 or more",
@@ -465,50 +786,49 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
     if args.time_limit <= 0:
         raise input_error("--time-limit", "must be positive", "give seconds, e.g. 5",
                           value=args.time_limit)
-    carriers = args.carriers if args.carriers is not None else options_of(book).carriers
-    if carriers < 1:
+    if args.carriers is not None and args.carriers < 1:
         raise input_error("--carriers", "must be at least 1", "give a whole number >= 1",
-                          value=carriers)
-    bounded = args.max_moved is not None or args.keep_first
-    if carriers != options_of(book).carriers and bounded:
-        raise input_error("--carriers", "a new number of carriers reorders every stop",
-                          "drop --max-moved and --keep-first", value=carriers)
+                          value=args.carriers)
+    changed = _changed_limits(book, args, _plan_limits(args))
+    flags = ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed)
+    if changed and (args.max_moved is not None or args.keep_first or args.skip_aware):
+        raise input_error(flags, "new plan settings reorder every stop",
+                          "drop --max-moved, --keep-first and --skip-aware, or the new settings")
     if args.skip_aware:
-        if args.max_moved is not None or carriers != options_of(book).carriers:
-            raise input_error("--skip-aware", "cannot be bounded by --max-moved or change "
-                              "--carriers", "use --keep-first K to keep the start of the route")
+        if args.max_moved is not None:
+            raise input_error("--skip-aware", "cannot be bounded by --max-moved",
+                              "use --keep-first K to keep the start of the route")
         return _skip_aware(ws, book, args, say, commit=args.yes)
     subs = ws.subscribers()
     index = _load_index(ws.settings, say)
     say("Searching for a shorter order" + (f" moving at most {args.max_moved} stops"
                                            if args.max_moved is not None else "")
-        + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else ""))
+        + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else "")
+        + (f" with new settings ({flags})" if changed else ""))
     candidate, result, (exp_before, exp_after) = reoptimised_book(
         book, subs, index, max_moved=args.max_moved, keep_first=args.keep_first,
-        time_limit=args.time_limit, seed=args.seed, carriers=carriers,
+        time_limit=args.time_limit, seed=args.seed, overrides=changed,
         rates=_rates(ws, subs))
     # Report against the version number the commit will get.
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
-    print(f"Re-optimisation of version {book.version} ({result.method}):")
+    print(f"Re-optimisation of version {book.version} ({result.method}"
+          + (f"; new settings: {flags}" if changed else "") + "):")
     print("\n".join(diff.lines(limit=12)))
     print(f"  expected day with skipped stops: {exp_before:,.0f} m -> {exp_after:,.0f} m "
           f"({exp_after - exp_before:+,.0f} m)")
-    if diff.distance_m >= 0 and not diff.added and not diff.removed and carriers == len(
-            book.routes):
+    for u in candidate.unserved:
+        if u.subscriber_id in book.order:
+            print(f"  would no longer be served: {u.subscriber_id}: {u.reason}")
+    if diff.distance_m >= 0 and not diff.added and not diff.removed and not changed:
         print("No shorter order found within the bounds; nothing to commit.")
         return 0
     if not args.yes:
-        print(f"Nothing committed. To commit this order: paperroute plan {ws.path} --reoptimize"
-              + (f" --max-moved {args.max_moved}" if args.max_moved is not None else "")
-              + (f" --keep-first {args.keep_first}" if args.keep_first else "")
-              + (f" --carriers {carriers}" if args.carriers is not None else "")
-              + (f" --seed {args.seed}" if args.seed else "")
-              + (f" --time-limit {args.time_limit:g}" if args.time_limit != 5.0 else "")
-              + " --yes")
+        print("Nothing committed. To commit this order, run the same command with --yes "
+              "(the same inputs and seed give the same order).")
         return 0
-    note = (f"reoptimize ({result.method}): {diff.distance_m:+d} m, "
-            f"{diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
+    note = (f"reoptimize ({result.method}{'; ' + flags if changed else ''}): "
+            f"{diff.distance_m:+d} m, {diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
             f"retimed {len(diff.retimed)}")
     with ws.transaction() as con:
         saved = ws.save_book(candidate, note, con)
@@ -580,9 +900,8 @@ def _skip_aware(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
               "nothing to commit.")
         return 0
     if not commit:
-        print(f"Nothing committed. To commit this order: paperroute plan {ws.path} --reoptimize "
-              "--skip-aware" + (f" --keep-first {args.keep_first}" if args.keep_first else "")
-              + " --yes")
+        print("Nothing committed. To commit this order, run the same command with --yes "
+              "(the same inputs give the same order).")
         return 0
     note = (f"skip-aware: expected {after - before:+,.0f} m a day; all present "
             f"{diff.distance_m:+d} m; moved {len(diff.moved)}")
@@ -719,6 +1038,8 @@ _COMMANDS = {
     "plan": cmd_plan,
     "map": cmd_map,
     "sheet": cmd_sheet,
+    "day": cmd_day,
+    "export": cmd_export,
 }
 
 if __name__ == "__main__":

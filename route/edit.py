@@ -87,9 +87,11 @@ def time_route(problem: Problem, route: Sequence[int], start_s: int | None = Non
         dist += int(problem.distance[prev, node])
         load += problem.demand[node] if problem.demand else 1
         prev = node
-    if route:
+    if route and not problem.open_end:
         t += int(problem.duration[prev, end]) + problem.service[prev]
         dist += int(problem.distance[prev, end])
+    elif route:
+        t += problem.service[prev]  # an open route ends when the last stop is served
     return Timing(tuple(arrivals), t, dist, load, tuple(late))
 
 
@@ -150,6 +152,9 @@ def cheapest_insertion(problem: Problem, routes: Routes, node: int) -> Placement
         b = np.asarray(seq[1:])
         add_m = d[a, node] + d[node, b] - d[a, b]
         add_s = t[a, node] + t[node, b] - t[a, b] + problem.service[node]
+        if problem.open_end:  # after the last stop nothing closes the route
+            add_m[-1] = d[a[-1], node]
+            add_s[-1] = t[a[-1], node] + problem.service[node]
         for pos in range(len(seq) - 1):
             cands.append((int(add_m[pos]), int(add_s[pos]), c, pos))
     cands.sort()
@@ -369,13 +374,18 @@ def relocate_search(
             seq = (0, *r, end)
             for i in range(keep_first, len(r)):
                 node = r[i]
-                gain = int(d[seq[i], node] + d[node, seq[i + 2]] - d[seq[i], seq[i + 2]])
+                if problem.open_end and i == len(r) - 1:
+                    gain = int(d[seq[i], node])
+                else:
+                    gain = int(d[seq[i], node] + d[node, seq[i + 2]] - d[seq[i], seq[i + 2]])
                 for c2, r2 in enumerate(cur):
                     base = r2 if c2 != c else tuple(x for x in r2 if x != node)
                     s2 = (0, *base, end)
                     a = np.asarray(s2[:-1])
                     b = np.asarray(s2[1:])
                     add = d[a, node] + d[node, b] - d[a, b]
+                    if problem.open_end:
+                        add[-1] = d[a[-1], node]
                     for pos in range(keep_first, len(s2) - 1):
                         delta = int(add[pos]) - gain
                         if delta < 0 and not (c2 == c and pos == i):
@@ -421,21 +431,25 @@ def _solve_suffixes(
         else:
             last, depart = 0, problem.start_s
         end = 0 if problem.end is None else problem.end
-        sel = [last, *rest, end]
+        tail = [] if problem.open_end else [end]
+        sel = [last, *rest, *tail]
         ix = np.ix_(sel, sel)
+        closing = (0,) * len(tail)
+        no_window = (None,) * len(tail)
         used_s = depart - problem.start_s
         sub = Problem(
             distance=problem.distance[ix],
             duration=problem.duration[ix],
-            service=(0, *(problem.service[n] for n in rest), 0),
-            earliest=(None, *(problem.earliest[n] for n in rest), None),
-            latest=(None, *(problem.latest[n] for n in rest), None),
+            service=(0, *(problem.service[n] for n in rest), *closing),
+            earliest=(None, *(problem.earliest[n] for n in rest), *no_window),
+            latest=(None, *(problem.latest[n] for n in rest), *no_window),
             start_s=depart,
             carriers=1,
-            demand=(0, *(problem.demand[n] for n in rest), 0) if problem.demand else (),
+            demand=(0, *(problem.demand[n] for n in rest), *closing) if problem.demand else (),
             capacity=None if problem.capacity is None else max(0, problem.capacity - timing.load),
             shift_s=None if problem.shift_s is None else max(0, problem.shift_s - used_s),
-            end=len(sel) - 1,
+            end=len(sel) - 1 if tail else None,
+            open_end=problem.open_end,
         )
         sol = solve(sub, time_limit=time_limit, seed=seed)
         if sol.unassigned:

@@ -272,5 +272,5 @@ def format_clock(seconds: int | None) -> str:
     """Write seconds after midnight as ``HH:MM``."""
     if seconds is None:
         return ""
-    m = int(round(seconds / 60))
+    m = round(seconds / 60)
     return f"{m // 60 % 24:02d}:{m % 60:02d}"

