@@ -158,3 +158,28 @@ def test_arrival_spread_over_a_week():
     assert spreads[2].latest_s == 300 + round(np.hypot(100, 300))  # via the detour
     assert spreads[2].range_s == spreads[2].latest_s - 100
     assert spreads[3].range_s == spreads[2].range_s
+
+
+def brute_force_open(d: np.ndarray, tour, p, end) -> float:
+    total = 0.0
+    for pattern in itertools.product([False, True], repeat=len(tour)):
+        prob = 1.0
+        present = [True] * d.shape[0]
+        for node, here in zip(tour, pattern, strict=True):
+            prob *= p[node] if here else 1 - p[node]
+            present[node] = here
+        total += prob * skipped_length(d, tour, present, end)
+    return total
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 6), st.data())
+def test_expected_length_of_open_tours_and_end_points(n, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 10_000)))
+    d = rng.integers(1, 1000, size=(n + 2, n + 2))
+    p = np.concatenate([[1.0], rng.choice([0.0, 0.5, 0.8, 1.0], size=n)])  # no column for end
+    tour = tuple(data.draw(st.permutations(list(range(1, n + 1)))))
+    for end in (None, n + 1):
+        assert expected_length(d, tour, p, end) == pytest.approx(
+            brute_force_open(d, tour, p, end), rel=1e-9
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -253,3 +254,25 @@ def test_every_permutation_of_four_reports_consistent_moves():
         m = moved([base], [list(perm)])
         kept = [x for x in perm if x not in m]
         assert subsequence(kept, base)
+
+
+def test_open_routes_end_at_the_last_stop():
+    # Depot at 0, stops at 100 and 300 on a line: open, the route is 300 m; closed, 600 m.
+    closed = line_problem([100, 300, 200])
+    opened = replace(closed, open_end=True)
+    assert time_route(opened, (1, 2)).distance_m == 300
+    assert time_route(closed, (1, 2)).distance_m == 600
+    # The stop at 200 fits between 100 and 300 for nothing.
+    p = cheapest_insertion(opened, ((1, 2),), 3)
+    assert (p.position, p.added_m) == (1, 0)  # between 100 and 300 costs nothing
+    far = line_problem([100, 300, 900])
+    p = cheapest_insertion(replace(far, open_end=True), ((1, 2),), 3)
+    assert (p.position, p.added_m) == (2, 600)  # at the end, no way back to pay for
+
+
+def test_an_end_point_is_where_every_route_finishes():
+    # Node 3 is the end point (not a stop) at 1000 m.
+    problem = replace(line_problem([100, 300, 1000]), end=3)
+    assert time_route(problem, (1, 2)).distance_m == 1000
+    out, _p, _u = insert_stops(problem, ((1,),), [2])
+    assert out == ((1, 2),)
