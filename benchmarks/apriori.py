@@ -68,6 +68,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=5.0, help="seconds for the plan solve")
     ap.add_argument("--daily-limit", type=float, default=1.0, help="seconds per daily solve")
+    ap.add_argument("--kicks", type=int, default=25,
+                    help="iterated-local-search kicks for the second skip-aware plan (default 25)")
     args = ap.parse_args()
     t0 = time.perf_counter()
 
@@ -103,6 +105,10 @@ def main() -> int:
     t = time.perf_counter()
     aware = apriori_tour(problem, base, p)
     aware_s = time.perf_counter() - t
+    say(f"Skip-aware plan with {args.kicks} kicks of iterated local search")
+    t = time.perf_counter()
+    kicked = apriori_tour(problem, base, p, kicks=args.kicks, seed=args.seed)
+    kicked_s = time.perf_counter() - t
     # The same local search on plain metres: separates what the objective buys from what
     # more search buys.
     polished = shortest_tour(problem, base)
@@ -119,6 +125,7 @@ def main() -> int:
                 skipped_length(d, base, day.present),
                 skipped_length(d, aware, day.present),
                 skipped_length(d, polished, day.present),
+            skipped_length(d, kicked, day.present),
                 daily_optimum(
                     problem, base, day.present, time_limit=args.daily_limit, seed=args.seed
                 ),
@@ -128,7 +135,8 @@ def main() -> int:
     fixed = np.array([r[2] for r in rows], dtype=float)
     skip = np.array([r[3] for r in rows], dtype=float)
     pol = np.array([r[4] for r in rows], dtype=float)
-    opt = np.array([r[5] for r in rows], dtype=float)
+    kick = np.array([r[5] for r in rows], dtype=float)
+    opt = np.array([r[6] for r in rows], dtype=float)
     print(
         f"\nSimulated month: {len(rows)} days from {month_first}, {len(subs)} stops, walk "
         f"network, seed {args.seed}\n"
@@ -137,7 +145,7 @@ def main() -> int:
         f"{'date':<10}  {'day':<3}  {'stops':>5}  {'fixed m':>8}  {'skip-aware m':>12}  "
         f"{'re-opt m':>8}  {'fixed/re-opt':>12}"
     )
-    for dt, n, f, a, _pl, o in rows:
+    for dt, n, f, a, _pl, _k, o in rows:
         print(f"{dt!s:<10}  {dt:%a}  {n:>5}  {f:>8,}  {a:>12,}  {o:>8,}  {f / o:>12.3f}")
     ep_base = expected_length(d, base, p)
     ep_aware = expected_length(d, aware, p)
@@ -150,6 +158,7 @@ def main() -> int:
         ("all-present plan (fixed)", base, ep_base, fixed),
         ("all-present, Or-opt/2-opt", polished, expected_length(d, polished, p), pol),
         ("skip-aware plan (fixed)", aware, ep_aware, skip),
+        (f"skip-aware, {args.kicks} kicks", kicked, expected_length(d, kicked, p), kick),
     ):
         print(
             f"{name:<28}  {skipped_length(d, tour, full):>13,}  {ep:>18,.0f}  "
@@ -166,7 +175,7 @@ def main() -> int:
     )
 
     week = week_of(month_first, subs)
-    for name, tour in (("all-present", base), ("skip-aware", aware)):
+    for name, tour in (("all-present", base), ("skip-aware", aware), ("with kicks", kicked)):
         spreads = arrival_spread(problem, tour, week)
         ranges = np.array([s.range_s for s in spreads]) / 60
         print(
@@ -174,7 +183,7 @@ def main() -> int:
             f"{np.median(ranges):.1f} min, 90th percentile {np.percentile(ranges, 90):.1f} "
             f"min, largest {ranges.max():.1f} min"
         )
-    if ep_aware > ep_base + 1e-6:
+    if max(ep_aware, ep_kick) > ep_base + 1e-6:
         print("ERROR: the skip-aware plan is longer in expectation", file=sys.stderr)
         return 1
     return 0

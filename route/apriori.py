@@ -202,12 +202,19 @@ def apriori_tour(
     *,
     keep_first: int = 0,
     max_rounds: int = 30,
+    kicks: int = 0,
+    seed: int = 0,
 ) -> Tour:
     """Reorder one carrier's tour to minimise its expected length with skipping.
 
     Starts from ``tour`` (the usual all-present solve) and only accepts moves that shorten
     the expected length and keep every promise the all-present tour keeps (windows, capacity,
     shift). The result is therefore never longer in expectation than ``tour``.
+
+    With ``kicks``, an iterated local search follows: that many times, a stretch of up to 30
+    stops is cut in three and its pieces swapped (a local double bridge, drawn with ``seed``),
+    the tour is searched again, and the result is kept when it is shorter in expectation and
+    keeps every promise. Each kick costs about as much as the first search.
     """
     from .edit import time_route
 
@@ -218,21 +225,37 @@ def apriori_tour(
     # Kinds of day that repeat (Mon = Wed = Fri for most schedules) are evaluated once, weighted.
     rows, counts = np.unique(p, axis=0, return_counts=True)
     weights = counts / counts.sum()
-
     end = terminal(problem)
 
     def cost(t: Tour) -> float:
         return sum(w * expected_length(d, t, r, end) for w, r in zip(weights, rows, strict=True))
 
+    def feasible(t: Tour) -> bool:
+        return _feasible(problem, t, late)
+
     neigh = neighbour_lists(d, start)
-    return improve_tour(
-        start,
-        cost,
-        neigh,
-        keep_first=keep_first,
-        max_rounds=max_rounds,
-        accept=lambda t: _feasible(problem, t, late),
+    cur = improve_tour(
+        start, cost, neigh, keep_first=keep_first, max_rounds=max_rounds, accept=feasible
     )
+    best = cost(cur)
+    rng = random.Random(seed)
+    n = len(cur)
+    for _ in range(kicks if n - keep_first >= 8 else 0):
+        i = rng.randrange(keep_first, n - 7)
+        span = rng.randint(8, min(30, n - i))
+        a, b, c = sorted(rng.sample(range(i + 1, i + span), 3))
+        kicked = cur[:i] + cur[b:c] + cur[a:b] + cur[i:a] + cur[c:]
+        cand = improve_tour(
+            kicked,
+            cost,
+            neigh,
+            keep_first=keep_first,
+            max_rounds=max_rounds,
+        )
+        value = cost(cand)
+        if value < best - 1e-9 * max(1.0, best) and feasible(cand):
+            cur, best = cand, value
+    return cur
 
 
 def shortest_tour(

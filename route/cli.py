@@ -112,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--skip-aware", action="store_true",
                     help="order for the shortest expected day when absent stops are skipped "
                          "(schedules and hold history), not the all-present day")
+    pl.add_argument("--kicks", type=int, default=0, metavar="N",
+                    help="with --skip-aware: N rounds of perturbation and search after the "
+                         "first search (each about as long as it; default 0)")
     pl.add_argument("--yes", action="store_true",
                     help="with --reoptimize: commit the new order (without it, only report)")
     pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
@@ -464,6 +467,9 @@ def _minutes(text: str) -> float | None:
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         book = ws.latest_book()
+        if args.kicks and not args.skip_aware:
+            raise input_error("--kicks", "only applies to the skip-aware search",
+                              "add --skip-aware", value=args.kicks)
         if args.reoptimize:
             return _reoptimize(ws, _need_book(ws), args, say)
         for flag, given in (("--max-moved", args.max_moved is not None),
@@ -884,8 +890,11 @@ def _skip_aware(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
     rates = _rates(ws, subs)
     index = _load_index(ws.settings, say)
     say("Ordering for the shortest expected day (absent stops skipped)")
+    if args.kicks < 0:
+        raise input_error("--kicks", "must not be negative", "give 0 or more", value=args.kicks)
     candidate, before, after = skip_aware_book(book, subs, index, rates,
-                                               keep_first=args.keep_first)
+                                               keep_first=args.keep_first, kicks=args.kicks,
+                                               seed=args.seed)
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
     held = sum(r > 0 for r in rates.values())

@@ -306,12 +306,15 @@ def skip_aware_book(
     rates: dict[str, float] | None = None,
     *,
     keep_first: int = 0,
+    kicks: int = 0,
+    seed: int = 0,
 ) -> tuple[RouteBook, float, float]:
     """Reorder each carrier for the shortest expected day (not stored: report, then commit).
 
     Starts from the book's order (subscribers not routed yet go in first, stably) and keeps
-    every all-present promise. Returns the candidate book and the expected metres a day
-    before and after.
+    every all-present promise; ``kicks`` rounds of iterated local search (drawn with ``seed``)
+    may shorten it further. Returns the candidate book and the expected metres a day before and
+    after.
     """
     from .apriori import apriori_tour, presence
 
@@ -320,7 +323,10 @@ def skip_aware_book(
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
     routes, _placements, unplaced = insert_stops(wb.problem, routes_of(book, wb), todo)
     p = presence(wb.snapped.served, rates)
-    aware = tuple(apriori_tour(wb.problem, r, p, keep_first=keep_first) for r in routes)
+    aware = tuple(
+        apriori_tour(wb.problem, r, p, keep_first=keep_first, kicks=kicks, seed=seed)
+        for r in routes
+    )
     new = to_book(
         wb,
         aware,

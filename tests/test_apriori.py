@@ -183,3 +183,19 @@ def test_expected_length_of_open_tours_and_end_points(n, data):
         assert expected_length(d, tour, p, end) == pytest.approx(
             brute_force_open(d, tour, p, end), rel=1e-9
         )
+
+
+def test_kicks_never_lose_and_repeat_with_the_seed():
+    rng = np.random.default_rng(2)
+    problem = euclid_problem([(0, 0), *map(tuple, rng.integers(-500, 500, size=(14, 2)))])
+    p = np.ones((7, 15))
+    p[:6, 1::2] = 0.0
+    p[:, 2::3] *= 0.7
+    base = shortest_tour(problem, tuple(range(1, 15)))
+    plain = apriori_tour(problem, base, p)
+    kicked = apriori_tour(problem, base, p, kicks=6, seed=3)
+    assert expected_length(problem.distance, kicked, p) <= expected_length(
+        problem.distance, plain, p
+    )
+    assert apriori_tour(problem, base, p, kicks=6, seed=3) == kicked
+    assert apriori_tour(problem, base, p, kicks=6, seed=3, keep_first=4)[:4] == base[:4]

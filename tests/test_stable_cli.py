@@ -240,7 +240,7 @@ def test_skip_aware_reports_then_commits_a_shorter_expected_day(planned, rows, t
     assert main(["--quiet", "import", str(planned), str(write_rows(tmp_path / "b.csv", rows))]) == 0
     hand_made(planned)
     capsys.readouterr()
-    args = ["--quiet", "plan", str(planned), "--reoptimize", "--skip-aware"]
+    args = ["--quiet", "plan", str(planned), "--reoptimize", "--skip-aware", "--kicks", "1"]
     assert main(args) == 0
     report = capsys.readouterr().out
     with Workspace.open(planned) as w:
@@ -258,6 +258,7 @@ def test_skip_aware_reports_then_commits_a_shorter_expected_day(planned, rows, t
 
 
 def test_skip_aware_needs_reoptimize_on_a_planned_route(planned):
+    assert main(["--quiet", "plan", str(planned), "--reoptimize", "--kicks", "2"]) == 2
     assert main(["--quiet", "plan", str(planned), "--skip-aware"]) == 2
     assert (
         main(["--quiet", "plan", str(planned), "--reoptimize", "--skip-aware", "--max-moved", "3"])
