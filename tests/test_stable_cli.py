@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,8 +32,8 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
 _INDEXES: dict = {}
 
 
-@pytest.fixture(autouse=True)
-def one_network_load(monkeypatch):
+@pytest.fixture(scope="module", autouse=True)
+def one_network_load():
     """Load the embedded network once for the module: these tests are about edits."""
     real = route.cli._load_index
 
@@ -42,7 +43,9 @@ def one_network_load(monkeypatch):
             _INDEXES[key] = real(settings, say)
         return _INDEXES[key]
 
-    monkeypatch.setattr(route.cli, "_load_index", cached)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(route.cli, "_load_index", cached)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -50,26 +53,23 @@ def rows() -> list[dict[str, str]]:
     return demo_rows()[:34]
 
 
-@pytest.fixture
-def planned(tmp_path: Path, rows) -> Path:
-    """A workspace with 28 demo subscribers and a planned route (version 1)."""
-    ws = tmp_path / "ws"
-    assert (
-        main(
-            [
-                "--quiet",
-                "init",
-                str(ws),
-                "--network",
-                "demo",
-                "--depot",
-                f"{DEMO_DEPOT.lat},{DEMO_DEPOT.lon}",
-            ]
-        )
-        == 0
-    )
-    assert main(["--quiet", "import", str(ws), str(write_rows(tmp_path / "a.csv", rows[:28]))]) == 0
+@pytest.fixture(scope="module")
+def planned_template(tmp_path_factory, rows) -> Path:
+    """A workspace with 28 demo subscribers and a planned route (version 1), made once."""
+    tmp = tmp_path_factory.mktemp("template")
+    ws = tmp / "ws"
+    depot = f"{DEMO_DEPOT.lat},{DEMO_DEPOT.lon}"
+    assert main(["--quiet", "init", str(ws), "--network", "demo", "--depot", depot]) == 0
+    assert main(["--quiet", "import", str(ws), str(write_rows(tmp / "a.csv", rows[:28]))]) == 0
     assert main(["--quiet", "plan", str(ws), "--time-limit", "1"]) == 0
+    return ws
+
+
+@pytest.fixture
+def planned(planned_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the planned workspace for each test."""
+    ws = tmp_path / "ws"
+    shutil.copytree(planned_template, ws)
     return ws
 
 
