@@ -326,12 +326,39 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
         map_path = _write_map(ws, book, out / "map.html")
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
+        table = _demo_comparison(ws, book, say)
     print(_summary(book))
+    print(f"\n{table}")
     print(
         f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
         f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}"
     )
     return 0
+
+
+def _demo_comparison(ws: Workspace, book: RouteBook, say: _Reporter) -> str:
+    """The value disciplines on the demo subscribers this week: the lesson in one table."""
+    from datetime import date, timedelta
+
+    from .compare import compare_disciplines
+    from .plan import PlanOptions
+
+    settings = ws.settings
+    today = date.today()
+    comparison = compare_disciplines(
+        ws.subscribers(),
+        settings.depot,
+        _load_index(settings, say),
+        week_start=today - timedelta(days=today.weekday()),
+        # Eight more solves (curbside, and each day from scratch): one second each keeps the
+        # whole demo well under a minute.
+        time_limit=1.0,
+        seed=0,
+        options=PlanOptions(start_s=settings.start_s),
+        book=book,
+        say=say,
+    )
+    return comparison.table()
 
 
 _COMMANDS = {

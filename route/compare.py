@@ -215,11 +215,14 @@ class Comparison:
 
         end = self.week_start + timedelta(days=6)
         lines = [
-            f"Value disciplines, {self.subscribers} subscribers, week {self.week_start} to {end}"
-            " (means per day; route changes = next stops that differ from the day before)",
+            f"Three ways to serve the same {self.subscribers} subscribers, "
+            f"{self.week_start:%a %d %b} to {end:%a %d %b %Y} (means per day):",
             line(head),
             line(["-" * w for w in widths]),
             *(line(r) for r in rows[1:]),
+            "Fixed routes bypass the stops not scheduled that day. At spots: minutes off the",
+            "street (walk-ins and handling). Changes/wk: stops whose next stop differs from the",
+            "day before, over the week.",
         ]
         for u in self.unserved:
             lines.append(f"  not served by any approach: {u.subscriber_id}: {u.reason}")
