@@ -45,7 +45,7 @@ route changes per week
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -178,6 +178,9 @@ class Comparison:
     approaches: tuple[Approach, ...]
     unserved: tuple[Unserved, ...]
     book: RouteBook
+
+    def __iter__(self) -> Iterator[Approach]:
+        return iter(self.approaches)
 
     def __getitem__(self, key: str) -> Approach:
         for a in self.approaches:
