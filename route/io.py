@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .constants import SPOT_KINDS, TIERS, WEEKDAYS
+from .day import COMPLAINT_KINDS, Complaint, Hold
 from .errors import InputError, Problem, input_error
 from .model import DeliverySpot, Subscriber
 
@@ -201,7 +203,7 @@ def parse_subscribers(
 
 
 class _RowProblems:
-    def __init__(self, source: str, row: int, sink: list[Problem]) -> None:
+    def __init__(self, source: str, row: int | None, sink: list[Problem]) -> None:
         self.source, self.row, self.sink, self.count = source, row, sink, 0
 
     def add(self, column: str | None, value: object, message: str, fix: str) -> None:
@@ -415,3 +417,138 @@ def normalise_address(address: str) -> str:
     """Normalise an address for matching: lower case, single spaces, no commas after the number."""
     first = address.split(",")[0]
     return " ".join(first.lower().split())
+
+
+# -- day files: holds, complaints, supply -------------------------------------------------------
+
+
+def parse_date(text: str) -> date:
+    """Parse an ISO date ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    ValueError
+        For anything else (including impossible dates such as 2024-02-30).
+    """
+    t = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+        raise ValueError(text)
+    return date.fromisoformat(t)
+
+
+def _day_csv(path: Path, required: tuple[str, ...], problems: list[Problem]) -> list[dict]:
+    """Rows of a small day file, or [] with the problems noted (never raises)."""
+    source = str(path)
+    if not path.is_file():
+        problems.append(Problem(source, "file not found", "check the path and spelling"))
+        return []
+    try:
+        rows = _read_csv(path)
+    except InputError as e:
+        problems.extend(e.problems)
+        return []
+    columns = {k for r in rows for k in r if not k.startswith("__")}
+    missing = [c for c in required if c not in columns]
+    if missing and rows:
+        problems.append(Problem(source, f"missing column{'s' if len(missing) > 1 else ''} "
+                                        f"{', '.join(missing)}",
+                                f"use the header {','.join(required)}"))
+        return []
+    for i, r in enumerate(rows):
+        if "__extra__" in r:
+            problems.append(Problem(source, "the row has more cells than the header",
+                                    "remove them", i + 2, None, r["__extra__"]))
+    return rows
+
+
+def read_holds(path: str | Path, known: Collection[str], problems: list[Problem]) -> list[Hold]:
+    """Read a holds file (``id,from,to``; an empty ``to`` holds until further notice).
+
+    Problems (unknown ids, malformed or reversed dates) are appended to ``problems``.
+    """
+    path = Path(path)
+    holds: list[Hold] = []
+    for i, r in enumerate(_day_csv(path, ("id", "from", "to"), problems)):
+        p = _RowProblems(str(path), i + 2, problems)
+        before = p.count
+        sid = _text(r.get("id"))
+        if sid not in known:
+            p.add("id", sid, "unknown subscriber id", "use an id from the subscriber file")
+        start = p.parse("from", _text(r.get("from")), parse_date, "not a date", "use YYYY-MM-DD")
+        end_text = _text(r.get("to"))
+        end = (p.parse("to", end_text, parse_date, "not a date",
+                       "use YYYY-MM-DD, or leave empty for 'until further notice'")
+               if end_text else None)
+        if start is not None and end is not None and end < start:
+            p.add("to", end_text, "the hold ends before it starts", "swap 'from' and 'to'")
+        if p.count == before and start is not None:
+            holds.append(Hold(sid, start, end))
+    return holds
+
+
+def read_complaints(
+    path: str | Path, known: Collection[str], problems: list[Problem]
+) -> list[Complaint]:
+    """Read a complaints file (``id,kind,note``; kind = missed, wet, damaged or wrong_spot).
+
+    Problems (unknown ids or kinds) are appended to ``problems``.
+    """
+    path = Path(path)
+    out: list[Complaint] = []
+    for i, r in enumerate(_day_csv(path, ("id", "kind"), problems)):
+        p = _RowProblems(str(path), i + 2, problems)
+        before = p.count
+        sid = _text(r.get("id"))
+        if sid not in known:
+            p.add("id", sid, "unknown subscriber id", "use an id of a subscriber on the route")
+        kind = _text(r.get("kind")).lower().replace("-", "_").replace(" ", "_")
+        if kind not in COMPLAINT_KINDS:
+            p.add("kind", r.get("kind"), "unknown complaint", f"use {', '.join(COMPLAINT_KINDS)}")
+        if p.count == before:
+            out.append(Complaint(sid, kind, _text(r.get("note"))))
+    return out
+
+
+def _count(text: str) -> int:
+    v = float(text)
+    if not v.is_integer() or v < 0:
+        raise ValueError(text)
+    return int(v)
+
+
+def read_supply(path: str | Path, problems: list[Problem]) -> dict[str, int]:
+    """Read a supply file (``product,count``); problems are appended to ``problems``."""
+    path = Path(path)
+    supply: dict[str, int] = {}
+    for i, r in enumerate(_day_csv(path, ("product", "count"), problems)):
+        p = _RowProblems(str(path), i + 2, problems)
+        _supply_item(_text(r.get("product")), _text(r.get("count")), supply, p)
+    return supply
+
+
+def parse_supply_args(
+    values: Iterable[str], source: str, problems: list[Problem]
+) -> dict[str, int]:
+    """Parse ``PRODUCT=N`` arguments; problems are appended to ``problems``."""
+    supply: dict[str, int] = {}
+    for text in values:
+        p = _RowProblems(f"{source} {text}", None, problems)
+        product, eq, count = text.partition("=")
+        if not eq:
+            p.add(None, text, "not PRODUCT=N", "write e.g. paper=78")
+            continue
+        _supply_item(product.strip(), count.strip(), supply, p)
+    return supply
+
+
+def _supply_item(product: str, count: str, supply: dict[str, int], p: _RowProblems) -> None:
+    if not _PRODUCT.match(product):
+        p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
+        return
+    n = p.parse("count", count, _count, "not a whole number >= 0", "write e.g. 78")
+    if n is None:
+        return
+    if product in supply:
+        p.add("product", product, "the product is given twice", "give each product once")
+        return
+    supply[product] = n

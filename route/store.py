@@ -17,11 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .constants import DEFAULT_START_S
 from .errors import input_error
 from .model import Depot, RouteBook, Subscriber
+
+if TYPE_CHECKING:
+    from .day import Day
 
 DB_NAME = "paperroute.sqlite"
 SCHEMA_VERSION = 1
@@ -275,6 +278,108 @@ class Workspace:
         """Run a read-only query."""
         return [tuple(r) for r in self._con.execute(sql, params).fetchall()]
 
+    # -- days and the ledger ------------------------------------------------------------------
+
+    def day_dates(self) -> list[str]:
+        """The dates run so far (ISO), oldest first."""
+        return [str(r[0]) for r in self._con.execute("SELECT date FROM days ORDER BY date")]
+
+    def day_json(self, date: str) -> str | None:
+        """The stored ``day.json`` text of a date, or ``None``."""
+        row = self._con.execute("SELECT data FROM days WHERE date = ?", (date,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def ledger_rows(self) -> list[tuple[int, str, str, str, str, str]]:
+        """Every ledger line as (seq, date, subscriber_id, kind, product, detail), in order."""
+        return [
+            (int(s), str(d), str(i), str(k), str(p), str(x))
+            for s, d, i, k, p, x in self._con.execute(
+                "SELECT seq, date, subscriber_id, kind, product, detail FROM ledger ORDER BY seq"
+            )
+        ]
+
+    def save_day(
+        self,
+        date: str,
+        route_version: int,
+        data: str,
+        entries: Sequence[tuple[str, str, str, str, str]],
+        con: sqlite3.Connection,
+        *,
+        replace: bool = False,
+    ) -> int:
+        """Store a day and append its ledger lines (inside the caller's transaction).
+
+        With ``replace``, an earlier run of the same date is superseded: its ledger lines stay
+        and are cancelled by appended ``void`` lines (the ledger is never rewritten).
+        Returns the number of lines voided.
+
+        Raises
+        ------
+        InputError
+            If the date was run before and ``replace`` is not set.
+        """
+        exists = con.execute("SELECT 1 FROM days WHERE date = ?", (date,)).fetchone()
+        voided = 0
+        if exists and not replace:
+            raise input_error(date, "this date was run before",
+                              "add --replace to run it again (the ledger keeps both runs)")
+        if exists:
+            done = {
+                json.loads(d)["voids"]
+                for (d,) in con.execute("SELECT detail FROM ledger WHERE kind = 'void'")
+            }
+            old = [
+                (s, i, p)
+                for s, i, p in con.execute(
+                    "SELECT seq, subscriber_id, product FROM ledger "
+                    "WHERE date = ? AND kind != 'void' ORDER BY seq", (date,)
+                )
+                if s not in done
+            ]
+            con.executemany(
+                "INSERT INTO ledger (date, subscriber_id, kind, product, detail) "
+                "VALUES (?, ?, 'void', ?, ?)",
+                [(date, i, p, json.dumps({"voids": s})) for s, i, p in old],
+            )
+            voided = len(old)
+            con.execute("DELETE FROM days WHERE date = ?", (date,))
+        con.execute("INSERT INTO days VALUES (?, ?, ?, ?)", (date, route_version, now(), data))
+        con.executemany(
+            "INSERT INTO ledger (date, subscriber_id, kind, product, detail) "
+            "VALUES (?, ?, ?, ?, ?)",
+            entries,
+        )
+        return voided
+
+    def day_path(self, date: str) -> Path:
+        """Where a date's ``day.json`` lies: ``WORKSPACE/days/YYYY-MM-DD/day.json``."""
+        return self.path / "days" / date / "day.json"
+
+    def sync_day_files(self) -> list[str]:
+        """Make the ``day.json`` files match the database (the source of truth).
+
+        A crash between the commit and the file's rename leaves the file missing or stale; a
+        crash before the commit leaves a temporary file or nothing. Both are put right here, so
+        a day is either all there or not at all. Returns the dates repaired.
+        """
+        repaired = []
+        stored = dict(self._con.execute("SELECT date, data FROM days").fetchall())
+        folder = self.path / "days"
+        for date, data in stored.items():
+            path = self.day_path(date)
+            if not path.is_file() or path.read_text(encoding="utf-8") != data:
+                atomic_write(path, data)
+                repaired.append(date)
+        if folder.is_dir():
+            for path in folder.glob("*/.day.json.*"):
+                path.unlink(missing_ok=True)
+            for path in folder.glob("*/day.json"):
+                if path.parent.name not in stored:
+                    path.unlink()
+                    repaired.append(path.parent.name)
+        return repaired
+
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     """Write a file atomically: a temporary file in the same folder, then a rename.
@@ -298,3 +403,25 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def load_day(workspace: str | Path | Workspace, date: str) -> Day:
+    """Load a date's :class:`~route.day.Day` from a workspace.
+
+    Raises
+    ------
+    InputError
+        If the workspace has no day for that date.
+    """
+    from .day import Day
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    try:
+        text = ws.day_json(date)
+        if text is None:
+            raise input_error(date, "no day run for this date",
+                              f"run: paperroute day {ws.path} --date {date}")
+        return Day.from_dict(json.loads(text))
+    finally:
+        if ws is not workspace:
+            ws.close()
