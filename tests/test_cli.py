@@ -63,7 +63,7 @@ def test_demo_writes_workspace_map_and_sheet(demo):
 
 
 def test_demo_ends_with_the_value_disciplines_and_the_map_paths(demo):
-    out, result = demo
+    _out, result = demo
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Three ways to serve"))
     rows = {line.split("  ")[0]: line.split() for line in lines[start + 3 : start + 6]}

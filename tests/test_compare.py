@@ -107,7 +107,7 @@ def demo():
     index = StreetIndex(load_network("demo", "walk"))
     subs = parse_subscribers(demo_rows(), source="demo").subscribers
     return subs, compare_disciplines(
-        subs, DEMO_DEPOT, index, week_start=MONDAY, time_limit=1, seed=0
+        subs, DEMO_DEPOT, index, week_start=MONDAY, time_limit=2, seed=0
     )
 
 
