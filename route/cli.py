@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--carriers", type=int, default=1)
     pl.add_argument("--time-limit", type=float, default=5.0)
     pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
+    pl.add_argument("--shift", help="longest shift per carrier, HH:MM or minutes (default: none)")
+    ends = pl.add_mutually_exclusive_group()
+    ends.add_argument("--end", help="LAT,LON where the routes end (default: back at the depot)")
+    ends.add_argument("--open", action="store_true", help="end each route at its last stop")
+    pl.add_argument(
+        "--balance",
+        type=int,
+        default=1,
+        help="metres of length worth one second less on the longest shift when "
+        "several carriers share the route: 0 = shortest total (default 1)",
+    )
 
     m = sub.add_parser("map", help="write the interactive map")
     m.add_argument("workspace", type=Path)
@@ -82,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sheet", help="write the printable route sheet (HTML and CSV)")
     s.add_argument("workspace", type=Path)
-    s.add_argument("--date", help="YYYY-MM-DD")
+    s.add_argument("--date", help="YYYY-MM-DD: that day's actions and reasons on the sheet")
     s.add_argument("-o", "--output", type=Path)
 
     dy = sub.add_parser("day", help="run the route for one date: holds, shortages, "
@@ -104,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
                                                 "WORKSPACE/policy.toml, written on the first day)")
     dy.add_argument("--replace", action="store_true",
                     help="run a date again; the ledger keeps the first run, cancelled")
+
+    ex = sub.add_parser("export", help="write the route and stops as GeoJSON and GeoPackage")
+    ex.add_argument("workspace", type=Path)
+    ex.add_argument("--date", help="YYYY-MM-DD: add that day's actions to the stops")
+    ex.add_argument("-o", "--output", type=Path,
+                    help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg "
+                         "in the workspace)")
     return p
 
 
@@ -182,8 +201,16 @@ def _need_book(ws: Workspace) -> RouteBook:
 
 
 def _plan(
-    ws: Workspace, say: _Reporter, *, carriers: int, time_limit: float, seed: int, note: str
+    ws: Workspace,
+    say: _Reporter,
+    *,
+    carriers: int,
+    time_limit: float,
+    seed: int,
+    note: str,
+    limits: dict | None = None,
 ) -> RouteBook:
+    """Plan and save a route book; ``limits`` are extra :class:`PlanOptions` fields."""
     from .plan import PlanOptions, plan
 
     if carriers < 1:
@@ -204,7 +231,11 @@ def _plan(
         )
     index = _load_index(settings, say)
     opts = PlanOptions(
-        carriers=carriers, time_limit=time_limit, seed=seed, start_s=settings.start_s
+        carriers=carriers,
+        time_limit=time_limit,
+        seed=seed,
+        start_s=settings.start_s,
+        **(limits or {}),
     )
     book = plan(subs, settings.depot, index, opts, say)
     with ws.transaction() as con:
@@ -212,20 +243,51 @@ def _plan(
     return book
 
 
-def _write_map(ws: Workspace, book: RouteBook, out: Path | None) -> Path:
+def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict | None]:
+    """The route book to draw and, with ``--date``, the day (run on its own book version)."""
+    from ._dayfile import read_day
+
+    if date is None:
+        return _need_book(ws), None
+    day = read_day(ws.path, date)
+    version = day.get("route_version")
+    book = ws.book(version) if isinstance(version, int) else None
+    return book or _need_book(ws), day
+
+
+def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None,
+               say: _Reporter | None = None) -> Path:
     from ._offline import save_offline
-    from .maps import plan_map
+    from .maps import day_map, plan_map, street_lines
+    from .osm import load_network
 
-    m = plan_map(book, ws.subscribers(active_only=False))
-    return save_offline(m, out or ws.path / "map.html")
+    settings = ws.settings
+    streets = street_lines(load_network(settings.network, settings.mode, say).G)
+    subs = ws.subscribers(active_only=False)
+    if day is None:
+        m = plan_map(book, subs, streets=streets)
+        path = out or ws.path / "map.html"
+    else:
+        m = day_map(book, subs, day, streets=streets)
+        path = out or ws.path / "days" / str(day["date"]) / "map.html"
+    return save_offline(m, path)
 
 
-def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None) -> tuple[Path, Path]:
-    from .sheet import sheet_csv, sheet_html, sheet_rows
+def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None,
+                 day: dict | None = None) -> tuple[Path, Path]:
+    from .sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 
-    rows = sheet_rows(book, ws.subscribers(active_only=False))
-    path = out or ws.path / "sheet.html"
-    html_path = atomic_write(path, sheet_html(rows, f"Route sheet, version {book.version}"))
+    rows = sheet_rows(book, ws.subscribers(active_only=False), day)
+    if day is None:
+        path = out or ws.path / "sheet.html"
+        title = "Route sheet"
+    else:
+        path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
+        title = f"Route sheet for {day['date']}"
+    subtitle = (f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
+                f"from {ws.settings.depot.name}")
+    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+    html_path = atomic_write(path, page)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
     return html_path, csv_path
 
@@ -296,6 +358,59 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+def _plan_limits(args: argparse.Namespace) -> dict:
+    """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
+    from .errors import InputError, Problem
+
+    problems, out = [], {"balance": args.balance, "open_end": args.open}
+    if args.capacity is not None:
+        if args.capacity < 1:
+            problems.append(
+                Problem(
+                    "--capacity",
+                    "must be at least 1",
+                    "give items per bag",
+                    value=str(args.capacity),
+                )
+            )
+        out["capacity"] = args.capacity
+    if args.shift is not None:
+        minutes = _minutes(args.shift)
+        if minutes is None or minutes <= 0:
+            problems.append(
+                Problem(
+                    "--shift",
+                    "not a duration",
+                    "give HH:MM or minutes, e.g. 3:30 or 210",
+                    value=args.shift,
+                )
+            )
+        else:
+            out["shift_s"] = int(minutes * 60)
+    if args.end is not None:
+        try:
+            out["end"] = _parse_latlon(args.end, "--end")
+        except InputError as e:
+            problems.extend(e.problems)
+    if args.balance < 0:
+        problems.append(
+            Problem("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _minutes(text: str) -> float | None:
+    try:
+        if ":" in text:
+            h, m = text.split(":")
+            return int(h) * 60 + int(m) if 0 <= int(m) < 60 else None
+        return float(text)
+    except ValueError:
+        return None
+
+
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         book = _plan(
@@ -305,6 +420,7 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
             time_limit=args.time_limit,
             seed=args.seed,
             note=f"plan --carriers {args.carriers} --seed {args.seed}",
+            limits=_plan_limits(args),
         )
         print(_summary(book))
     return 0
@@ -312,14 +428,36 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
 
 def cmd_map(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        print(f"Map: {_write_map(ws, _need_book(ws), args.output)}")
+        book, day = _for_date(ws, args.date)
+        print(f"Map: {_write_map(ws, book, args.output, day, say)}")
     return 0
 
 
 def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        html_path, csv_path = _write_sheet(ws, _need_book(ws), args.output)
+        book, day = _for_date(ws, args.date)
+        html_path, csv_path = _write_sheet(ws, book, args.output, day)
         print(f"Route sheet: {html_path}\nRoute sheet (CSV): {csv_path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
+    from .export import export_features, write_geojson, write_geopackage
+
+    out: Path | None = args.output
+    if out is not None and out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        raise input_error("--output", "unknown export format",
+                          "name a .geojson or a .gpkg file", value=str(out))
+    with Workspace.open(args.workspace) as ws:
+        book, day = _for_date(ws, args.date)
+        layers = export_features(book, ws.subscribers(active_only=False), day)
+        paths = []
+        if out is None or out.suffix.lower() != ".gpkg":
+            paths.append(write_geojson(layers, out or ws.path / "route.geojson"))
+        if out is None or out.suffix.lower() == ".gpkg":
+            paths.append(write_geopackage(layers, out or ws.path / "route.gpkg"))
+    for p in paths:
+        print(f"Export: {p}")
     return 0
 
 
@@ -345,7 +483,7 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
         with ws.transaction() as con:
             ws.upsert_subscribers(subs, con)
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
-        map_path = _write_map(ws, book, out / "map.html")
+        map_path = _write_map(ws, book, out / "map.html", say=say)
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
         table = _demo_comparison(ws, book, say)
     print(_summary(book))
@@ -512,6 +650,7 @@ _COMMANDS = {
     "map": cmd_map,
     "sheet": cmd_sheet,
     "day": cmd_day,
+    "export": cmd_export,
 }
 
 if __name__ == "__main__":

@@ -33,7 +33,13 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    """How to plan: carriers, time budget, seed, shift start and limits."""
+    """How to plan: carriers, time budget, seed, shift start and limits.
+
+    ``end`` (lat, lon) ends every route there instead of back at the depot; ``open_end`` ends
+    each route at its last stop (``end`` is then ignored). ``balance`` is the cost, in metres
+    per second, of the longest shift beyond the shortest: 0 plans the shortest total length,
+    higher values even out the carriers' shifts at some cost in length.
+    """
 
     carriers: int = 1
     time_limit: float = 5.0
@@ -41,6 +47,9 @@ class PlanOptions:
     start_s: int = DEFAULT_START_S
     capacity: int | None = None
     shift_s: int | None = None
+    end: tuple[float, float] | None = None
+    open_end: bool = False
+    balance: int = 1
 
 
 def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, int]:
@@ -89,38 +98,56 @@ def snap_subscribers(
         kept.append(curb)
         walks.append(walk_in(sub, curb, index))
     if depot_curb.distance_m > MAX_SNAP_M:
-        raise_depot_too_far(depot, depot_curb)
+        raise_too_far("--depot", depot, depot_curb)
     return Snapped(depot_curb, tuple(served), tuple(kept), tuple(walks), tuple(unserved))
 
 
-def raise_depot_too_far(depot: Depot, curb: CurbPoint) -> None:
-    """Refuse a depot off the street network."""
+def raise_too_far(source: str, point: Depot, curb: CurbPoint) -> None:
+    """Refuse a depot or end point off the street network (or cut off from the depot).
+
+    Raises
+    ------
+    InputError
+        Always.
+    """
     from .errors import input_error
 
+    what = "the depot" if source == "--depot" else "the end point"
     raise input_error(
-        "--depot",
-        f"the depot is {curb.distance_m:.0f} m from the nearest street of the network",
-        "give a depot inside the area of the street data",
-        value=f"{depot.lat},{depot.lon}",
+        source,
+        f"{what} is {curb.distance_m:.0f} m from the nearest street of the network, or no "
+        "street path joins it to the depot",
+        f"give {what} inside the area of the street data",
+        value=f"{point.lat},{point.lon}",
     )
 
 
 def build_problem(
     snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray, options: PlanOptions
 ) -> Problem:
-    """The solver's view: integer matrices, walk-ins as service times, windows, the fleet."""
+    """The solver's view: integer matrices, walk-ins as service times, windows, the fleet.
+
+    With ``options.end`` (and not ``open_end``) the matrices carry the end point as their last
+    node, after the subscribers.
+    """
     subs = snapped.served
+    # The end point is a node without service, window or demand.
+    extra = (0,) if options.end is not None and not options.open_end else ()
+    none_extra = (None,) * len(extra)
     return Problem(
         distance=to_int_matrix(matrix_m),
         duration=to_int_matrix(matrix_s),
-        service=(0, *(w[1] for w in snapped.walk_ins)),
-        earliest=(None, *(s.earliest for s in subs)),
-        latest=(None, *(s.latest for s in subs)),
+        service=(0, *(w[1] for w in snapped.walk_ins), *extra),
+        earliest=(None, *(s.earliest for s in subs), *none_extra),
+        latest=(None, *(s.latest for s in subs), *none_extra),
         start_s=options.start_s,
         carriers=options.carriers,
-        demand=(0, *(s.quantity for s in subs)),
+        demand=(0, *(s.quantity for s in subs), *extra),
         capacity=options.capacity,
         shift_s=options.shift_s,
+        end=len(subs) + 1 if extra else None,
+        open_end=options.open_end,
+        balance=options.balance,
     )
 
 
@@ -155,14 +182,23 @@ def plan(
     say = say or (lambda _m: None)
     say(f"Snapping {len(subscribers)} delivery spots to the street network")
     snapped = snap_subscribers(subscribers, depot, index)
-    curbs = (snapped.depot_curb, *snapped.curbs)
+    end_curbs: tuple[CurbPoint, ...] = ()
+    if options.end is not None and not options.open_end:
+        end_point = Depot(*options.end)
+        end_curbs = (index.snap([options.end])[0],)
+        if end_curbs[0].distance_m > MAX_SNAP_M:
+            raise_too_far("--end", end_point, end_curbs[0])
+    curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     say(f"Computing street distances between {len(curbs)} curb points")
     matrix = index.matrix(curbs)
     reach = matrix.reachable()
-    if not reach.all():
+    if end_curbs and not reach[-1]:
+        raise_too_far("--end", end_point, end_curbs[0])
+    if not reach[: len(snapped.served) + 1].all():
         # Rare once the network is cut to its strongly connected core; still never silent.
-        keep = [i for i in range(1, len(curbs)) if reach[i]]
-        lost = [snapped.served[i - 1] for i in range(1, len(curbs)) if not reach[i]]
+        stops = range(1, len(snapped.served) + 1)
+        keep = [i for i in stops if reach[i]]
+        lost = [snapped.served[i - 1] for i in stops if not reach[i]]
         snapped = Snapped(
             snapped.depot_curb,
             tuple(snapped.served[i - 1] for i in keep),
@@ -171,12 +207,13 @@ def plan(
             snapped.unserved
             + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
         )
-        sel = [0, *keep]
+        sel = [0, *keep, *([len(curbs) - 1] if end_curbs else [])]
         matrix_m, matrix_s = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
-        curbs = (snapped.depot_curb, *snapped.curbs)
+        curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
     else:
         matrix_m, matrix_s = matrix.distance, matrix.duration
     snapped, keep = _drop_impossible_windows(snapped, matrix_s, options.start_s)
+    keep += [len(curbs) - 1] if end_curbs else []
     matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
     curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
@@ -272,9 +309,10 @@ def assemble(
             walk_s_total += walk_s
             prev = node
         end = 0 if problem.end is None else problem.end
-        ret_m = int(problem.distance[prev, end]) if order else 0
-        ret_s = int(problem.duration[prev, end]) if order else 0
-        if order:
+        closes = bool(order) and not problem.open_end
+        ret_m = int(problem.distance[prev, end]) if closes else 0
+        ret_s = int(problem.duration[prev, end]) if closes else 0
+        if closes:
             legs.append(index.leg(curbs[prev], curbs[end]))
         finish = (arrivals[-1] + problem.service[order[-1]] + ret_s) if order else options.start_s
         routes.append(
@@ -305,6 +343,12 @@ def assemble(
             "seed": options.seed,
             "time_limit_s": options.time_limit,
             "carriers": options.carriers,
+            "capacity": options.capacity,
+            "shift_s": options.shift_s,
+            "balance": options.balance,
+            "end": "open"
+            if options.open_end
+            else (list(options.end) if options.end is not None else "depot"),
         },
         fingerprints={
             "network": index.net.fingerprint,
@@ -314,6 +358,29 @@ def assemble(
 
 
 def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
+    """Why the solver left a subscriber out, as precisely as the problem lets us tell."""
+    fleet = f"{problem.carriers} carrier{'s' if problem.carriers > 1 else ''}"
+    if problem.capacity is not None and sub.quantity > problem.capacity:
+        return (
+            f"needs {sub.quantity} items, more than a bag holds ({problem.capacity}): "
+            "raise the capacity"
+        )
+    soonest = problem.start_s + int(problem.duration[0, node])
+    if problem.shift_s is not None:
+        trip = int(problem.duration[0, node] + problem.duration[node, 0]) + problem.service[node]
+        if trip > problem.shift_s:
+            return (
+                f"even a trip to this stop alone takes {trip / 60:.0f} min, longer than the "
+                f"shift ({problem.shift_s / 60:.0f} min): lengthen the shift"
+            )
     if sub.latest is not None or sub.earliest is not None:
-        return _window_reason(sub, problem.start_s + int(problem.duration[0, node]))
-    return "no carrier has room or time left: add a carrier or raise the capacity or shift"
+        window = f"{format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'}"
+        return (
+            f"time window {window} cannot be met together with the other stops' windows and "
+            f"limits by {fleet} (soonest possible arrival {format_clock(soonest)}): "
+            "widen the window, start earlier or add a carrier"
+        )
+    return (
+        f"{fleet} have no room or time left for this stop: add a carrier or raise the "
+        "capacity or shift"
+    )

@@ -1,25 +1,47 @@
-"""Solving the routing problem with OR-Tools: frozen problem in, solution out.
+"""Solving the routing problem: frozen problem in, solution out.
 
 :class:`Problem` holds integer matrices (metres, seconds), service times, time windows and the
-fleet; :func:`solve` is pure (no files, no globals) and deterministic for the same problem and
-seed. A subscriber that cannot be served (a window that cannot be met, a full bag) is returned in
-:attr:`Solution.unassigned`, never dropped silently.
+fleet; :func:`solve` is pure (no files, no globals) and deterministic for the same problem, seed
+and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
+returned in :attr:`Solution.unassigned`, never dropped silently.
+
+The engine takes one of two paths, recorded as ``Solution.stats["method"]``:
+
+``tour+ortools``
+    One carrier, a symmetric distance matrix and no time windows (the walking paper round):
+    :func:`route.tour.solve_tour` finds a near-optimal tour (the end point, fixed or open, is
+    folded in with a virtual node), and OR-Tools reads it as its starting assignment and keeps
+    it, or repairs it where the bag capacity or the shift length do not allow it.
+``ortools-gls``
+    Everything else (asymmetric drive matrices, windows, several carriers): guided local search
+    over OR-Tools' routing model with native matrices and neighbour-restricted operators, run as
+    deterministic phases from different starts: a near-optimal giant tour of the symmetrised
+    matrix cut into carrier routes (:func:`route._search.split`, stops that break a window or
+    the bag left for the search to insert), and OR-Tools' own construction. The best phase wins.
+
+Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
+of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
+counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
+spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
+machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
+phase short (an overloaded or much slower machine) can the result differ, and
+``stats["stopped_by"]`` then says ``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from . import _search
+from ._search import DROP_PENALTY as DROP_PENALTY
 from .constants import MAX_MATRIX_VALUE
-
-#: Penalty for leaving a stop out: larger than any route, so stops are dropped only when
-#: serving them is infeasible.
-DROP_PENALTY = 100 * MAX_MATRIX_VALUE
 
 ProgressFn = Callable[[float, int], None]
 
@@ -45,7 +67,12 @@ class Problem:
     shift_s
         Longest a carrier may work, seconds (``None``: unlimited).
     end
-        Node where routes end; ``None`` returns to the depot (a closed route).
+        Node where routes end (not a stop); ``None`` returns to the depot (a closed route).
+    open_end
+        Routes end at their last stop (``end`` is then ignored).
+    balance
+        Cost per second of the longest shift beyond the shortest (OR-Tools' global span
+        cost): 0 minimises length only; 1 or more evens out the carriers' shifts.
     """
 
     distance: np.ndarray
@@ -59,6 +86,8 @@ class Problem:
     capacity: int | None = None
     shift_s: int | None = None
     end: int | None = None
+    open_end: bool = False
+    balance: int = 0
 
     @property
     def size(self) -> int:
@@ -73,6 +102,7 @@ class Problem:
             or self.capacity is not None
             or self.shift_s is not None
             or self.end is not None
+            or self.open_end
             or any(e is not None for e in self.earliest)
             or any(t is not None for t in self.latest)
         )
@@ -89,6 +119,35 @@ class Solution:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+#: Search steps per second (see :func:`work_budget`) by problem size, measured on a shared
+#: two-core machine: the work model that turns a time limit into an amount of search.
+_STEPS_PER_S = (
+    (10, 1_500_000),
+    (50, 1_000_000),
+    (100, 800_000),
+    (200, 450_000),
+    (400, 250_000),
+    (800, 120_000),
+    (1600, 60_000),
+)
+#: Share of the time limit the work model plans to use, so that a slower or busier machine
+#: still finishes the same work before the time limit cuts it short.
+WORK_SHARE = 0.8
+
+
+def work_budget(size: int, seconds: float) -> int:
+    """Search steps for ``seconds`` of search on a problem of ``size`` nodes.
+
+    A step is one check of the search's limits, which OR-Tools makes at every move it
+    evaluates; counting them measures the search's effort without reading the clock. The rate
+    is interpolated on a log scale in :data:`_STEPS_PER_S`.
+    """
+    sizes = [math.log(s) for s, _ in _STEPS_PER_S]
+    rates = [math.log(r) for _, r in _STEPS_PER_S]
+    rate = math.exp(float(np.interp(math.log(max(size, 2)), sizes, rates)))
+    return max(1000, int(rate * seconds * WORK_SHARE))
+
+
 def solve(
     problem: Problem,
     *,
@@ -103,114 +162,189 @@ def solve(
     problem
         The problem.
     time_limit
-        Seconds the search may take; honoured.
+        Seconds the whole solve may take, honoured whatever the machine's load; it also sets
+        the amount of search (see the module docstring on determinism).
     seed
-        Seed for randomised parts of the search; the same problem and seed give the same result.
+        Seed for the tour construction; the same problem, seed and time limit give the same
+        solution.
     progress
-        Called with (elapsed seconds, best length) on every improvement.
+        Called with (elapsed seconds, best objective so far) on every improvement; the
+        objective is the length in metres plus penalties while stops are left out.
 
     Returns
     -------
     Solution
-        The routes, arrival times and unassigned nodes.
+        The routes, arrival times and unassigned nodes; ``stats`` records the path taken
+        (``method``), the phases run and what stopped them.
+
+    Raises
+    ------
+    ValueError
+        If the matrices are not square and of the same size, the per-node tuples do not match
+        them, or ``time_limit`` is not positive.
     """
-    n = problem.size
-    if n == 1:
-        return Solution(
-            ((),) * problem.carriers, ((),) * problem.carriers, (), 0, {"method": "empty"}
-        )
-    end = 0 if problem.end is None else problem.end
+    _check(problem, time_limit)
     k = problem.carriers
-    manager = pywrapcp.RoutingIndexManager(n, k, [0] * k, [end] * k)
-    model = pywrapcp.RoutingModel(manager)
-    dist = problem.distance.astype(np.int64).tolist()
-    dur = problem.duration.astype(np.int64).tolist()
-    service = list(problem.service)
-
-    def arc(i: int, j: int) -> int:
-        return dist[manager.IndexToNode(i)][manager.IndexToNode(j)]
-
-    def travel(i: int, j: int) -> int:
-        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-        return dur[a][b] + service[a]
-
-    arc_cb = model.RegisterTransitCallback(arc)
-    model.SetArcCostEvaluatorOfAllVehicles(arc_cb)
-    time_cb = model.RegisterTransitCallback(travel)
-    horizon = problem.start_s + (problem.shift_s or 24 * 3600)
-    model.AddDimension(time_cb, 24 * 3600, horizon + 24 * 3600, False, "Time")
-    time_dim = model.GetDimensionOrDie("Time")
-    for v in range(k):
-        time_dim.CumulVar(model.Start(v)).SetRange(problem.start_s, problem.start_s)
-        if problem.shift_s is not None:
-            time_dim.SetSpanUpperBoundForVehicle(problem.shift_s, v)
-    for node in range(1, n):
-        if node == end:
-            continue
-        idx = manager.NodeToIndex(node)
-        lo, hi = problem.earliest[node], problem.latest[node]
-        time_dim.CumulVar(idx).SetRange(
-            problem.start_s if lo is None else max(lo, problem.start_s),
-            horizon + 24 * 3600 if hi is None else hi,
-        )
-        model.AddDisjunction([idx], DROP_PENALTY)
-    if problem.capacity is not None:
-        demand = list(problem.demand) or [0] + [1] * (n - 1)
-        dem_cb = model.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
-        model.AddDimensionWithVehicleCapacity(dem_cb, 0, [problem.capacity] * k, True, "Load")
-    for v in range(k):
-        model.AddVariableMinimizedByFinalizer(time_dim.CumulVar(model.End(v)))
-
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    # Greedy descent converges to the same local optimum whatever the machine's speed, which
-    # keeps route books identical for identical inputs; the time limit only guards runaways.
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
-
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    model = _search.Model(problem)
+    if not model.clients:
+        return Solution(((),) * k, ((),) * k, (), 0, {"method": "empty"})
     best = [None]
-    if progress is not None:
-        import time
 
-        t0 = time.perf_counter()
+    def report(cost: int) -> None:
+        if progress is not None and (best[0] is None or cost < best[0]):
+            best[0] = cost
+            progress(time.perf_counter() - t0, cost)
 
-        def on_solution() -> None:
-            cost = model.CostVar().Value()
-            if best[0] is None or cost < best[0]:
-                best[0] = cost
-                progress(time.perf_counter() - t0, int(cost))
-
-        model.AddAtSolutionCallback(on_solution)
-
-    assignment = model.SolveWithParameters(params)
-    if assignment is None:
-        return Solution(
-            ((),) * k, ((),) * k, tuple(range(1, n)), 0, {"method": "ortools", "status": "none"}
+    phases = _phases(problem)
+    outcomes: list[tuple[str, _search.Outcome]] = []
+    stats: dict[str, Any] = {"method": "ortools-gls", "phases": []}
+    for i, (name, share, make_seed, first, meta) in enumerate(phases):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.01:
+            break
+        phase_s = time_limit * share
+        seed_routes = None
+        if make_seed is not None:
+            seed_routes = _search.repair(make_seed(problem, phase_s * 0.5, seed), problem)
+            seed_routes = seed_routes if any(seed_routes) else None
+        remaining = deadline - time.perf_counter()
+        # The last phase may use everything left; earlier ones leave room for the rest.
+        cap = remaining if i == len(phases) - 1 else min(remaining, phase_s * 1.5)
+        params = _search.search_parameters(first, meta, _neighbours(problem.size))
+        if i:  # a model is closed by its first search
+            model = _search.Model(problem)
+        out = model.run(params, seed_routes, work_budget(problem.size, phase_s), cap, report)
+        if out is None and seed_routes is not None:
+            stats["phases"].append({"name": name, "seed": "rejected"})
+            continue
+        if out is None:
+            continue
+        outcomes.append((name, out))
+        stats["phases"].append(
+            {
+                "name": name,
+                "objective": out.objective,
+                "dropped": out.dropped,
+                "work": out.work,
+                "stopped_by": "time_limit" if out.capped else "work_limit",
+            }
         )
-    routes, arrivals, visited = [], [], set()
+    if not outcomes:
+        return Solution(
+            ((),) * k, ((),) * k, tuple(model.clients), 0, {**stats, "status": "no solution"}
+        )
+    # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
+    name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
+    stats["best_phase"] = name
+    stats["method"] = "tour+ortools" if name == "tour" else "ortools-gls"
+    stats["objective"] = win.objective
+    stats["stopped_by"] = "time_limit" if any(o.capped for _, o in outcomes) else "work_limit"
+    visited = {node for r in win.routes for node in r}
+    unassigned = tuple(i for i in model.clients if i not in visited)
+    return Solution(
+        win.routes, model.arrivals(win.routes), unassigned, _length(problem, win.routes), stats
+    )
+
+
+#: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
+#: solution strategy, metaheuristic.
+Phase = tuple[str, float, Callable[[Problem, float, int], "_search.Routes"] | None, int, int]
+
+
+def _tour_case(problem: Problem) -> bool:
+    """One carrier and no windows: a near-optimal tour is the seed, OR-Tools keeps or repairs."""
+    return (
+        problem.carriers == 1
+        and all(e is None for e in problem.earliest)
+        and all(t is None for t in problem.latest)
+    )
+
+
+def _phases(problem: Problem) -> list[Phase]:
+    gls = _search.LSM.GUIDED_LOCAL_SEARCH
+    pca, pci = _search.FSS.PATH_CHEAPEST_ARC, _search.FSS.PARALLEL_CHEAPEST_INSERTION
+    if _tour_case(problem):
+        plain = not (problem.capacity or problem.shift_s) and bool(
+            np.array_equal(problem.distance, problem.distance.T)
+        )
+        # A near-optimal tour needs no guided search unless a constraint forces a repair or
+        # the tour engine's symmetric moves leave one-way streets to improve on.
+        meta = _search.LSM.GREEDY_DESCENT if plain else gls
+        return [("tour", 1.0, _tour_seed, pca, meta)]
+    if problem.carriers == 1:
+        # Loose windows: the tour, with the stops it brings too late left to the search.
+        return [("tour", 0.5, _tour_seed, pca, gls), ("cheapest-arc", 0.5, None, pca, gls)]
+    return [("cheapest-arc", 0.5, None, pca, gls), ("parallel-insertion", 0.5, None, pci, gls)]
+
+
+def _neighbours(size: int) -> int | None:
+    """Nearest neighbours the operators consider; all of them on small problems."""
+    return None if size <= 60 else max(30, size // 5)
+
+
+def _tour_seed(problem: Problem, seconds: float, seed: int) -> _search.Routes:
+    """One carrier's route from :func:`route.tour.solve_tour`, its end folded in.
+
+    A virtual node ``D`` joins the end to the depot at no cost, every other arc at ``D``
+    costing more than any street: the best closed tour ``0 ... end D 0`` is then the best
+    route from the depot to its end. An open route lets any stop precede ``D`` (on a symmetric
+    matrix every tour pays the one dear arc, so the optimum is unchanged).
+    """
+    from .tour import solve_tour
+
+    d = problem.distance.astype(np.int64)
+    n = problem.size
+    if problem.open_end or problem.end is not None:
+        symmetric = bool(np.array_equal(d, d.T))
+        big = int(d.max()) + 1
+        m = np.full((n + 1, n + 1), big, dtype=np.int64)
+        m[:n, :n] = d
+        m[n, n] = m[n, 0] = 0
+        if symmetric:
+            m[0, n] = 0
+            if not problem.open_end:
+                m[problem.end, n] = m[n, problem.end] = 0
+        elif problem.open_end:
+            m[1:n, n] = 0
+        else:
+            m[problem.end, n] = 0
+        d = m
+    tour = solve_tour(d, time_limit=seconds, seed=seed)
+    if len(tour) > n and tour[1] == n:
+        tour = [0, *reversed(tour[1:])]  # a symmetric tour may run either way
+    skip = {0, n} if problem.open_end or problem.end is None else {0, n, problem.end}
+    return (tuple(i for i in tour if i not in skip),)
+
+
+def _length(problem: Problem, routes: _search.Routes) -> int:
+    end = None if problem.open_end else (0 if problem.end is None else problem.end)
     total = 0
-    for v in range(k):
-        idx = model.Start(v)
-        order, times = [], []
-        while not model.IsEnd(idx):
-            nxt = assignment.Value(model.NextVar(idx))
-            total += arc(idx, nxt)
-            idx = nxt
-            node = manager.IndexToNode(idx)
-            if not model.IsEnd(idx):
-                order.append(node)
-                times.append(assignment.Value(time_dim.CumulVar(idx)))
-                visited.add(node)
-        routes.append(tuple(order))
-        arrivals.append(tuple(times))
-    unassigned = tuple(i for i in range(1, n) if i != end and i not in visited)
-    stats = {
-        "method": "ortools-greedy-descent",
-        "first_solution": "PATH_CHEAPEST_ARC",
-        "status": int(model.status()),
-        "objective": int(assignment.ObjectiveValue()),
-    }
-    return Solution(tuple(routes), tuple(arrivals), unassigned, total, stats)
+    for r in routes:
+        if not r:
+            continue
+        path = [0, *r] if end is None else [0, *r, end]
+        total += int(sum(problem.distance[a, b] for a, b in itertools.pairwise(path)))
+    return total
+
+
+def _check(problem: Problem, time_limit: float) -> None:
+    n = problem.size
+    if problem.distance.shape != (n, n) or problem.duration.shape != (n, n):
+        raise ValueError(
+            f"matrices must be square and alike, got {problem.distance.shape} "
+            f"and {problem.duration.shape}"
+        )
+    for name in ("service", "earliest", "latest"):
+        if len(getattr(problem, name)) != n:
+            raise ValueError(f"{name} has {len(getattr(problem, name))} entries for {n} nodes")
+    if problem.demand and len(problem.demand) != n:
+        raise ValueError(f"demand has {len(problem.demand)} entries for {n} nodes")
+    if problem.carriers < 1:
+        raise ValueError(f"carriers must be at least 1, got {problem.carriers}")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be positive, got {time_limit}")
 
 
 def to_int_matrix(m: np.ndarray) -> np.ndarray:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-from _daykit import book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from route.constants import TIERS
 from route.day import Complaint, Day, DayInputs, History, Hold, history_from_ledger, run_day
 from route.policy import SPARE, Policy
+from tests._daykit import book, sub
 
 MONDAY = date(2024, 6, 3)
 PRODUCTS = ("paper", "tabloid", "weekly")

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from _daykit import DEPOT, book, sub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from route.cli import main
 from route.day import DayInputs, history_from_ledger, run_day
 from route.policy import Policy
 from route.store import Settings, Workspace, load_day
+from tests._daykit import DEPOT, book, sub
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBS = [

@@ -1,0 +1,141 @@
+"""The map, sheet and export commands on the demo workspace, and the maps in a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from route.cli import main
+from route.store import Workspace
+from tests.browser import check_page
+from tests.routes import make_day
+
+DATE = "2024-06-03"
+SELECTORS = {
+    "stops": ".pr-stop",
+    "spots": ".pr-spot",
+    "walk_ins": "path.pr-walk-in",
+    "streets": "path.pr-streets",
+    "route_lines": ".leaflet-overlay-pane path.leaflet-interactive",
+    "arrows": "textPath",
+    "depot": ".awesome-marker-icon-black",
+    "panel": ".pr-panel",
+    "layer_toggles": ".leaflet-control-layers-overlays label",
+    "tiles": ".leaflet-tile",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace, with a day written as ``paperroute day`` would."""
+    out = tmp_path_factory.mktemp("maps") / "demo"
+    assert main(["--quiet", "demo", "--out", str(out), "--time-limit", "1"]) == 0
+    with Workspace.open(out) as ws:
+        book = ws.latest_book()
+    assert book is not None
+    folder = out / "days" / DATE
+    folder.mkdir(parents=True)
+    (folder / "day.json").write_text(json.dumps(make_day(book, DATE)), encoding="utf-8")
+    return out
+
+
+def test_map_and_sheet_for_a_date_without_a_day_are_refused(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("map", "sheet", "export"):
+        assert main(["--quiet", command, str(demo), "--date", "2024-01-01"]) == 2
+        err = capsys.readouterr().err
+        assert "run paperroute day" in err
+        assert "first" in err
+        assert "Traceback" not in err
+    assert main(["--quiet", "map", str(demo), "--date", "3 June"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_demo_map_is_self_contained(demo: Path) -> None:
+    page = (demo / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+stylesheet", page)
+    assert "OpenStreetMap" in page
+
+
+def test_day_commands_write_into_the_day_folder(demo: Path) -> None:
+    assert main(["--quiet", "map", str(demo), "--date", DATE]) == 0
+    assert main(["--quiet", "sheet", str(demo), "--date", DATE]) == 0
+    folder = demo / "days" / DATE
+    assert (folder / "map.html").is_file()
+    assert (folder / "sheet.csv").is_file()
+    page = (folder / "sheet.html").read_text(encoding="utf-8")
+    root = ET.fromstring(page.split("\n", 1)[1])
+    rows = [tr for tr in root.iter("{http://www.w3.org/1999/xhtml}tr")
+            if "stop" in tr.get("class", "")]  # fmt: skip
+    day = json.loads((folder / "day.json").read_text(encoding="utf-8"))
+    assert len(rows) == len(day["stops"])
+
+
+def test_export_writes_geojson_and_geopackage(demo: Path) -> None:
+    assert main(["--quiet", "export", str(demo)]) == 0
+    assert (demo / "route.geojson").is_file()
+    assert (demo / "route.gpkg").is_file()
+    assert main(["--quiet", "export", str(demo), "-o", str(demo / "x.shp")]) == 2
+
+
+def _keep(shot: Path) -> None:
+    """Copy a screenshot to $PAPERROUTE_SCREENSHOTS, if set, to look at it."""
+    folder = os.environ.get("PAPERROUTE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(folder) / shot.name)
+
+
+@pytest.mark.browser
+def test_demo_map_renders_in_chromium_without_errors(
+    demo: Path, chromium: str, tmp_path: Path
+) -> None:
+    shot = tmp_path / "demo-map.png"
+    report = check_page(demo / "map.html", shot, selectors=SELECTORS, chromium=chromium)
+    _keep(shot)
+
+    assert report.errors == ()
+    assert report.console_errors == ()
+    assert report.failed_code == ()  # only tiles may fail offline
+    assert report.has_leaflet
+    with Workspace.open(demo) as ws:
+        book = ws.latest_book()
+    assert book is not None
+    n = len(book.order)
+    c = report.counts
+    assert c["stops"] == n
+    assert c["spots"] == n
+    assert c["walk_ins"] == n
+    assert c["streets"] == 1
+    assert c["depot"] == 1
+    assert c["panel"] == 1
+    assert c["route_lines"] >= 2 * len(book.routes)  # casing and line per carrier
+    assert c["arrows"] == len(book.routes)
+    assert c["layer_toggles"] == 4
+    assert shot.stat().st_size > 20_000
+
+
+@pytest.mark.browser
+def test_day_map_renders_in_chromium_without_errors(
+    demo: Path, chromium: str, tmp_path: Path
+) -> None:
+    assert (
+        main(["--quiet", "map", str(demo), "--date", DATE, "-o", str(tmp_path / "day.html")]) == 0
+    )
+    shot = tmp_path / "day-map.png"
+    report = check_page(tmp_path / "day.html", shot, selectors=SELECTORS, chromium=chromium)
+    _keep(shot)
+
+    assert report.errors == ()
+    assert report.console_errors == ()
+    assert report.failed_code == ()
+    day = json.loads((demo / "days" / DATE / "day.json").read_text(encoding="utf-8"))
+    assert report.counts["stops"] == len(day["stops"]) == report.counts["spots"]

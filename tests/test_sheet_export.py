@@ -1,0 +1,137 @@
+"""Route sheets (HTML, CSV) and GIS exports (GeoJSON, GeoPackage)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from route.errors import InputError
+from route.export import LAYERS, export_features, to_geojson, write_geopackage
+from route.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+from tests.routes import make_day, make_route
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def _parse(page: str) -> ET.Element:
+    """Parse the page as XML: it must be well-formed."""
+    return ET.fromstring(page.split("\n", 1)[1])  # after <!DOCTYPE html>
+
+
+def _stop_rows(root: ET.Element) -> list[ET.Element]:
+    return [tr for tr in root.iter(f"{XHTML}tr") if "stop" in tr.get("class", "").split()]
+
+
+@pytest.mark.parametrize("carriers", [1, 3])
+def test_sheet_is_well_formed_with_one_row_per_stop_in_route_order(carriers: int) -> None:
+    book, subs = make_route(25, carriers=carriers)
+    rows = sheet_rows(book, subs)
+    page = sheet_html(rows, "Route sheet", sheet_totals(book, rows))
+
+    root = _parse(page)
+    trs = _stop_rows(root)
+    assert len(trs) == len(book.order) == 25
+    assert [tr.get("id") for tr in trs] == [
+        f"stop-{r.carrier}-{s.seq}" for r in book.routes for s in r.stops
+    ]
+    assert len(list(root.iter(f"{XHTML}section"))) == carriers
+
+
+def test_sheet_prints_on_a4_and_letter_and_reads_on_a_phone() -> None:
+    book, subs = make_route(3)
+    page = sheet_html(sheet_rows(book, subs), "t")
+    assert "@media print" in page
+    assert "@page{size:auto" in page
+    assert "thead{display:table-header-group}" in page  # header repeats on every page
+    assert 'name="viewport"' in page
+    assert "@media (max-width:640px)" in page
+
+
+def test_sheet_rows_carry_spot_instructions_hazard_and_the_days_action() -> None:
+    book, subs = make_route(10)
+    day = make_day(book)
+    rows = sheet_rows(book, subs, day)
+
+    assert [r.id for r in rows] == list(book.order)
+    assert [r.action for r in rows[:5]] == ["deliver", "substitute", "skip", "short", "redeliver"]
+    assert rows[0].spot == "screen door"  # the day's spot overrides the usual one
+    assert rows[1].product == "tabloid"
+    assert rows[3].hazard == "Dog in the yard"
+    assert rows[2].reason == "reason for S0003"
+    page = sheet_html(rows, "Day", sheet_totals(book, rows, day))
+    root = _parse(page)
+    assert len(_stop_rows(root)) == 10
+    assert "act-short" in page
+    assert "Credits" in page
+
+
+def test_sheet_escapes_user_text_and_stays_well_formed() -> None:
+    from dataclasses import replace
+
+    book, subs = make_route(2)
+    subs[0] = replace(subs[0], name="A & B <Ltd>", hazard='"steps" & ice')
+    page = sheet_html(sheet_rows(book, subs), "Sheet <1>")
+    root = _parse(page)
+    text = "".join(root.itertext())
+    assert "A & B <Ltd>" in text
+    assert "Sheet <1>" in text
+
+
+def test_sheet_csv_has_a_header_and_one_row_per_stop() -> None:
+    book, subs = make_route(7, carriers=2)
+    text = sheet_csv(sheet_rows(book, subs))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 7
+    assert rows[0]["seq"] == "1"
+    assert rows[0]["carrier"] == "1"
+    assert rows[-1]["carrier"] == "2"
+
+
+def test_sheet_refuses_a_day_of_another_route() -> None:
+    book, subs = make_route(3)
+    day = make_day(book)
+    day["stops"][0]["id"] = "ELSEWHERE"
+    with pytest.raises(InputError, match="ELSEWHERE"):
+        sheet_rows(book, subs, day)
+
+
+def test_geojson_holds_route_lines_and_stop_points_lon_first_with_credit() -> None:
+    book, subs = make_route(6, carriers=2)
+    doc = json.loads(to_geojson(export_features(book, subs)))
+
+    assert "OpenStreetMap contributors" in doc["attribution"]
+    kinds = [(f["properties"]["layer"], f["geometry"]["type"]) for f in doc["features"]]
+    assert kinds.count(("route", "LineString")) == 2
+    assert kinds.count(("stops", "Point")) == 6
+    first_stop = next(f for f in doc["features"] if f["properties"]["layer"] == "stops")
+    lon, lat = first_stop["geometry"]["coordinates"]
+    assert 24 < lon < 26
+    assert 59 < lat < 61
+    assert first_stop["properties"]["seq"] == 1
+
+
+def test_geopackage_has_typed_layers_in_wgs84(tmp_path: Path) -> None:
+    book, subs = make_route(6)
+    day = make_day(book)
+    path = write_geopackage(export_features(book, subs, day), tmp_path / "route.gpkg")
+
+    layers = dict(pyogrio.list_layers(path))
+    assert list(layers) == list(LAYERS)
+    assert layers["route"] == "LineString"
+    assert layers["stops"] == "Point"
+    stops = gpd.read_file(path, layer="stops")
+    assert stops.crs.to_epsg() == 4326
+    assert len(stops) == 6
+    assert stops["seq"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert stops["seq"].dtype.kind == "i"
+    assert stops["walk_in_m"].dtype.kind == "i"
+    assert stops["action"].tolist()[:2] == ["deliver", "deliver_substitute"]
+    assert not stops.geometry.is_empty.any()
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
