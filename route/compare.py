@@ -381,8 +381,8 @@ class _World:
             dist_m = dur_s = spots_s = 0
             seen = set()
             for order in orders:
-                m, s, at, arrivals = self._drive(order, curbside=curbside)
-                dist_m, dur_s, spots_s = dist_m + m, dur_s + s, spots_s + at
+                metres, seconds, at, arrivals = self._drive(order, curbside=curbside)
+                dist_m, dur_s, spots_s = dist_m + metres, dur_s + seconds, spots_s + at
                 for i, t in arrivals.items():
                     seen.add(i)
                     sub = self._sub(i)
