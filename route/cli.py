@@ -167,12 +167,18 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
     return lat, lon
 
 
+_INDEXES: dict[tuple[str, str], object] = {}
+
+
 def _load_index(settings: Settings, say: _Reporter):
+    """The workspace's street index, loaded once per process (the demo plans and maps)."""
     from .network import StreetIndex
     from .osm import load_network
 
-    net = load_network(settings.network, settings.mode, say)
-    return StreetIndex(net)
+    key = (settings.network, settings.mode)
+    if key not in _INDEXES:
+        _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
+    return _INDEXES[key]
 
 
 def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
@@ -259,10 +265,8 @@ def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | Non
                say: _Reporter | None = None) -> Path:
     from ._offline import save_offline
     from .maps import day_map, plan_map, street_lines
-    from .osm import load_network
 
-    settings = ws.settings
-    streets = street_lines(load_network(settings.network, settings.mode, say).G)
+    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
         m = plan_map(book, subs, streets=streets)
