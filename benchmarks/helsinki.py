@@ -11,6 +11,11 @@ capacity. Every solver gets the same integer matrices and the same time budget, 
 - ``pyvrp``: PyVRP's hybrid genetic search (when importable), distances as distance and
   durations as duration.
 
+Every solver minimises length alone: the problems keep ``balance=0`` (no span cost), so the
+lengths compare like with like. The tutorial OR-Tools setup has no way to leave a stop out, and
+its path-cheapest-arc start often finds no feasible solution under these windows ("no
+solution").
+
 Feasibility is checked here from each solver's routes (every subscriber once, windows with
 waiting allowed, capacity); a length counts only when the routes are feasible.
 

@@ -210,12 +210,18 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
     return lat, lon
 
 
+_INDEXES: dict[tuple[str, str], object] = {}
+
+
 def _load_index(settings: Settings, say: _Reporter):
+    """The workspace's street index, loaded once per process (the demo plans and maps)."""
     from .network import StreetIndex
     from .osm import load_network
 
-    net = load_network(settings.network, settings.mode, say)
-    return StreetIndex(net)
+    key = (settings.network, settings.mode)
+    if key not in _INDEXES:
+        _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
+    return _INDEXES[key]
 
 
 def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
@@ -302,10 +308,8 @@ def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | Non
                say: _Reporter | None = None) -> Path:
     from ._offline import save_offline
     from .maps import day_map, plan_map, street_lines
-    from .osm import load_network
 
-    settings = ws.settings
-    streets = street_lines(load_network(settings.network, settings.mode, say).G)
+    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
         m = plan_map(book, subs, streets=streets)
@@ -551,12 +555,39 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
         map_path = _write_map(ws, book, out / "map.html", say=say)
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
+        table = _demo_comparison(ws, book, say)
     print(_summary(book))
+    print(f"\n{table}")
     print(
         f"\nWorkspace:   {out}/{DB_NAME}\nSubscribers: {csv_path}\nMap:         {map_path}\n"
         f"Route sheet: {sheet_path}\nSheet (CSV): {sheet_csv_path}"
     )
     return 0
+
+
+def _demo_comparison(ws: Workspace, book: RouteBook, say: _Reporter) -> str:
+    """The value disciplines on the demo subscribers this week: the lesson in one table."""
+    from datetime import date, timedelta
+
+    from .compare import compare_disciplines
+    from .plan import PlanOptions
+
+    settings = ws.settings
+    today = date.today()
+    comparison = compare_disciplines(
+        ws.subscribers(),
+        settings.depot,
+        _load_index(settings, say),
+        week_start=today - timedelta(days=today.weekday()),
+        # Eight more solves (curbside, and each day from scratch): one second each keeps the
+        # whole demo well under a minute.
+        time_limit=1.0,
+        seed=0,
+        options=PlanOptions(start_s=settings.start_s),
+        book=book,
+        say=say,
+    )
+    return comparison.table()
 
 
 def _crash_point(name: str) -> None:

@@ -17,8 +17,7 @@ from typing import Any
 
 from ._dayfile import day_stops
 from ._mapparts import OSM_CREDIT
-from .errors import input_error
-from .model import RouteBook, Subscriber, format_clock
+from .model import RouteBook, Subscriber, format_clock, subscribers_by_id
 
 __all__ = ["LAYERS", "export_features", "to_geojson", "write_geojson", "write_geopackage"]
 
@@ -42,15 +41,7 @@ def export_features(
     InputError
         If a routed subscriber is missing, or the day does not match the route book.
     """
-    subs = {s.id: s for s in subscribers}
-    missing = [i for i in book.order if i not in subs]
-    if missing:
-        raise input_error(
-            "subscribers",
-            f"{len(missing)} routed subscriber(s) not given",
-            "pass every subscriber of the route book",
-            value=", ".join(missing[:5]),
-        )
+    subs = subscribers_by_id(book, subscribers)
     actions: dict[str, Mapping[str, Any]] = {}
     if day is not None:
         actions = {ds["id"]: ds for _, _, ds in day_stops(book, day)}

@@ -27,8 +27,7 @@ from folium.plugins import MarkerCluster, PolyLineTextPath
 
 from ._dayfile import ACTIONS, day_stops
 from ._mapparts import OSM_ATTRIBUTION, OSM_CREDIT, Panel, Setup, SpotLayer, StopLayer, StreetLayer
-from .errors import input_error
-from .model import CarrierRoute, RouteBook, Stop, Subscriber, format_clock
+from .model import CarrierRoute, RouteBook, Stop, Subscriber, format_clock, subscribers_by_id
 
 __all__ = [
     "ACTION_STYLES",
@@ -141,7 +140,7 @@ def plan_map(
     InputError
         If a stop's subscriber is missing from ``subscribers``.
     """
-    subs = _subscriber_index(book, subscribers)
+    subs = subscribers_by_id(book, subscribers)
     m = _start(book, m, streets, tiles)
     back, front = _layers(m, len(book.order), cluster)
     stop_rows, spot_rows = [], []
@@ -196,7 +195,7 @@ def day_map(
         If a day stop is not in the route book or has an unknown action, or a subscriber is
         missing.
     """
-    subs = _subscriber_index(book, subscribers)
+    subs = subscribers_by_id(book, subscribers)
     paired = day_stops(book, day)
     m = _start(book, m, streets, tiles)
     back, front = _layers(m, len(paired), cluster)
@@ -240,19 +239,6 @@ def street_lines(G: nx.MultiDiGraph) -> list[list[tuple[float, float]]]:
 
 
 # -- building blocks ----------------------------------------------------------------------------
-
-
-def _subscriber_index(book: RouteBook, subscribers: Sequence[Subscriber]) -> dict[str, Subscriber]:
-    subs = {s.id: s for s in subscribers}
-    missing = [i for i in book.order if i not in subs]
-    if missing:
-        raise input_error(
-            "subscribers",
-            f"{len(missing)} routed subscriber(s) not given",
-            "pass every subscriber of the route book, inactive ones included",
-            value=", ".join(missing[:5]),
-        )
-    return subs
 
 
 def _colour(carrier: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -250,6 +250,28 @@ class RouteBook:
             fingerprints=dict(data["fingerprints"]),
             version=data["version"],
         )
+
+
+def subscribers_by_id(book: RouteBook, subscribers: Sequence[Subscriber]) -> dict[str, Subscriber]:
+    """Index subscribers by id, checking every routed subscriber is among them.
+
+    Raises
+    ------
+    InputError
+        Naming the routed subscribers that were not given.
+    """
+    from .errors import input_error
+
+    subs = {s.id: s for s in subscribers}
+    missing = [i for i in book.order if i not in subs]
+    if missing:
+        raise input_error(
+            "subscribers",
+            f"{len(missing)} routed subscriber(s) not given",
+            "pass every subscriber of the route book, inactive ones included",
+            value=", ".join(missing[:5]),
+        )
+    return subs
 
 
 def fingerprint(obj: Any) -> str:

@@ -18,8 +18,7 @@ from typing import Any
 
 from ._dayfile import ACTIONS, day_stops
 from ._mapparts import OSM_CREDIT
-from .errors import input_error
-from .model import RouteBook, Stop, Subscriber, format_clock
+from .model import RouteBook, Stop, Subscriber, format_clock, subscribers_by_id
 
 __all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
 
@@ -72,15 +71,7 @@ def sheet_rows(
     InputError
         If a routed subscriber is missing, or the day does not match the route book.
     """
-    subs = {s.id: s for s in subscribers}
-    missing = [i for i in book.order if i not in subs]
-    if missing:
-        raise input_error(
-            "subscribers",
-            f"{len(missing)} routed subscriber(s) not given",
-            "pass every subscriber of the route book",
-            value=", ".join(missing[:5]),
-        )
+    subs = subscribers_by_id(book, subscribers)
     entries: list[tuple[int, Stop, Mapping[str, Any] | None]]
     if day is None:
         entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]

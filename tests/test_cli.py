@@ -63,6 +63,20 @@ def test_demo_writes_workspace_map_and_sheet(demo):
     assert re.search(r"OpenStreetMap(</a>)? contributors", page)  # the ODbL credit
 
 
+def test_demo_ends_with_the_value_disciplines_and_the_map_paths(demo):
+    _out, result = demo
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Three ways to serve"))
+    rows = {line.split("  ")[0]: line.split() for line in lines[start + 3 : start + 6]}
+    assert set(rows) == {"Curbside only", "Fixed + preferences", "Re-optimised daily"}
+    assert float(rows["Curbside only"][2]) <= float(rows["Fixed + preferences"][3])
+    assert rows["Fixed + preferences"][-1] == "0"
+    assert rows["Curbside only"][-3] == "0%"
+    assert rows["Fixed + preferences"][-3] == "100%"
+    # The paths of the maps come after the table.
+    assert any(line.startswith("Map:") for line in lines[start + 6 :])
+
+
 def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     result = run("demo", "--out", str(tmp_path))

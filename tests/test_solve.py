@@ -179,6 +179,9 @@ def test_time_limit_is_honoured_and_progress_reported():
 def test_work_budget_grows_with_time_and_shrinks_with_size():
     assert work_budget(100, 2.0) > work_budget(100, 1.0)
     assert work_budget(400, 1.0) < work_budget(100, 1.0)
+    # A search step never gets cheaper on a larger problem: the budget never grows with size.
+    budgets = [work_budget(n, 5.0) for n in range(2, 3000, 7)]
+    assert all(b >= a for a, b in itertools.pairwise(reversed(budgets)))
 
 
 def test_bad_problem_is_refused():
