@@ -178,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as e:
         print(f"paperroute {args.command}: {e.report()}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``paperroute history WS | head``): not an error of ours.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("paperroute: interrupted; the workspace is as it was before", file=sys.stderr)
         return 1
