@@ -16,8 +16,6 @@ from pathlib import Path
 from _common import parser
 
 import route
-from route._offline import save_offline  # a map that works offline (no CDN)
-from route.compare import compare_disciplines
 from route.demo import DEMO_DEPOT, write_demo_csv
 
 args = parser(__doc__).parse_args(sys.argv[1:])
@@ -31,8 +29,9 @@ book = route.plan(subs, DEMO_DEPOT, index, route.PlanOptions(time_limit=args.tim
 print(f"{len(book.order)} stops, {book.distance_m / 1000:.2f} km, {book.duration_s / 60:.0f} min")
 for carrier, stop in filter(None, (book.stop_of(s.id) for s in subs if s.name == "Mr North")):
     print(f"Mr North is stop {stop.seq} of carrier {carrier}; walk-in {stop.walk_in_m} m")
-print(f"Map: {save_offline(route.plan_map(book, subs), args.out / 'api_tour_map.html')}")
-lesson = compare_disciplines(
+map_path = args.out / "api_tour_map.html"  # self-contained: works offline, no CDN
+print(f"Map: {route.save_offline(route.plan_map(book, subs), map_path)}")
+lesson = route.compare_disciplines(
     subs, DEMO_DEPOT, index, week_start=date(2025, 3, 3), time_limit=args.time_limit, book=book
 )
 print(lesson.table())
