@@ -69,54 +69,98 @@ def _parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="validate and add or update subscribers")
     im.add_argument("workspace", type=Path)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
-    im.epilog = ("With a route planned, new subscribers are slotted in at their cheapest place "
-                 "and nobody else's order changes (a new route-book version).")
+    im.epilog = (
+        "With a route planned, new subscribers are slotted in at their cheapest place "
+        "and nobody else's order changes (a new route-book version)."
+    )
 
-    rm = sub.add_parser("remove", help="take subscribers off the route; the others keep "
-                                       "their order")
+    rm = sub.add_parser(
+        "remove", help="take subscribers off the route; the others keep their order"
+    )
     rm.add_argument("workspace", type=Path)
     rm.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
 
-    sk = sub.add_parser("skips", help="what skipped stops do to the fixed route: expected "
-                                      "length, daily re-optimised, arrival-time spread")
+    sk = sub.add_parser(
+        "skips",
+        help="what skipped stops do to the fixed route: expected "
+        "length, daily re-optimised, arrival-time spread",
+    )
     sk.add_argument("workspace", type=Path)
     sk.add_argument("--days", type=int, default=28, help="days to simulate (default 28)")
-    sk.add_argument("--from", dest="first", help="first simulated day, YYYY-MM-DD (default: "
-                                                 "next Monday)")
+    sk.add_argument(
+        "--from", dest="first", help="first simulated day, YYYY-MM-DD (default: next Monday)"
+    )
     sk.add_argument("--seed", type=int, default=0)
-    sk.add_argument("--time-limit", type=float, default=1.0,
-                    help="solver seconds per simulated day (default 1)")
+    sk.add_argument(
+        "--time-limit", type=float, default=1.0, help="solver seconds per simulated day (default 1)"
+    )
 
     hi = sub.add_parser("history", help="list route-book versions, or diff two of them")
     hi.add_argument("workspace", type=Path)
-    hi.add_argument("--diff", nargs=2, type=int, metavar=("A", "B"),
-                    help="what changed from version A to version B")
-    hi.add_argument("--threshold", type=float, default=5.0,
-                    help="minutes an arrival must shift to be listed (default 5)")
+    hi.add_argument(
+        "--diff",
+        nargs=2,
+        type=int,
+        metavar=("A", "B"),
+        help="what changed from version A to version B",
+    )
+    hi.add_argument(
+        "--threshold",
+        type=float,
+        default=5.0,
+        help="minutes an arrival must shift to be listed (default 5)",
+    )
 
     pl = sub.add_parser("plan", help="plan the fixed route (a new route-book version)")
     pl.add_argument("workspace", type=Path)
-    pl.add_argument("--carriers", type=int, default=None,
-                    help="carriers (default 1, or as many as the planned route has)")
+    pl.add_argument(
+        "--carriers",
+        type=int,
+        default=None,
+        help="carriers (default 1, or as many as the planned route has)",
+    )
     pl.add_argument("--time-limit", type=float, default=5.0)
     pl.add_argument("--seed", type=int, default=0)
-    pl.add_argument("--reoptimize", action="store_true",
-                    help="reorder the planned route: report savings and disturbance first")
-    pl.add_argument("--max-moved", type=int, metavar="N",
-                    help="with --reoptimize: move at most N stops")
-    pl.add_argument("--keep-first", type=int, default=0, metavar="K",
-                    help="with --reoptimize: keep each carrier's first K stops")
-    pl.add_argument("--threshold", type=float, default=5.0,
-                    help="with --reoptimize: minutes an arrival must shift to count as "
-                         "disturbed (default 5)")
-    pl.add_argument("--skip-aware", action="store_true",
-                    help="order for the shortest expected day when absent stops are skipped "
-                         "(schedules and hold history), not the all-present day")
-    pl.add_argument("--kicks", type=int, default=0, metavar="N",
-                    help="with --skip-aware: N rounds of perturbation and search after the "
-                         "first search (each about as long as it; default 0)")
-    pl.add_argument("--yes", action="store_true",
-                    help="with --reoptimize: commit the new order (without it, only report)")
+    pl.add_argument(
+        "--reoptimize",
+        action="store_true",
+        help="reorder the planned route: report savings and disturbance first",
+    )
+    pl.add_argument(
+        "--max-moved", type=int, metavar="N", help="with --reoptimize: move at most N stops"
+    )
+    pl.add_argument(
+        "--keep-first",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --reoptimize: keep each carrier's first K stops",
+    )
+    pl.add_argument(
+        "--threshold",
+        type=float,
+        default=5.0,
+        help="with --reoptimize: minutes an arrival must shift to count as disturbed (default 5)",
+    )
+    pl.add_argument(
+        "--skip-aware",
+        action="store_true",
+        help="order for the shortest expected day when absent stops are skipped "
+        "(schedules and hold history), not the all-present day",
+    )
+    pl.add_argument(
+        "--kicks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --skip-aware: N rounds of perturbation and search after the "
+        "first search (each about as long as it; default 0)",
+    )
+    pl.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --reoptimize: commit the new order (without it, only report)",
+    )
     pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
     pl.add_argument("--shift", help="longest shift per carrier, HH:MM or minutes (default: none)")
     ends = pl.add_mutually_exclusive_group()
@@ -140,32 +184,57 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--date", help="YYYY-MM-DD: that day's actions and reasons on the sheet")
     s.add_argument("-o", "--output", type=Path)
 
-    dy = sub.add_parser("day", help="run the route for one date: holds, shortages, "
-                                    "substitutes, redeliveries, weather")
+    dy = sub.add_parser(
+        "day",
+        help="run the route for one date: holds, shortages, substitutes, redeliveries, weather",
+    )
     dy.add_argument("workspace", type=Path)
     dy.add_argument("--date", required=True, help="YYYY-MM-DD")
-    dy.add_argument("--supply", action="append", default=[], metavar="PRODUCT=N",
-                    help="copies that arrived, per product (repeat; a product not given is "
-                         "supplied exactly to its demand)")
+    dy.add_argument(
+        "--supply",
+        action="append",
+        default=[],
+        metavar="PRODUCT=N",
+        help="copies that arrived, per product (repeat; a product not given is "
+        "supplied exactly to its demand)",
+    )
     dy.add_argument("--supply-file", type=Path, help="CSV with columns product,count")
-    dy.add_argument("--late", action="append", default=[], metavar="PRODUCT=N",
-                    help="a late second delivery: a catch-up pass for the shorted stops")
-    dy.add_argument("--holds", type=Path, help="CSV id,from,to (default WORKSPACE/holds.csv "
-                                               "when it exists)")
-    dy.add_argument("--complaints", type=Path, help="CSV id,kind,note; kind = missed, wet, "
-                                                    "damaged or wrong_spot")
+    dy.add_argument(
+        "--late",
+        action="append",
+        default=[],
+        metavar="PRODUCT=N",
+        help="a late second delivery: a catch-up pass for the shorted stops",
+    )
+    dy.add_argument(
+        "--holds", type=Path, help="CSV id,from,to (default WORKSPACE/holds.csv when it exists)"
+    )
+    dy.add_argument(
+        "--complaints",
+        type=Path,
+        help="CSV id,kind,note; kind = missed, wet, damaged or wrong_spot",
+    )
     dy.add_argument("--weather", choices=("clear", "rain", "snow"), default="clear")
-    dy.add_argument("--policy", type=Path, help="shortage policy TOML (default "
-                                                "WORKSPACE/policy.toml, written on the first day)")
-    dy.add_argument("--replace", action="store_true",
-                    help="run a date again; the ledger keeps the first run, cancelled")
+    dy.add_argument(
+        "--policy",
+        type=Path,
+        help="shortage policy TOML (default WORKSPACE/policy.toml, written on the first day)",
+    )
+    dy.add_argument(
+        "--replace",
+        action="store_true",
+        help="run a date again; the ledger keeps the first run, cancelled",
+    )
 
     ex = sub.add_parser("export", help="write the route and stops as GeoJSON and GeoPackage")
     ex.add_argument("workspace", type=Path)
     ex.add_argument("--date", help="YYYY-MM-DD: add that day's actions to the stops")
-    ex.add_argument("-o", "--output", type=Path,
-                    help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg "
-                         "in the workspace)")
+    ex.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg in the workspace)",
+    )
     return p
 
 
@@ -310,8 +379,13 @@ def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict | None]:
     return book or _need_book(ws), day
 
 
-def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None,
-               say: _Reporter | None = None) -> Path:
+def _write_map(
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: dict | None = None,
+    say: _Reporter | None = None,
+) -> Path:
     from ._offline import save_offline
     from .maps import day_map, plan_map, street_lines
 
@@ -326,23 +400,41 @@ def _write_map(ws: Workspace, book: RouteBook, out: Path | None, day: dict | Non
     return save_offline(m, path)
 
 
-def _write_sheet(ws: Workspace, book: RouteBook, out: Path | None,
-                 day: dict | None = None) -> tuple[Path, Path]:
+def _write_sheet(
+    ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None
+) -> tuple[Path, Path]:
     from .sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 
-    rows = sheet_rows(book, ws.subscribers(active_only=False), day)
+    subs = ws.subscribers(active_only=False)
+    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
     if day is None:
         path = out or ws.path / "sheet.html"
         title = "Route sheet"
     else:
         path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
         title = f"Route sheet for {day['date']}"
-    subtitle = (f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
-                f"from {ws.settings.depot.name}")
+    subtitle = (
+        f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
+        f"from {ws.settings.depot.name}"
+    )
     page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
     html_path = atomic_write(path, page)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
     return html_path, csv_path
+
+
+def _usual_arrivals(
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict | None
+) -> dict[str, tuple[int, int]]:
+    """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
+    import datetime as dt
+
+    from .stable import usual_arrivals
+
+    first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
+    index = _load_index(ws.settings, _Reporter(True))
+    spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
+    return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
 
 
 def _summary(book: RouteBook) -> str:
@@ -478,24 +570,40 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         book = ws.latest_book()
         if args.kicks and not args.skip_aware:
-            raise input_error("--kicks", "only applies to the skip-aware search",
-                              "add --skip-aware", value=args.kicks)
+            raise input_error(
+                "--kicks",
+                "only applies to the skip-aware search",
+                "add --skip-aware",
+                value=args.kicks,
+            )
         if args.reoptimize:
             return _reoptimize(ws, _need_book(ws), args, say)
-        for flag, given in (("--max-moved", args.max_moved is not None),
-                            ("--keep-first", args.keep_first != 0), ("--yes", args.yes)):
+        for flag, given in (
+            ("--max-moved", args.max_moved is not None),
+            ("--keep-first", args.keep_first != 0),
+            ("--yes", args.yes),
+        ):
             if given:
-                raise input_error(flag, "only applies to a re-optimisation",
-                                  "add --reoptimize")
+                raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
         limits = _plan_limits(args)
         if book is not None:
             if args.skip_aware:
-                raise input_error("--skip-aware", "the route is planned already; reordering it "
-                                  "is a re-optimisation", "add --reoptimize (it reports first)")
+                raise input_error(
+                    "--skip-aware",
+                    "the route is planned already; reordering it is a re-optimisation",
+                    "add --reoptimize (it reports first)",
+                )
             return _plan_sync(ws, book, args, say, limits)
         carriers = 1 if args.carriers is None else args.carriers
-        book = _plan(ws, say, carriers=carriers, time_limit=args.time_limit, seed=args.seed,
-                     note=f"plan --carriers {carriers} --seed {args.seed}", limits=limits)
+        book = _plan(
+            ws,
+            say,
+            carriers=carriers,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            note=f"plan --carriers {carriers} --seed {args.seed}",
+            limits=limits,
+        )
         print(_summary(book))
         if args.skip_aware:
             return _skip_aware(ws, book, args, say, commit=True)
@@ -522,8 +630,9 @@ def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
 
     out: Path | None = args.output
     if out is not None and out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
-        raise input_error("--output", "unknown export format",
-                          "name a .geojson or a .gpkg file", value=str(out))
+        raise input_error(
+            "--output", "unknown export format", "name a .geojson or a .gpkg file", value=str(out)
+        )
     with Workspace.open(args.workspace) as ws:
         book, day = _for_date(ws, args.date)
         layers = export_features(book, ws.subscribers(active_only=False), day)
@@ -646,29 +755,41 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
             date = parse_date(args.date)
         except ValueError:
             date = None
-            problems.append(Problem("--date", "not a date", "use YYYY-MM-DD, e.g. 2024-06-03",
-                                    value=args.date))
+            problems.append(
+                Problem("--date", "not a date", "use YYYY-MM-DD, e.g. 2024-06-03", value=args.date)
+            )
         supply = parse_supply_args(args.supply, "--supply", problems)
         if args.supply_file:
             for p, n in read_supply(args.supply_file, problems).items():
                 if p in supply:
-                    problems.append(Problem(str(args.supply_file), "also given with --supply",
-                                            "give each product once", column="product", value=p))
+                    problems.append(
+                        Problem(
+                            str(args.supply_file),
+                            "also given with --supply",
+                            "give each product once",
+                            column="product",
+                            value=p,
+                        )
+                    )
                 supply[p] = n
         late = parse_supply_args(args.late, "--late", problems)
         products = {s.product for s in subs} | {p for s in subs for p in s.substitutes}
         for source, given in (("--supply", supply), ("--late", late)):
             for p in given:
                 if p not in products:
-                    problems.append(Problem(source, "no subscriber takes or accepts this product",
-                                            f"use one of: {', '.join(sorted(products))}",
-                                            value=p))
+                    problems.append(
+                        Problem(
+                            source,
+                            "no subscriber takes or accepts this product",
+                            f"use one of: {', '.join(sorted(products))}",
+                            value=p,
+                        )
+                    )
         holds_path = args.holds
         if holds_path is None and (ws.path / "holds.csv").is_file():
             holds_path = ws.path / "holds.csv"
         holds = read_holds(holds_path, known, problems) if holds_path else []
-        complaints = (read_complaints(args.complaints, on_route, problems)
-                      if args.complaints else [])
+        complaints = read_complaints(args.complaints, on_route, problems) if args.complaints else []
         policy_path = args.policy or ws.path / "policy.toml"
         if args.policy and not args.policy.is_file():
             problems.append(Problem(str(args.policy), "file not found", "check the path"))
@@ -678,27 +799,40 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         except InputError as e:
             problems.extend(e.problems)
         if date is not None and ws.day_json(date.isoformat()) and not args.replace:
-            problems.append(Problem("--date", "this date was run before",
-                                    "add --replace to run it again (the ledger keeps both runs)",
-                                    value=args.date))
+            problems.append(
+                Problem(
+                    "--date",
+                    "this date was run before",
+                    "add --replace to run it again (the ledger keeps both runs)",
+                    value=args.date,
+                )
+            )
         if problems:
             raise InputError(problems)
         assert date is not None
         iso = date.isoformat()
-        inputs = DayInputs(supply=supply, late=late, holds=tuple(holds),
-                           complaints=tuple(complaints), weather=args.weather)
+        inputs = DayInputs(
+            supply=supply,
+            late=late,
+            holds=tuple(holds),
+            complaints=tuple(complaints),
+            weather=args.weather,
+        )
         history = history_from_ledger(ws.ledger_rows(), iso, ws.day_dates())
         say(f"Running {iso} on route book version {book.version}")
         day = run_day(book, subs, date, inputs, policy, history)
-        bypassed = any(s.action not in ("deliver", "deliver_substitute") or s.late
-                       for s in day.stops)
+        bypassed = any(
+            s.action not in ("deliver", "deliver_substitute") or s.late for s in day.stops
+        )
         if bypassed:
             # Skipped stops are bypassed on the real streets: measure it there.
             try:
                 travel = _network_travel(ws, book, say)
             except InputError as e:
-                say(f"Street network unavailable ({e.problems[0].message}); measuring along "
-                    "the route book's legs")
+                say(
+                    f"Street network unavailable ({e.problems[0].message}); measuring along "
+                    "the route book's legs"
+                )
             else:
                 day = run_day(book, subs, date, inputs, policy, history, travel)
         text = day.to_json()
@@ -733,8 +867,9 @@ def _merged(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[Subscri
     return list(merged.values()), reslot
 
 
-def _stable_edit_for_import(ws: Workspace, book: RouteBook, subs: Sequence[Subscriber],
-                            say: _Reporter):
+def _stable_edit_for_import(
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], say: _Reporter
+):
     from .stable import stable_edit
 
     merged, reslot = _merged(ws, subs)
@@ -746,9 +881,14 @@ def _stable_edit_for_import(ws: Workspace, book: RouteBook, subs: Sequence[Subsc
 def _edit_note(what: str, edit) -> str:
     parts = [what]
     if edit.placements:
-        parts.append("inserted " + ", ".join(
-            f"{x}@{edit.book.stop_of(x)[1].seq}" for x, _p in edit.placements
-            if edit.book.stop_of(x)))
+        parts.append(
+            "inserted "
+            + ", ".join(
+                f"{x}@{edit.book.stop_of(x)[1].seq}"
+                for x, _p in edit.placements
+                if edit.book.stop_of(x)
+            )
+        )
     if edit.removed_ids:
         parts.append("removed " + ", ".join(edit.removed_ids))
     if edit.unplaced_ids:
@@ -786,23 +926,26 @@ def _changed_limits(book: RouteBook, args: argparse.Namespace, limits: dict) -> 
     return {k: v for k, v in given.items() if v is not None and getattr(have, k) != v}
 
 
-def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter,
-               limits: dict) -> int:
+def _plan_sync(
+    ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, limits: dict
+) -> int:
     """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
     from .stable import stable_edit
 
     changed = _changed_limits(book, args, limits)
     if changed:
-        raise input_error(", ".join(f"--{k.replace('_s', '').replace('_', '-')}"
-                                    for k in changed),
-                          "the planned route was made with other settings; changing them "
-                          "reorders the route", f"run: paperroute plan {ws.path} --reoptimize "
-                          "with the same flags (it reports first)")
+        raise input_error(
+            ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed),
+            "the planned route was made with other settings; changing them reorders the route",
+            f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
+        )
     index = _load_index(ws.settings, say)
     edit = stable_edit(book, ws.subscribers(), index)
     if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
-        print(f"The route is up to date (version {book.version}); nothing changed. To reorder "
-              f"it: paperroute plan {ws.path} --reoptimize")
+        print(
+            f"The route is up to date (version {book.version}); nothing changed. To reorder "
+            f"it: paperroute plan {ws.path} --reoptimize"
+        )
         return 0
     with ws.transaction() as con:
         saved = ws.save_book(edit.book, _edit_note("plan (stable)", edit), con)
@@ -810,56 +953,80 @@ def _plan_sync(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _R
     return 0
 
 
-def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
-                say: _Reporter) -> int:
+def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter) -> int:
     from dataclasses import replace
 
     from .edit import diff_books
     from .stable import reoptimised_book
 
     if args.max_moved is not None and args.max_moved < 0:
-        raise input_error("--max-moved", "must not be negative", "give 0 or more",
-                          value=args.max_moved)
+        raise input_error(
+            "--max-moved", "must not be negative", "give 0 or more", value=args.max_moved
+        )
     if args.keep_first < 0:
-        raise input_error("--keep-first", "must not be negative", "give 0 or more",
-                          value=args.keep_first)
+        raise input_error(
+            "--keep-first", "must not be negative", "give 0 or more", value=args.keep_first
+        )
     if args.threshold < 0:
-        raise input_error("--threshold", "must not be negative", "give minutes, e.g. 5",
-                          value=args.threshold)
+        raise input_error(
+            "--threshold", "must not be negative", "give minutes, e.g. 5", value=args.threshold
+        )
     if args.time_limit <= 0:
-        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 5",
-                          value=args.time_limit)
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 5", value=args.time_limit
+        )
     if args.carriers is not None and args.carriers < 1:
-        raise input_error("--carriers", "must be at least 1", "give a whole number >= 1",
-                          value=args.carriers)
+        raise input_error(
+            "--carriers", "must be at least 1", "give a whole number >= 1", value=args.carriers
+        )
     changed = _changed_limits(book, args, _plan_limits(args))
     flags = ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed)
     if changed and (args.max_moved is not None or args.keep_first or args.skip_aware):
-        raise input_error(flags, "new plan settings reorder every stop",
-                          "drop --max-moved, --keep-first and --skip-aware, or the new settings")
+        raise input_error(
+            flags,
+            "new plan settings reorder every stop",
+            "drop --max-moved, --keep-first and --skip-aware, or the new settings",
+        )
     if args.skip_aware:
         if args.max_moved is not None:
-            raise input_error("--skip-aware", "cannot be bounded by --max-moved",
-                              "use --keep-first K to keep the start of the route")
+            raise input_error(
+                "--skip-aware",
+                "cannot be bounded by --max-moved",
+                "use --keep-first K to keep the start of the route",
+            )
         return _skip_aware(ws, book, args, say, commit=args.yes)
     subs = ws.subscribers()
     index = _load_index(ws.settings, say)
-    say("Searching for a shorter order" + (f" moving at most {args.max_moved} stops"
-                                           if args.max_moved is not None else "")
+    say(
+        "Searching for a shorter order"
+        + (f" moving at most {args.max_moved} stops" if args.max_moved is not None else "")
         + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else "")
-        + (f" with new settings ({flags})" if changed else ""))
+        + (f" with new settings ({flags})" if changed else "")
+    )
     candidate, result, (exp_before, exp_after) = reoptimised_book(
-        book, subs, index, max_moved=args.max_moved, keep_first=args.keep_first,
-        time_limit=args.time_limit, seed=args.seed, overrides=changed,
-        rates=_rates(ws, subs))
+        book,
+        subs,
+        index,
+        max_moved=args.max_moved,
+        keep_first=args.keep_first,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        overrides=changed,
+        rates=_rates(ws, subs),
+    )
     # Report against the version number the commit will get.
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
-    print(f"Re-optimisation of version {book.version} ({result.method}"
-          + (f"; new settings: {flags}" if changed else "") + "):")
+    print(
+        f"Re-optimisation of version {book.version} ({result.method}"
+        + (f"; new settings: {flags}" if changed else "")
+        + "):"
+    )
     print("\n".join(diff.lines(limit=12)))
-    print(f"  expected day with skipped stops: {exp_before:,.0f} m -> {exp_after:,.0f} m "
-          f"({exp_after - exp_before:+,.0f} m)")
+    print(
+        f"  expected day with skipped stops: {exp_before:,.0f} m -> {exp_after:,.0f} m "
+        f"({exp_after - exp_before:+,.0f} m)"
+    )
     for u in candidate.unserved:
         if u.subscriber_id in book.order:
             print(f"  would no longer be served: {u.subscriber_id}: {u.reason}")
@@ -867,12 +1034,16 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace,
         print("No shorter order found within the bounds; nothing to commit.")
         return 0
     if not args.yes:
-        print("Nothing committed. To commit this order, run the same command with --yes "
-              "(the same inputs and seed give the same order).")
+        print(
+            "Nothing committed. To commit this order, run the same command with --yes "
+            "(the same inputs and seed give the same order)."
+        )
         return 0
-    note = (f"reoptimize ({result.method}{'; ' + flags if changed else ''}): "
-            f"{diff.distance_m:+d} m, {diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
-            f"retimed {len(diff.retimed)}")
+    note = (
+        f"reoptimize ({result.method}{'; ' + flags if changed else ''}): "
+        f"{diff.distance_m:+d} m, {diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
+        f"retimed {len(diff.retimed)}"
+    )
     with ws.transaction() as con:
         saved = ws.save_book(candidate, note, con)
     print(f"Committed as version {saved.version}.")
@@ -916,8 +1087,9 @@ def _rates(ws: Workspace, subs: Sequence[Subscriber]) -> dict[str, float]:
     return hold_rates(subs, absences, first, last)
 
 
-def _skip_aware(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter,
-                *, commit: bool) -> int:
+def _skip_aware(
+    ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, *, commit: bool
+) -> int:
     from dataclasses import replace
 
     from .edit import diff_books
@@ -929,28 +1101,39 @@ def _skip_aware(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
     say("Ordering for the shortest expected day (absent stops skipped)")
     if args.kicks < 0:
         raise input_error("--kicks", "must not be negative", "give 0 or more", value=args.kicks)
-    candidate, before, after = skip_aware_book(book, subs, index, rates,
-                                               keep_first=args.keep_first, kicks=args.kicks,
-                                               seed=args.seed)
+    candidate, before, after = skip_aware_book(
+        book, subs, index, rates, keep_first=args.keep_first, kicks=args.kicks, seed=args.seed
+    )
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
     held = sum(r > 0 for r in rates.values())
-    print(f"Skip-aware order for version {book.version} (schedules"
-          + (f" and the hold history of {held} subscribers" if held else "") + "):")
-    print(f"  expected day with skipped stops: {before:,.0f} m -> {after:,.0f} m "
-          f"({after - before:+,.0f} m); all present: {book.distance_m:,} m -> "
-          f"{candidate.distance_m:,} m")
+    print(
+        f"Skip-aware order for version {book.version} (schedules"
+        + (f" and the hold history of {held} subscribers" if held else "")
+        + "):"
+    )
+    print(
+        f"  expected day with skipped stops: {before:,.0f} m -> {after:,.0f} m "
+        f"({after - before:+,.0f} m); all present: {book.distance_m:,} m -> "
+        f"{candidate.distance_m:,} m"
+    )
     print("\n".join(diff.lines(limit=12)))
     if after >= before - 0.5:
-        print("The route is already as short as this search finds for the days it skips; "
-              "nothing to commit.")
+        print(
+            "The route is already as short as this search finds for the days it skips; "
+            "nothing to commit."
+        )
         return 0
     if not commit:
-        print("Nothing committed. To commit this order, run the same command with --yes "
-              "(the same inputs give the same order).")
+        print(
+            "Nothing committed. To commit this order, run the same command with --yes "
+            "(the same inputs give the same order)."
+        )
         return 0
-    note = (f"skip-aware: expected {after - before:+,.0f} m a day; all present "
-            f"{diff.distance_m:+d} m; moved {len(diff.moved)}")
+    note = (
+        f"skip-aware: expected {after - before:+,.0f} m a day; all present "
+        f"{diff.distance_m:+d} m; moved {len(diff.moved)}"
+    )
     with ws.transaction() as con:
         saved = ws.save_book(candidate, note, con)
     print(f"Committed as version {saved.version}.")
@@ -964,17 +1147,18 @@ def cmd_skips(args: argparse.Namespace, say: _Reporter) -> int:
     from .stable import skip_report
 
     if args.days < 1:
-        raise input_error("--days", "must be at least 1", "give a number of days, e.g. 28",
-                          value=args.days)
+        raise input_error(
+            "--days", "must be at least 1", "give a number of days, e.g. 28", value=args.days
+        )
     if args.time_limit <= 0:
-        raise input_error("--time-limit", "must be positive", "give seconds, e.g. 1",
-                          value=args.time_limit)
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 1", value=args.time_limit
+        )
     if args.first:
         try:
             first = date.fromisoformat(args.first)
         except ValueError:
-            raise input_error("--from", "not a date", "use YYYY-MM-DD",
-                              value=args.first) from None
+            raise input_error("--from", "not a date", "use YYYY-MM-DD", value=args.first) from None
     else:
         today = date.today()
         first = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
@@ -983,28 +1167,45 @@ def cmd_skips(args: argparse.Namespace, say: _Reporter) -> int:
         subs = ws.subscribers()
         rates = _rates(ws, subs)
         index = _load_index(ws.settings, say)
-        say(f"Simulating {args.days} days from {first} (schedules"
-            + (", hold history" if any(rates.values()) else "") + ")")
-        rep = skip_report(book, subs, index, rates, first, args.days, seed=args.seed,
-                          time_limit=args.time_limit, say=say)
+        say(
+            f"Simulating {args.days} days from {first} (schedules"
+            + (", hold history" if any(rates.values()) else "")
+            + ")"
+        )
+        rep = skip_report(
+            book,
+            subs,
+            index,
+            rates,
+            first,
+            args.days,
+            seed=args.seed,
+            time_limit=args.time_limit,
+            say=say,
+        )
     fixed = sum(d[2] for d in rep.days) / len(rep.days)
     opt = sum(d[3] for d in rep.days) / len(rep.days)
     print(f"Route book version {book.version}: {rep.all_present_m:,} m with every stop served")
     print(f"  expected day, absent stops skipped:   {rep.expected_m:>9,.0f} m (exact)")
     print(f"  simulated {len(rep.days)} days, fixed route:      {fixed:>9,.0f} m a day")
     print(f"  simulated, re-optimised every day:    {opt:>9,.0f} m a day")
-    print(f"  price of a fixed route:               {rep.price:>9.3f}x "
-          f"({fixed - opt:,.0f} m a day)")
+    print(
+        f"  price of a fixed route:               {rep.price:>9.3f}x ({fixed - opt:,.0f} m a day)"
+    )
     print(f"  to plan for the skipped days: paperroute plan {ws.path} --reoptimize --skip-aware")
     print(f"\nArrival times over the week from {first} (schedules only):")
-    print(f"{'carrier':>7}  {'stop':>4}  {'id':<10}  {'days':>4}  {'usual':>5}  {'earliest':>8}  "
-          f"{'latest':>6}  {'range':>9}")
+    print(
+        f"{'carrier':>7}  {'stop':>4}  {'id':<10}  {'days':>4}  {'usual':>5}  {'earliest':>8}  "
+        f"{'latest':>6}  {'range':>9}"
+    )
     for c, _seq, sid, sp in rep.spreads:
         found = book.stop_of(sid)
         seq = found[1].seq if found else _seq
-        print(f"{c:>7}  {seq:>4}  {sid:<10}  {sp.days:>4}  {format_clock(sp.mean_s):>5}  "
-              f"{format_clock(sp.earliest_s):>8}  {format_clock(sp.latest_s):>6}  "
-              f"{sp.range_s / 60:>5.0f} min")
+        print(
+            f"{c:>7}  {seq:>4}  {sid:<10}  {sp.days:>4}  {format_clock(sp.mean_s):>5}  "
+            f"{format_clock(sp.earliest_s):>8}  {format_clock(sp.latest_s):>6}  "
+            f"{sp.range_s / 60:>5.0f} min"
+        )
     return 0
 
 
@@ -1014,9 +1215,16 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         active = {s.id for s in ws.subscribers()}
         known = {s.id for s in ws.subscribers(active_only=False)}
-        bad = [Problem("ID", "no such subscriber" if i not in known else "already removed",
-                       "give ids of active subscribers (see the route sheet)", value=i)
-               for i in args.ids if i not in active]
+        bad = [
+            Problem(
+                "ID",
+                "no such subscriber" if i not in known else "already removed",
+                "give ids of active subscribers (see the route sheet)",
+                value=i,
+            )
+            for i in args.ids
+            if i not in active
+        ]
         if bad:
             raise InputError(bad)
         ids = list(dict.fromkeys(args.ids))
@@ -1041,8 +1249,12 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
 def _need_version(ws: Workspace, version: int) -> RouteBook:
     book = ws.book(version)
     if book is None:
-        raise input_error(str(ws.path), f"no route-book version {version}",
-                          f"list them: paperroute history {ws.path}", value=version)
+        raise input_error(
+            str(ws.path),
+            f"no route-book version {version}",
+            f"list them: paperroute history {ws.path}",
+            value=version,
+        )
     return book
 
 
@@ -1056,21 +1268,25 @@ def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
             have = {v for v, _c, _n in versions}
             missing = [v for v in (a, b) if v not in have]
             if missing:
-                raise input_error("--diff", "no such route-book version",
-                                  f"choose from {', '.join(map(str, sorted(have))) or 'none'}",
-                                  value=", ".join(map(str, missing)))
+                raise input_error(
+                    "--diff",
+                    "no such route-book version",
+                    f"choose from {', '.join(map(str, sorted(have))) or 'none'}",
+                    value=", ".join(map(str, missing)),
+                )
             old, new = _need_version(ws, a), _need_version(ws, b)
             print("\n".join(diff_books(old, new, round(args.threshold * 60)).lines()))
             return 0
         if not versions:
             print(f"No route book yet. Plan one: paperroute plan {ws.path}")
             return 0
-        print(f"{'version':>7}  {'created (UTC)':<25}  {'stops':>5}  {'km':>6}  {'min':>5}  "
-              "note")
+        print(f"{'version':>7}  {'created (UTC)':<25}  {'stops':>5}  {'km':>6}  {'min':>5}  note")
         for v, created, note in versions:
             bk = _need_version(ws, v)
-            print(f"{v:>7}  {created:<25}  {len(bk.order):>5}  {bk.distance_m / 1000:>6.2f}  "
-                  f"{bk.duration_s / 60:>5.0f}  {note}")
+            print(
+                f"{v:>7}  {created:<25}  {len(bk.order):>5}  {bk.distance_m / 1000:>6.2f}  "
+                f"{bk.duration_s / 60:>5.0f}  {note}"
+            )
     return 0
 
 

@@ -50,10 +50,14 @@ class SheetRow:
     reason: str
     hazard: str
     walk_in_m: int
+    usual: str = ""
 
 
 def sheet_rows(
-    book: RouteBook, subscribers: Sequence[Subscriber], day: Mapping[str, Any] | None = None
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    day: Mapping[str, Any] | None = None,
+    usual: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[SheetRow]:
     """One row per stop, in route-book order (the day's order when a day is given).
 
@@ -65,6 +69,9 @@ def sheet_rows(
         At least every subscriber in the book.
     day
         A day shaped as ``day.json``; its actions, products, spots and reasons fill the rows.
+    usual
+        Per subscriber id, the earliest and latest arrival (seconds after midnight) over a
+        week of schedules, shown as the stop's usual time when they differ.
 
     Raises
     ------
@@ -99,9 +106,15 @@ def sheet_rows(
             rain="" if not sub.spot.rain else
             ("bag it" if sub.spot.rain == "bag" else sub.spot.rain.replace("_", " ")),
             window=window, product=product, action=action, reason=reason, hazard=sub.hazard,
-            walk_in_m=stop.walk_in_m,
+            walk_in_m=stop.walk_in_m, usual=_usual((usual or {}).get(sub.id)),
         ))  # fmt: skip
     return rows
+
+
+def _usual(span: tuple[int, int] | None) -> str:
+    if span is None or format_clock(span[0]) == format_clock(span[1]):
+        return ""
+    return f"{format_clock(span[0])}–{format_clock(span[1])}"
 
 
 def sheet_totals(
@@ -238,10 +251,13 @@ def _row_html(r: SheetRow, with_day: bool) -> str:
     notes += [f"window {r.window}"] if r.window else []
     if notes:
         spot += f'<div class="note">{e(" · ".join(notes))}</div>'
+    usual = (
+        f'<div class="note" title="usual arrival over a week">{e(r.usual)}</div>' if r.usual else ""
+    )
     cells = [
         '<td class="tick"><span></span></td>',
         f'<td class="seq">{r.seq}</td>',
-        f'<td class="time">{e(r.time)}</td>',
+        f'<td class="time">{e(r.time)}{usual}</td>',
         f'<td class="who">{who}</td>',
         f'<td class="spot">{spot}</td>',
     ]

@@ -135,3 +135,18 @@ def test_geopackage_has_typed_layers_in_wgs84(tmp_path: Path) -> None:
     assert stops["action"].tolist()[:2] == ["deliver", "deliver_substitute"]
     assert not stops.geometry.is_empty.any()
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_sheet_shows_each_stops_usual_arrival_over_the_week() -> None:
+    book, subs = make_route(6, carriers=1)
+    first, second = book.routes[0].stops[:2]
+    usual = {
+        first.subscriber_id: (first.arrival_s, first.arrival_s),  # never varies: not shown
+        second.subscriber_id: (5 * 3600 + 40 * 60, 6 * 3600 + 5 * 60),
+    }
+    rows = sheet_rows(book, subs, usual=usual)
+    assert [r.usual for r in rows[:3]] == ["", "05:40–06:05", ""]
+    page = sheet_html(rows, "Route sheet")
+    assert page.count('title="usual arrival over a week"') == 1
+    assert "05:40–06:05" in page
+    assert next(csv.DictReader(io.StringIO(sheet_csv(rows))))["usual"] == ""
