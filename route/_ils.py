@@ -35,7 +35,8 @@ PREFIX_OK = 4  # 1 when the prefix sums match the tour (asymmetric only)
 JOURNAL_N = 5  # number of ranges in the journal
 JOURNAL_FULL = 6  # 1 when the journal overflowed: restore everything
 OR3 = 7  # 1 to search Or-3opt moves (asymmetric matrices)
-INFO_SIZE = 8
+ACC = 8  # length of the accepted tour
+INFO_SIZE = 9
 
 JOURNAL_CAP = 256
 
@@ -489,11 +490,30 @@ def local_search(m, nb_out, nb_in, t, sym, order):
 
 
 @njit(cache=True)
-def kicks(m, nb_out, nb_in, sym, t, pos, best_t, best_pos, info, rng, count, stall_limit, max_seg):
+def kicks(
+    m,
+    nb_out,
+    nb_in,
+    sym,
+    t,
+    pos,
+    acc_t,
+    acc_pos,
+    best_t,
+    info,
+    rng,
+    count,
+    stall_limit,
+    max_seg,
+    threshold,
+):
     """Run up to ``count`` kicks of the iterated local search, in place.
 
-    ``t``/``pos`` hold the current tour (equal to the best one between calls),
-    ``best_t``/``best_pos`` the best one; ``info`` carries lengths and counters and
+    ``t``/``pos`` is the working tour, equal to the accepted one ``acc_t``/``acc_pos``
+    between kicks; ``best_t`` the best tour. A kicked and repaired tour is accepted
+    when it is at most ``threshold`` longer than the accepted one (so the search can
+    leave a deep local optimum); after ``stall_limit // 4`` kicks without a new best,
+    the search returns to the best tour. ``info`` carries lengths and counters and
     ``rng`` the generator state, so consecutive calls continue the same search.
     Stops early once ``stall_limit`` kicks in a row have not shortened the best tour.
     """
@@ -507,11 +527,21 @@ def kicks(m, nb_out, nb_in, sym, t, pos, best_t, best_pos, info, rng, count, sta
     inq = np.zeros(n, dtype=np.bool_)
     qinfo = np.zeros(3, dtype=np.int64)
     seg_cap = min(max_seg, (n - 2) // 2)
+    back = max(1, stall_limit // 4)
     for _ in range(count):
         if info[SINCE] >= stall_limit:
             break
         info[KICKS] += 1
         info[SINCE] += 1
+        if info[SINCE] % back == 0 and info[ACC] != info[BEST]:
+            for p in range(n):
+                x = best_t[p]
+                t[p] = x
+                pos[x] = p
+                acc_t[p] = x
+                acc_pos[x] = p
+            info[ACC] = info[BEST]
+            info[CUR] = info[BEST]
         info[JOURNAL_N] = 0
         info[JOURNAL_FULL] = 0
         # Double bridge on a window: v B C -> v C B with short B and C.
@@ -542,12 +572,16 @@ def kicks(m, nb_out, nb_in, sym, t, pos, best_t, best_pos, info, rng, count, sta
         for v in (a0, b0, b1, c0, c1, d0):
             _push(v, queue, inq, qinfo, n)
         _descend(m, nb_out, nb_in, t, pos, sym, fwd, bwd, info, journal, buf, queue, inq, qinfo)
-        if info[CUR] <= info[BEST]:
-            if info[CUR] < info[BEST]:
-                info[SINCE] = 0
-            info[BEST] = info[CUR]
-            _sync(t, best_t, best_pos, info, journal)
+        if info[CUR] <= info[ACC] + threshold:
+            info[ACC] = info[CUR]
+            _sync(t, acc_t, acc_pos, info, journal)
+            if info[CUR] <= info[BEST]:
+                if info[CUR] < info[BEST]:
+                    info[SINCE] = 0
+                info[BEST] = info[CUR]
+                for p in range(n):
+                    best_t[p] = t[p]
         else:
-            info[CUR] = info[BEST]
-            _sync(best_t, t, pos, info, journal)
+            info[CUR] = info[ACC]
+            _sync(acc_t, t, pos, info, journal)
             info[PREFIX_OK] = 0

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +19,11 @@ from route.tour import (
     EXACT_MAX_NODES,
     FAST_TSP_MAX,
     TourResult,
+    _held_karp,
     kick_budget,
     solve_tour,
     solve_tour_detailed,
+    stall_limit,
     tour_length,
 )
 
@@ -159,7 +166,79 @@ def test_same_seed_same_tour(symmetric):
     second = solve_tour_detailed(m, time_limit=1.5, seed=3)
     assert not first.stats["time_capped"]
     assert first.tour == second.tour
-    assert first.stats["kicks"] == kick_budget(120, 1.5, symmetric=symmetric)
+    assert first.stats["method"] == "ils-numba"
+    # The work is counted, not timed: the whole budget, or a stop for lack of progress.
+    budget = kick_budget(120, 1.5, symmetric=symmetric)
+    assert first.stats["kick_budget"] == budget
+    assert first.stats["kicks"] == budget or (
+        first.stats["stalled"] and first.stats["kicks"] >= stall_limit(120)
+    )
+
+
+_SUBPROCESS_SOLVE = """
+import json, sys
+import numpy as np
+from route.tour import solve_tour_detailed
+rng = np.random.default_rng(11)
+xy = rng.uniform(0, 10_000, size=(300, 2))
+m = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(int)
+if sys.argv[1] == "asymmetric":
+    m = m + rng.integers(0, 500, size=m.shape)
+    np.fill_diagonal(m, 0)
+r = solve_tour_detailed(m, time_limit=3, seed=7)
+print(json.dumps({"tour": r.tour, "stats": r.stats}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["symmetric"])
+def test_same_tour_in_separate_processes(kind):
+    # Two fresh interpreters: nothing (compiled code, generator state) is shared but
+    # the on-disk cache, so equal tours mean the search depends on its inputs alone.
+    root = str(Path(__file__).resolve().parents[1])
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _SUBPROCESS_SOLVE, kind],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": root},
+        )
+        for _ in range(2)
+    ]
+    first, second = (json.loads(run.stdout) for run in runs)
+    assert first["stats"]["time_capped"] is False
+    assert second["stats"]["time_capped"] is False
+    assert first["stats"]["kicks"] == second["stats"]["kicks"] > 0
+    assert first["tour"] == second["tour"]
+    assert sorted(first["tour"]) == list(range(300))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_search_finds_the_optimum_just_above_the_exact_threshold(seed, symmetric):
+    rng = np.random.default_rng(100 + seed)
+    n = EXACT_MAX_NODES + 2
+    m = rng.integers(0, 1000, size=(n, n))
+    if symmetric:
+        m = np.triu(m) + np.triu(m, 1).T
+    np.fill_diagonal(m, 0)
+    result = solve_tour_detailed(m, time_limit=1, seed=seed)
+    assert result.method == "ils-numba"
+    assert result.length == tour_length(m, _held_karp(m))
+
+
+def test_search_stops_early_without_progress():
+    # 40 points on a circle: the optimum is found at once, then the stall limit ends
+    # the search long before a 30 s budget would.
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    m = euclidean(np.column_stack((np.cos(angles), np.sin(angles))), scale=1000)
+    start = time.perf_counter()
+    result = solve_tour_detailed(m, time_limit=30)
+    assert time.perf_counter() - start < 10
+    assert result.stats["stalled"]
+    assert result.stats["kicks"] < result.stats["kick_budget"]
+    assert result.length == tour_length(m, list(range(40)))
 
 
 def test_kick_budget_does_not_depend_on_the_clock():
