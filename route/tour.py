@@ -54,12 +54,12 @@ FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
 #: Work model of the reproducible engine, measured with ``benchmarks/tsplib.py`` on a
-#: shared 2-core machine (between its quiet and its busy runs): one kick (perturbation plus
+#: shared 2-core machine (near its busy end, so runs under load finish): one kick (perturbation plus
 #: local repair) costs about ``KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n`` seconds on
 #: a symmetric matrix and ``KICK_ASYMMETRIC_FACTOR`` times that on an asymmetric one
 #: (which re-sums path costs after every change).
-KICK_COST_BASE_S = 10e-6
-KICK_COST_PER_NODE_S = 7e-9
+KICK_COST_BASE_S = 12e-6
+KICK_COST_PER_NODE_S = 8e-9
 KICK_ASYMMETRIC_FACTOR = 2.0
 #: Share of the time limit the reproducible engine plans to use; the rest is room for
 #: slower or busier machines before the clock cap would fire.
