@@ -3,17 +3,23 @@
 Two engines sit behind :func:`solve_tour`:
 
 ``reproducible=True`` (the default)
-    A seeded iterated local search (2-opt and Or-opt moves evaluated with numpy on the
-    true integer matrix, double-bridge kicks). Its work is a number of kicks computed
-    from ``time_limit`` and the instance size by :func:`kick_budget`, never from the
-    clock, so the same matrix, seed and time limit give the same tour on any machine.
-    The clock is only a safety net: if a slow machine reaches the deadline before the
-    budget is spent, the search stops there and ``stats["time_capped"]`` is ``True``;
-    only then can the tour differ between runs.
+    A compiled (numba), seeded iterated local search: nearest-neighbour start, 2-opt and
+    Or-opt moves over neighbour lists with a queue of dirty nodes, and double-bridge
+    kicks on local windows (see :mod:`route._ils`). Its work is a number of kicks
+    computed from ``time_limit`` and the instance size by :func:`kick_budget`, never
+    from the clock, and its random numbers come from its own seeded generator, so the
+    same matrix, seed and time limit give the same tour on any machine. It also stops
+    after :func:`stall_limit` kicks in a row without a shorter tour. The clock is only
+    a safety net: if a slow machine reaches the deadline before the budget is spent,
+    the search stops there and ``stats["time_capped"]`` is ``True``; only then can the
+    tour differ between runs. The first call in a process loads the compiled code
+    (compiles it once per installation, a few seconds); that time is not counted
+    against ``time_limit``.
 
 ``reproducible=False``
     fast-tsp's Or-opt/LK search (symmetric matrices directly, asymmetric ones through
-    the Jonker–Volgenant 2n-node transformation), then a polish on the true matrix.
+    the Jonker–Volgenant 2n-node transformation), then a local-search polish on the
+    true matrix.
     Much shorter tours on large instances, but fast-tsp 0.2.2 seeds its random number
     generator from the clock and takes no seed, so two runs can return different tours
     (measured: ch150 gives different optimal tours, pr1002 different lengths at 1 s).
@@ -39,6 +45,7 @@ __all__ = [
     "kick_budget",
     "solve_tour",
     "solve_tour_detailed",
+    "stall_limit",
     "tour_length",
 ]
 
@@ -46,15 +53,25 @@ __all__ = [
 FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
-#: Work model of the reproducible engine, measured on a 2-core machine: one kick
-#: (perturbation plus local repair) costs about ``KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n``
-#: seconds. Budgets plan for 60% of the time limit so slower machines still finish.
-KICK_COST_BASE_S = 1.2e-3
-KICK_COST_PER_NODE_S = 1.2e-5
-#: Share of the time limit the reproducible engine plans to use.
-KICK_TIME_SHARE = 0.6
+#: Work model of the reproducible engine, measured with ``benchmarks/tsplib.py`` on a
+#: shared 2-core machine (near its busy end, so runs under load finish): one kick (perturbation plus
+#: local repair) costs about ``KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n`` seconds on
+#: a symmetric matrix and ``KICK_ASYMMETRIC_FACTOR`` times that on an asymmetric one
+#: (which re-sums path costs after every change).
+KICK_COST_BASE_S = 12e-6
+KICK_COST_PER_NODE_S = 8e-9
+KICK_ASYMMETRIC_FACTOR = 2.0
+#: Share of the time limit the reproducible engine plans to use; the rest is room for
+#: slower or busier machines before the clock cap would fire.
+KICK_TIME_SHARE = 0.55
 #: Longest segment moved by one double-bridge kick.
-KICK_MAX_SEGMENT = 50
+KICK_MAX_SEGMENT = 120
+#: Neighbour-list length of the local search.
+NEIGHBOURS = 12
+#: A kicked tour is accepted when it is at most this share of the mean
+#: nearest-neighbour distance longer than the accepted one (lets the search leave
+#: deep local optima; TSPLIB pcb442 and rat783 stall without it).
+ACCEPT_SHARE = 0.5
 
 Progress = Callable[[float, int], None]
 IntMatrix = npt.NDArray[np.int64]
@@ -108,7 +125,7 @@ def tour_length(matrix: npt.ArrayLike, tour: Sequence[int]) -> int:
     return int(m[t, np.roll(t, -1)].sum())
 
 
-def kick_budget(n: int, time_limit: float) -> int:
+def kick_budget(n: int, time_limit: float, *, symmetric: bool = True) -> int:
     """Return the number of kicks the reproducible engine spends for a time limit.
 
     A pure function of its arguments, so the search does the same work on any machine.
@@ -119,6 +136,8 @@ def kick_budget(n: int, time_limit: float) -> int:
         Number of nodes.
     time_limit
         Seconds allowed for the whole solve.
+    symmetric
+        Whether the matrix is symmetric; asymmetric kicks cost about twice as much.
 
     Returns
     -------
@@ -126,7 +145,25 @@ def kick_budget(n: int, time_limit: float) -> int:
         Number of iterated-local-search kicks.
     """
     per_kick = KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n
+    if not symmetric:
+        per_kick *= KICK_ASYMMETRIC_FACTOR
     return max(0, int(KICK_TIME_SHARE * time_limit / per_kick))
+
+
+def stall_limit(n: int) -> int:
+    """Return how many kicks in a row without a shorter tour end the search early.
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+
+    Returns
+    -------
+    int
+        A count of kicks (a pure function of ``n``, like :func:`kick_budget`).
+    """
+    return max(150_000, 300 * n)
 
 
 def solve_tour(
@@ -203,7 +240,6 @@ def solve_tour_detailed(
     start = time.perf_counter()
     m = _validate(distance_matrix, time_limit)
     n = len(m)
-    deadline = start + time_limit
     symmetric = bool(np.array_equal(m, m.T))
     stats: dict[str, Any] = {"n": n, "symmetric": symmetric, "reproducible": reproducible}
 
@@ -214,13 +250,14 @@ def solve_tour_detailed(
     if n <= EXACT_MAX_NODES:
         tour, method = _held_karp(m), "exact"
     elif reproducible:
-        tour = _ils(m, symmetric, seed, kick_budget(n, time_limit), deadline, stats, report)
-        method = "ils"
+        tour = _ils(m, symmetric, seed, time_limit, stats, report)
+        method = "ils-numba"
     else:
-        tour, method = _fast(m, symmetric, seed, start, time_limit, deadline, stats, report)
+        tour, method = _fast(m, symmetric, seed, start, time_limit, stats, report)
     tour = _canonical(m, tour, symmetric)
     length = tour_length(m, tour)
     report(length)
+    stats["method"] = method
     return TourResult(tour, length, method, time.perf_counter() - start, stats)
 
 
@@ -296,174 +333,106 @@ def _held_karp(m: IntMatrix) -> list[int]:
     return [0, *order[::-1]]
 
 
-class _LocalSearch:
-    """2-opt and Or-opt on the true matrix, with the tour kept starting at node 0."""
+def _engine() -> Any:
+    """The compiled kernels, loaded (or compiled) and warmed up once per process."""
+    from . import _ils
 
-    def __init__(self, m: IntMatrix, tour: Sequence[int], symmetric: bool) -> None:
-        self.m = m
-        self.n = len(m)
-        self.symmetric = symmetric
-        self.t = np.asarray(tour, dtype=np.int64)
-        self.length = tour_length(m, self.t)
-        self._index()
-
-    def _index(self) -> None:
-        t = self.t
-        self.pos = np.empty(self.n, dtype=np.int64)
-        self.pos[t] = np.arange(self.n)
-        self.nxt = np.roll(t, -1)
-        if not self.symmetric:
-            # fwd[k] / bwd[k]: cost of the path t[0..k] walked forwards / backwards.
-            self.fwd = np.concatenate(([0], np.cumsum(self.m[t[:-1], t[1:]])))
-            self.bwd = np.concatenate(([0], np.cumsum(self.m[t[1:], t[:-1]])))
-
-    def set_tour(self, tour: npt.NDArray[np.int64], length: int) -> None:
-        self.t = tour.copy()
-        self.length = length
-        self._index()
-
-    def _best_two_opt(self, i: int) -> tuple[int, int, int]:
-        """Best 2-opt move with one removed edge at position i: (delta, lo, hi)."""
-        n, t, m = self.n, self.t, self.m
-        js = np.arange(n)
-        ok = np.abs(js - i) >= 2
-        ok &= ~(((i == 0) & (js == n - 1)) | ((i == n - 1) & (js == 0)))
-        js = js[ok]
-        if len(js) == 0:
-            return 0, 0, 0
-        lo, hi = np.minimum(i, js), np.maximum(i, js)
-        a, b, c, e = t[lo], t[lo + 1], t[hi], self.nxt[hi]
-        delta = m[a, c] + m[b, e] - m[a, b] - m[c, e]
-        if not self.symmetric:
-            delta = delta + (self.bwd[hi] - self.bwd[lo + 1]) - (self.fwd[hi] - self.fwd[lo + 1])
-        k = int(np.argmin(delta))
-        return int(delta[k]), int(lo[k]), int(hi[k])
-
-    def _best_or_opt(self, s: int, seg: int) -> tuple[int, int, bool]:
-        """Best move of the segment t[s:s+seg]: (delta, insertion edge, reversed)."""
-        n, t, m = self.n, self.t, self.m
-        e = s + seg - 1
-        if s < 1 or e > n - 1 or seg >= n - 2:
-            return 0, 0, False
-        p, f, last, q = t[s - 1], t[s], t[e], self.nxt[e]
-        gain = m[p, f] + m[last, q] - m[p, q]
-        ks = np.concatenate((np.arange(0, s - 1), np.arange(e + 1, n)))
-        u, v = t[ks], self.nxt[ks]
-        base = m[u, v]
-        fwd = m[u, f] + m[last, v] - base
-        rev = m[u, last] + m[f, v] - base
-        if seg > 1 and not self.symmetric:
-            rev = rev + (self.bwd[e] - self.bwd[s]) - (self.fwd[e] - self.fwd[s])
-        kf, kr = int(np.argmin(fwd)), int(np.argmin(rev))
-        if seg > 1 and rev[kr] < fwd[kf]:
-            return int(rev[kr] - gain), int(ks[kr]), True
-        return int(fwd[kf] - gain), int(ks[kf]), False
-
-    def improve_node(self, v: int) -> list[int]:
-        """Apply the best improving move around node v; return the nodes it touched."""
-        i = int(self.pos[v])
-        best: tuple[int, str, tuple[int, ...]] = (0, "", ())
-        for edge in (i, (i - 1) % self.n):
-            d, lo, hi = self._best_two_opt(edge)
-            if d < best[0]:
-                best = (d, "2opt", (lo, hi))
-        for seg in (1, 2, 3):
-            for s in (i, i - seg + 1):
-                d, k, rev = self._best_or_opt(s, seg)
-                if d < best[0]:
-                    best = (d, "or", (s, seg, k, int(rev)))
-        delta, kind, args = best
-        if delta >= 0:
-            return []
-        t = self.t
-        if kind == "2opt":
-            lo, hi = args
-            touched = [t[lo], t[lo + 1], t[hi], self.nxt[hi]]
-            t[lo + 1 : hi + 1] = t[lo + 1 : hi + 1][::-1].copy()
-        else:
-            s, seg, k, rev = args
-            segment = t[s : s + seg]
-            touched = [t[s - 1], segment[0], segment[-1], self.nxt[s + seg - 1], t[k], self.nxt[k]]
-            segment = segment[::-1] if rev else segment
-            rest = np.concatenate((t[:s], t[s + seg :]))
-            at = k + 1 if k < s else k - seg + 1
-            self.t = np.concatenate((rest[:at], segment, rest[at:]))
-        self.length += delta
-        self._index()
-        return [int(x) for x in touched]
-
-    def descend(self, queue: list[int], deadline: float) -> bool:
-        """Improve until no node in the queue has a move; False if the deadline hit."""
-        waiting = set(queue)
-        steps = 0
-        while queue:
-            steps += 1
-            if steps % 64 == 0 and time.perf_counter() > deadline:
-                return False
-            v = queue.pop()
-            waiting.discard(v)
-            for u in self.improve_node(v):
-                if u not in waiting:
-                    waiting.add(u)
-                    queue.append(u)
-        return True
+    if not _WARM:
+        # Run every kernel once on a tiny instance with the argument types of real
+        # calls, so loading or compiling happens here and not inside a timed search.
+        m = np.abs(np.subtract.outer(np.arange(16), np.arange(16))).astype(np.int64)
+        m[0, 1] += 1  # asymmetric
+        _ils_run(_ils, m, False, 0, 10, None)
+        _WARM.append(True)
+    return _ils
 
 
-def _nearest_neighbour(m: IntMatrix, start: int = 0) -> list[int]:
+_WARM: list[bool] = []
+
+
+def _ils_run(
+    engine: Any,
+    m: IntMatrix,
+    symmetric: bool,
+    seed: int,
+    kicks: int,
+    deadline: float | None,
+    report: Callable[[int], None] | None = None,
+) -> tuple[npt.NDArray[np.int64], dict[str, Any]]:
+    """Run the compiled search for at most ``kicks`` kicks; return tour and stats."""
     n = len(m)
-    seen = np.zeros(n, dtype=bool)
-    tour = [start]
-    seen[start] = True
-    big = np.iinfo(np.int64).max
-    for _ in range(n - 1):
-        row = np.where(seen, big, m[tour[-1]])
-        nxt = int(np.argmin(row))
-        tour.append(nxt)
-        seen[nxt] = True
-    return tour
+    nb_out, nb_in = engine.neighbour_lists(m, NEIGHBOURS)
+    t = engine.nearest_neighbour(m)
+    state = np.array([_splitmix64(seed)], dtype=np.uint64)
+    order = np.arange(n, dtype=np.int64)
+    length = engine.local_search(m, nb_out, nb_in, t, symmetric, order)
+    pos = np.empty(n, dtype=np.int64)
+    pos[t] = np.arange(n)
+    acc_t, acc_pos, best_t = t.copy(), pos.copy(), t.copy()
+    info = np.zeros(engine.INFO_SIZE, dtype=np.int64)
+    info[engine.CUR] = info[engine.BEST] = info[engine.ACC] = length
+    if report is not None:
+        report(int(length))
+    stall = stall_limit(n)
+    # Integer arithmetic keeps the threshold identical on every machine.
+    nearest = int(m[np.arange(n), nb_out[:, 0]].sum())
+    threshold = int(ACCEPT_SHARE * 1000) * nearest // (1000 * n)
+    # Chunks only decide when to look at the clock and report progress; the search
+    # state carries over, so the tour does not depend on the chunk size.
+    chunk = max(100, int(0.05 * kick_budget(n, 1.0, symmetric=symmetric)))
+    capped = False
+    while info[engine.KICKS] < kicks and info[engine.SINCE] < stall:
+        if deadline is not None and time.perf_counter() > deadline:
+            capped = True
+            break
+        before = int(info[engine.BEST])
+        todo = min(chunk, kicks - int(info[engine.KICKS]))
+        engine.kicks(
+            m, nb_out, nb_in, symmetric, t, pos, acc_t, acc_pos, best_t, info, state,
+            todo, stall, KICK_MAX_SEGMENT, threshold,
+        )  # fmt: skip
+        if report is not None and info[engine.BEST] < before:
+            report(int(info[engine.BEST]))
+    stats = {
+        "kicks": int(info[engine.KICKS]),
+        "kick_budget": kicks,
+        "stalled": bool(info[engine.SINCE] >= stall),
+        "time_capped": capped,
+    }
+    return best_t, stats
+
+
+def _splitmix64(seed: int) -> int:
+    """A well-mixed, non-zero 64-bit generator state from any integer seed."""
+    mask = (1 << 64) - 1
+    z = (seed * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return (z ^ (z >> 31)) or 1
 
 
 def _ils(
     m: IntMatrix,
     symmetric: bool,
     seed: int,
-    kicks: int,
-    deadline: float,
+    time_limit: float,
     stats: dict[str, Any],
     report: Callable[[int], None],
 ) -> list[int]:
-    """Seeded iterated local search with a fixed number of double-bridge kicks."""
-    n = len(m)
-    rng = np.random.default_rng(seed)
-    ls = _LocalSearch(m, _nearest_neighbour(m), symmetric)
-    finished = ls.descend(list(rng.permutation(n)), deadline)
-    best_t, best_len = ls.t.copy(), ls.length
-    report(best_len)
-    done = 0
-    while finished and done < kicks:
-        if time.perf_counter() > deadline:
-            finished = False
-            break
-        done += 1
-        # Double bridge on a local window: t = A B C D becomes A C B D.
-        width = int(rng.integers(1, KICK_MAX_SEGMENT + 1))
-        width2 = int(rng.integers(1, KICK_MAX_SEGMENT + 1))
-        a = int(rng.integers(1, max(2, n - width - width2)))
-        b, c = min(a + width, n - 1), min(a + width + width2, n)
-        if not a < b < c:
-            continue
-        t = ls.t
-        touched = [t[a - 1], t[a], t[b - 1], t[b], t[c - 1], t[c % n]]
-        new = np.concatenate((t[:a], t[b:c], t[a:b], t[c:]))
-        ls.set_tour(new, tour_length(m, new))
-        finished = ls.descend([int(x) for x in touched], deadline)
-        if ls.length < best_len:
-            best_t, best_len = ls.t.copy(), ls.length
-            report(best_len)
-        elif ls.length > best_len:
-            ls.set_tour(best_t, best_len)
-    stats.update(kicks=done, kick_budget=kicks, time_capped=not finished)
-    return [int(x) for x in best_t]
+    """Seeded iterated local search with a kick budget fixed by n and the time limit."""
+    loaded = time.perf_counter()
+    engine = _engine()
+    now = time.perf_counter()
+    stats["load_s"] = round(now - loaded, 3)
+    kicks = kick_budget(len(m), time_limit, symmetric=symmetric)
+    # Safety cap only: a little under the limit, counted from after the code loaded.
+    tour, run = _ils_run(engine, m, symmetric, seed, kicks, now + 0.95 * time_limit, report)
+    stats.update(run)
+    return [int(x) for x in tour]
+
+
+def _nearest_neighbour(m: IntMatrix) -> list[int]:
+    return [int(x) for x in _engine().nearest_neighbour(m)]
 
 
 def _scaled(m: IntMatrix, limit: int = FAST_TSP_MAX) -> tuple[IntMatrix, float]:
@@ -515,7 +484,6 @@ def _fast(
     seed: int,
     start: float,
     time_limit: float,
-    deadline: float,
     stats: dict[str, Any],
     report: Callable[[int], None],
 ) -> tuple[list[int], str]:
@@ -546,8 +514,10 @@ def _fast(
     k = tour.index(0)
     tour = tour[k:] + tour[:k]
     report(tour_length(m, tour))
-    ls = _LocalSearch(m, tour, symmetric)
-    before = ls.length
-    stats["polished"] = ls.descend(list(range(n)), deadline)
-    stats["polish_gain"] = before - ls.length
-    return [int(x) for x in ls.t], method + "+or-opt"
+    engine = _engine()
+    t = np.asarray(tour, dtype=np.int64)
+    before = tour_length(m, t)
+    nb_out, nb_in = engine.neighbour_lists(m, NEIGHBOURS)
+    after = engine.local_search(m, nb_out, nb_in, t, symmetric, np.arange(n, dtype=np.int64))
+    stats["polish_gain"] = int(before - after)
+    return [int(x) for x in t], method + "+or-opt"
