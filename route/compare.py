@@ -457,8 +457,8 @@ def _successors(orders: Orders, keep: set[str]) -> dict[str, tuple[int, str | No
     out: dict[str, tuple[int, str | None]] = {}
     for carrier, order in enumerate(orders):
         kept = [i for i in order if i in keep]
-        for i, nxt in zip(kept, [*kept[1:], None], strict=True):
-            out[i] = (carrier, nxt)
+        for j, i in enumerate(kept):
+            out[i] = (carrier, kept[j + 1] if j + 1 < len(kept) else None)
     return out
 
 

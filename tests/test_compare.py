@@ -158,3 +158,9 @@ def test_table_lists_every_approach_with_its_numbers(demo):
         assert f"{a.mean_distance_m / 1000:.2f}" in line
         assert f"{a.honoured_pct:.0f}%" in line
         assert line.rstrip().endswith(str(a.route_changes))
+
+
+def test_route_changes_with_an_empty_carrier_route():
+    # A carrier with nothing to deliver one day: no successors, and no crash.
+    assert route_changes([(("a", "b"), ()), (("a", "b"), ())]) == 0
+    assert route_changes([(("a", "b"), ()), (("a",), ("b",))]) == 2 * 2
