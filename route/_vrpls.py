@@ -112,7 +112,7 @@ def _cost(P, n, R, rlen, F, B, D, T, S, E, L, Q, cap, wtw, wload):
                 F[r, b, 3],
                 F[r, b, 4],
                 F[r, b, 5],
-            )  # noqa: E501
+            )
         elif not rev and b == rlen[r] - 1:
             first, tail = R[r, a], R[r, b]
             t0, t1, t2, t3, t4, t5 = (
@@ -122,7 +122,7 @@ def _cost(P, n, R, rlen, F, B, D, T, S, E, L, Q, cap, wtw, wload):
                 B[r, a, 3],
                 B[r, a, 4],
                 B[r, a, 5],
-            )  # noqa: E501
+            )
         else:
             step = -1 if rev else 1
             p = b if rev else a
@@ -385,23 +385,34 @@ def _moves(u, v, R, rlen, F, B, rof, pos, D, T, S, E, L, Q, cap, wtw, wload, bal
 @nb.njit(cache=True, inline="always")
 def _to_empty(u, R, rlen, F, B, rof, pos, D, T, S, E, L, Q, cap, wtw, wload, bal, rc, rd,
               P1, P2, buf1, buf2, work):  # fmt: skip
-    """Move stop u into the first unused carrier, if that gains."""
+    """Open an unused carrier: move stop u into it, or hand it the route's tail after u."""
     ru, pu = rof[u], pos[u]
-    for re in range(R.shape[0]):
-        if rlen[re] == 2 and re != ru:
+    eu = rlen[ru] - 1
+    re = -1
+    for r in range(R.shape[0]):
+        if rlen[r] == 2 and r != ru:
+            re = r
+            break
+    if re < 0:
+        return False
+    for mv in range(2):
+        _set(P2, 0, re, 0, 0, 0)
+        if mv == 0:
             _set(P1, 0, ru, 0, pu - 1, 0)
-            _set(P1, 1, ru, pu + 1, rlen[ru] - 1, 0)
-            _set(P2, 0, re, 0, 0, 0)
+            _set(P1, 1, ru, pu + 1, eu, 0)
             _set(P2, 1, -1, u, u, 0)
             _set(P2, 2, re, 1, 1, 0)
-            work[0] += 1
-            g = _try(P1, 2, ru, P2, 3, re, R, rlen, F, B, D, T, S, E, L, Q, cap, wtw, wload,
-                     bal, rc, rd)  # fmt: skip
-            if g > 0:
-                _apply(P1, 2, ru, P2, 3, re, R, rlen, F, B, rof, pos, buf1, buf2, D, T, S, E,
-                       L, Q)  # fmt: skip
-                return True
-            return False
+        else:
+            _set(P1, 0, ru, 0, pu, 0)
+            _set(P1, 1, re, 1, 1, 0)
+            _set(P2, 1, ru, pu + 1, eu, 0)
+        n2 = 3 - mv
+        work[0] += 1
+        g = _try(P1, 2, ru, P2, n2, re, R, rlen, F, B, D, T, S, E, L, Q, cap, wtw, wload, bal,
+                 rc, rd)  # fmt: skip
+        if g > 0:
+            _apply(P1, 2, ru, P2, n2, re, R, rlen, F, B, rof, pos, buf1, buf2, D, T, S, E, L, Q)
+            return True
     return False
 
 

@@ -191,7 +191,7 @@ _CHILD = """
 import pickle, sys
 from route.solve import solve
 p = pickle.loads(sys.stdin.buffer.read())
-sys.stdout.buffer.write(pickle.dumps(solve(p, time_limit=3.0, seed=4)))
+sys.stdout.buffer.write(pickle.dumps(solve(p, time_limit=2.0, seed=4)))
 """
 
 
