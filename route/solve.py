@@ -5,7 +5,7 @@ fleet; :func:`solve` is pure (no files, no globals) and deterministic for the sa
 and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
 returned in :attr:`Solution.unassigned`, never dropped silently.
 
-The engine takes one of two paths, recorded as ``Solution.stats["method"]``:
+The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
 
 ``tour+ortools``
     One carrier, a symmetric distance matrix and no time windows (the walking paper round):
@@ -270,7 +270,7 @@ def solve(
 
 #: Share of the time limit for the penalised local search where it applies; the OR-Tools phases
 #: share the rest.
-PENALISED_SHARE = 0.7
+PENALISED_SHARE = 0.85
 
 
 def _penalised_module(problem: Problem) -> Any:
