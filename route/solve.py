@@ -5,7 +5,7 @@ fleet; :func:`solve` is pure (no files, no globals) and deterministic for the sa
 and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
 returned in :attr:`Solution.unassigned`, never dropped silently.
 
-The engine takes one of two paths, recorded as ``Solution.stats["method"]``:
+The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
 
 ``tour+ortools``
     One carrier, a symmetric distance matrix and no time windows (the walking paper round):
@@ -19,6 +19,12 @@ The engine takes one of two paths, recorded as ``Solution.stats["method"]``:
     cheapest-insertion constructions for several carriers; for one carrier with windows, the
     near-optimal tour (stops it brings too late left for the search to insert) and
     path-cheapest-arc. The best phase wins.
+``penalised-ls``
+    Several carriers or time windows: before the OR-Tools phases, a compiled local search
+    (:mod:`route._vrpls`) that crosses infeasible ground, lateness and overfull bags priced by
+    adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
+    :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
+    out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
 
 Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
 of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
@@ -189,6 +195,7 @@ def solve(
     """
     _check(problem, time_limit)
     k = problem.carriers
+    penalised = _penalised_module(problem)  # compiled, or loaded from cache, before the clock
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     model = _search.Model(problem)
@@ -204,11 +211,19 @@ def solve(
     phases = _phases(problem)
     outcomes: list[tuple[str, _search.Outcome]] = []
     stats: dict[str, Any] = {"method": "ortools-gls", "phases": []}
+    rest = 1.0
+    if penalised is not None:
+        rest -= PENALISED_SHARE
+        out = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
+        stats["phases"].append(out[1])
+        if out[0] is not None:
+            outcomes.append(("penalised-ls", out[0]))
+            report(out[0].objective)
     for i, (name, share, make_seed, first, meta) in enumerate(phases):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.01:
             break
-        phase_s = time_limit * share
+        phase_s = time_limit * share * rest
         seed_routes = None
         if make_seed is not None:
             seed_routes = _search.repair(make_seed(problem, phase_s * 0.5, seed), problem)
@@ -242,7 +257,8 @@ def solve(
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
     stats["best_phase"] = name
-    stats["method"] = "tour+ortools" if name == "tour" else "ortools-gls"
+    methods = {"tour": "tour+ortools", "penalised-ls": "penalised-ls"}
+    stats["method"] = methods.get(name, "ortools-gls")
     stats["objective"] = win.objective
     stats["stopped_by"] = "time_limit" if any(o.capped for _, o in outcomes) else "work_limit"
     visited = {node for r in win.routes for node in r}
@@ -250,6 +266,68 @@ def solve(
     return Solution(
         win.routes, model.arrivals(win.routes), unassigned, _length(problem, win.routes), stats
     )
+
+
+#: Share of the time limit for the penalised local search where it applies; the OR-Tools phases
+#: share the rest.
+PENALISED_SHARE = 0.85
+
+
+def _penalised_module(problem: Problem) -> Any:
+    """:mod:`route._vrpls` if it applies to the problem and numba is installed, else None."""
+    if _tour_case(problem):
+        return None
+    try:
+        from . import _vrpls
+    except ImportError:  # numba missing: the OR-Tools phases alone
+        return None
+    return _vrpls if _vrpls.applies(problem) else None
+
+
+def _penalised(
+    module: Any, problem: Problem, seconds: float, deadline: float, seed: int
+) -> tuple[_search.Outcome | None, dict[str, Any]]:
+    """Run the penalised local search; its outcome (None if it found no feasible routes)."""
+    t0 = time.perf_counter()
+    cap = max(0.0, min(deadline - t0, seconds * 1.5))
+    work = module.work_budget(problem.size, seconds, WORK_SHARE)
+    res = module.search(problem, work, cap, seed)
+    elapsed = time.perf_counter() - t0
+    info: dict[str, Any] = {
+        "name": "penalised-ls",
+        "work": res.work,
+        "iterations": res.iterations,
+        "stopped_by": "time_limit" if res.capped else "work_limit",
+    }
+    if res.routes is None:
+        info["objective"] = None
+        return None, info
+    dropped = len(res.left_out)
+    objective = _objective(problem, res.routes) + DROP_PENALTY * dropped
+    info.update(objective=objective, dropped=dropped)
+    out = _search.Outcome(res.routes, objective, dropped, 1, res.work, elapsed, res.capped)
+    return out, info
+
+
+def _objective(problem: Problem, routes: _search.Routes) -> int:
+    """OR-Tools' objective for feasible routes: their length plus the balance's span cost."""
+    p = problem
+    total = _length(p, routes)
+    if p.balance and p.carriers > 1:
+        end = None if p.open_end else (0 if p.end is None else p.end)
+        latest = p.start_s
+        for r in routes:
+            t, prev = p.start_s, 0
+            for node in (*r, end) if r and end is not None else r:
+                t += int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
+                lo = p.earliest[node] if node != end else None
+                t = max(t, lo) if lo is not None else t
+                prev = node
+            if r and end is None:
+                t += p.service[prev]
+            latest = max(latest, t)
+        total += p.balance * (latest - p.start_s)
+    return total
 
 
 #: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first

@@ -1,0 +1,229 @@
+"""The penalised local search phase: feasibility checked independently of the engine, exact
+optima on brute-forceable instances (closed, fixed and open ends), stops no carrier can serve
+left out, determinism across processes, the time limit."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from route import _vrpls
+from route.solve import Problem, solve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _matrix(n: int, seed: int, asymmetric: bool = True) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 1000, size=(n, 2))
+    d = np.rint(np.hypot(*(p[:, None, :] - p[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    if asymmetric:  # one-way streets: some directions take a detour
+        d = d + np.triu(rng.integers(0, 300, size=(n, n)), 1)
+        np.fill_diagonal(d, 0)
+    return d
+
+
+def _windowed(n: int, seed: int, carriers: int = 3, **kw) -> Problem:
+    """Random windows (some tight), quantities of 1-2 and a bag that forces several carriers."""
+    d = _matrix(n, seed)
+    rng = np.random.default_rng(seed + 100)
+    earliest: list[int | None] = [None]
+    latest: list[int | None] = [None]
+    for i in range(1, n):
+        reach = int(d[0, i] // 5)
+        r = rng.random()
+        if r < 0.3:
+            latest.append(reach + int(rng.integers(200, 1500)))
+            earliest.append(None)
+        elif r < 0.5:
+            lo = int(rng.integers(0, 1500))
+            earliest.append(lo)
+            latest.append(max(lo, reach) + 600)
+        else:
+            earliest.append(None)
+            latest.append(None)
+    demand = (0, *(int(q) for q in rng.integers(1, 3, size=n - 1)))
+    base = dict(
+        distance=d,
+        duration=d // 5,
+        service=(0,) + (30,) * (n - 1),
+        earliest=tuple(earliest),
+        latest=tuple(latest),
+        carriers=carriers,
+        demand=demand,
+        capacity=int(sum(demand) / carriers * 1.2) + 1,
+    )
+    base.update(kw)
+    return Problem(**base)
+
+
+def _end_of(p: Problem) -> int | None:
+    return None if p.open_end else (0 if p.end is None else p.end)
+
+
+def _feasible(p: Problem, route: tuple[int, ...]) -> bool:
+    """Windows (waiting allowed), bag and shift of one route, simulated from scratch."""
+    if not route:
+        return True
+    end = _end_of(p)
+    t, prev, load = p.start_s, 0, 0
+    for node in route:
+        t += int(p.duration[prev, node]) + p.service[prev]
+        if p.earliest[node] is not None:
+            t = max(t, p.earliest[node])
+        if p.latest[node] is not None and t > p.latest[node]:
+            return False
+        load += p.demand[node] if p.demand else 1
+        prev = node
+    t += p.service[prev] + (0 if end is None else int(p.duration[prev, end]))
+    shift_ok = p.shift_s is None or t - p.start_s <= p.shift_s
+    return shift_ok and (p.capacity is None or load <= p.capacity)
+
+
+def _length(p: Problem, routes) -> int:
+    end = _end_of(p)
+    total = 0
+    for r in routes:
+        if r:
+            path = [0, *r] + ([] if end is None else [end])
+            total += int(sum(p.distance[a, b] for a, b in itertools.pairwise(path)))
+    return total
+
+
+def _brute_force(p: Problem) -> int:
+    """Shortest total over every order and every cut into at most ``carriers`` routes."""
+    clients = [i for i in range(1, p.size) if i != _end_of(p)]
+    best = None
+    for perm in itertools.permutations(clients):
+        for cuts in itertools.combinations_with_replacement(range(len(perm) + 1), p.carriers - 1):
+            bounds = [0, *cuts, len(perm)]
+            routes = [perm[a:b] for a, b in itertools.pairwise(bounds)]
+            if all(_feasible(p, r) for r in routes):
+                total = _length(p, routes)
+                best = total if best is None else min(best, total)
+    assert best is not None
+    return best
+
+
+def _served_once(p: Problem, routes, left_out) -> None:
+    clients = [i for i in range(1, p.size) if i != _end_of(p)]
+    assert sorted([n for r in routes for n in r] + list(left_out)) == clients
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_windowed_instances_come_out_feasible(seed):
+    p = _windowed(30 + 5 * seed, seed, shift_s=None if seed % 2 else 4000)
+    res = _vrpls.search(p, 200_000, 10.0, seed)
+    assert res.routes is not None
+    assert not res.capped
+    _served_once(p, res.routes, res.left_out)
+    assert all(_feasible(p, r) for r in res.routes)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},  # closed routes back to the depot
+        {"end": 6},  # a fixed end
+        {"open_end": True},  # routes end at their last stop
+    ],
+    ids=["closed", "fixed-end", "open"],
+)
+def test_tiny_instance_reaches_the_brute_forced_optimum(kw):
+    p = _windowed(7, 11, carriers=2, **kw)
+    res = _vrpls.search(p, 50_000, 10.0, 0)
+    assert res.routes is not None
+    _served_once(p, res.routes, res.left_out)
+    assert all(_feasible(p, r) for r in res.routes)
+    assert _length(p, res.routes) == _brute_force(p)
+
+
+def test_a_stop_no_carrier_can_reach_in_time_is_left_out():
+    p = _windowed(12, 3)
+    latest = list(p.latest)
+    latest[4] = 1  # closes before anyone can get there
+    p = Problem(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "latest": tuple(latest)})
+    res = _vrpls.search(p, 50_000, 10.0, 0)
+    assert res.left_out == (4,)
+    _served_once(p, res.routes, res.left_out)
+    sol = solve(p, time_limit=1.0)
+    assert sol.unassigned == (4,)
+
+
+def test_solve_keeps_the_shorter_phase_and_says_which():
+    p = _windowed(60, 5)
+    sol = solve(p, time_limit=1.5)
+    assert all(_feasible(p, r) for r in sol.routes)
+    _served_once(p, sol.routes, sol.unassigned)
+    phases = {ph["name"]: ph for ph in sol.stats["phases"]}
+    assert "penalised-ls" in phases
+    best = min(ph["objective"] for ph in phases.values() if ph.get("objective") is not None)
+    assert sol.stats["objective"] == best
+    assert sol.distance == _length(p, sol.routes)
+    if sol.stats["best_phase"] == "penalised-ls":
+        assert sol.stats["method"] == "penalised-ls"
+
+
+def test_balance_evens_out_the_shifts():
+    p = _windowed(40, 8, capacity=None, latest=(None,) * 40, earliest=(None,) * 40)
+    plain = _vrpls.search(p, 100_000, 10.0, 0)
+    even = _vrpls.search(
+        Problem(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "balance": 5}),
+        100_000,
+        10.0,
+        0,
+    )
+
+    def longest(routes) -> int:
+        return max(_length(p, [r]) for r in routes)
+
+    assert longest(even.routes) < longest(plain.routes)
+
+
+_CHILD = """
+import pickle, sys
+from route.solve import solve
+p = pickle.loads(sys.stdin.buffer.read())
+sys.stdout.buffer.write(pickle.dumps(solve(p, time_limit=2.0, seed=4)))
+"""
+
+
+def test_same_problem_and_seed_give_the_same_solution_in_two_processes():
+    p = _windowed(80, 9)
+    outs = []
+    for _ in range(2):
+        run = subprocess.run(
+            [sys.executable, "-c", _CHILD],
+            input=pickle.dumps(p),
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        outs.append(pickle.loads(run.stdout))
+    a, b = outs
+    assert a.stats["stopped_by"] == "work_limit"  # the clock did not decide
+    assert a.routes == b.routes
+    assert a.arrivals == b.arrivals
+    assert a.unassigned == b.unassigned
+    assert a.distance == b.distance
+
+
+def test_time_limit_is_honoured():
+    p = _windowed(150, 12)
+    t0 = time.perf_counter()
+    sol = solve(p, time_limit=0.5)
+    assert time.perf_counter() - t0 < 1.0
+    assert all(_feasible(p, r) for r in sol.routes)
+    # The search alone, given far more work than the time allows, stops on the clock.
+    t0 = time.perf_counter()
+    res = _vrpls.search(p, 10**12, 0.3, 0)
+    assert time.perf_counter() - t0 < 0.6
+    assert res.capped
