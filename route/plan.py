@@ -26,7 +26,7 @@ from .model import (
     format_clock,
 )
 from .network import CurbPoint, StreetIndex
-from .solve import DROP_PENALTY, Problem, Solution, solve, to_int_matrix
+from .solve import DROP_PENALTY, Problem, Solution, prepare_search, solve, to_int_matrix
 
 Say = Callable[[str], None]
 
@@ -217,6 +217,9 @@ def plan(
     matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
     curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
+    # Building the compiled search for this machine takes a while, once per install: say so.
+    say("Preparing the search (compiled for this machine on first use, then cached)")
+    prepare_search(problem)
     say(
         f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
@@ -331,7 +334,11 @@ def assemble(
     unserved = list(snapped.unserved)
     for node in solution.unassigned:
         sub = subs[node - 1]
-        unserved.append(Unserved(sub.id, _why_unassigned(sub, problem, node)))
+        if solution.stats.get("status") == "no solution":
+            why = "the search found no route within its time limit: give it more (--time-limit)"
+        else:
+            why = _why_unassigned(sub, problem, node)
+        unserved.append(Unserved(sub.id, why))
     return RouteBook(
         mode=index.net.mode,
         depot=depot,

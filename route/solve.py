@@ -195,7 +195,7 @@ def solve(
     """
     _check(problem, time_limit)
     k = problem.carriers
-    penalised = _penalised_module(problem)  # compiled, or loaded from cache, before the clock
+    penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     model = _search.Model(problem)
@@ -273,9 +273,29 @@ def solve(
 PENALISED_SHARE = 0.85
 
 
+def prepare_search(problem: Problem) -> Any:
+    """Load (compiling on first use) the compiled code a problem's search needs.
+
+    :func:`solve` calls it before its clock starts, so building the code for this machine
+    (seconds for the tour engine, about half a minute for the penalised search, once per
+    install) never eats into the time limit. Returns the penalised search module, or ``None``
+    where it does not apply.
+    """
+    if problem.carriers == 1:
+        from .tour import _engine
+
+        _engine()
+    return _penalised_module(problem)
+
+
 def _penalised_module(problem: Problem) -> Any:
-    """:mod:`route._vrpls` if it applies to the problem and numba is installed, else None."""
-    if _tour_case(problem):
+    """:mod:`route._vrpls` if it applies to the problem and numba is installed, else None.
+
+    One carrier keeps to the tour-seeded phases, windows or not: they meet loose windows, and
+    the penalised search's compiled code (about half a minute to build on first use) is then
+    needed only by plans with several carriers.
+    """
+    if problem.carriers == 1:
         return None
     try:
         from . import _vrpls
