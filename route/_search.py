@@ -222,47 +222,6 @@ def orient(tour: Sequence[int], dist: np.ndarray) -> list[int]:
     return fwd if length(fwd) <= length(back) else back
 
 
-def split(tour: Sequence[int], problem: Problem) -> Routes:
-    """Cut a giant tour (clients in order) into at most ``carriers`` routes, shortest total.
-
-    Dynamic programme over cut points (the "split" of route-first cluster-second heuristics),
-    respecting bag capacity; time windows are left to :func:`repair`.
-    """
-    d = problem.distance
-    k = problem.carriers
-    n = len(tour)
-    demand = np.asarray(problem.demand or [0] + [1] * (problem.size - 1), dtype=np.int64)
-    cap = problem.capacity if problem.capacity is not None else 1 << 62
-    t = np.asarray(tour, dtype=np.int64)
-    inner = np.concatenate([[0], np.cumsum(d[t[:-1], t[1:]])]) if n else np.zeros(1, np.int64)
-    load = np.concatenate([[0], np.cumsum(demand[t])])
-    inf = float("inf")
-    best = np.full((k + 1, n + 1), inf)
-    back = np.zeros((k + 1, n + 1), dtype=np.int64)
-    best[0, 0] = 0
-    for r in range(1, k + 1):
-        best[r, 0] = 0
-        for j in range(1, n + 1):
-            # Route r serves tour[i:j]; i == j would be an empty route, covered by best[r-1, j].
-            i = np.arange(j)
-            ok = load[j] - load[i] <= cap
-            cost = best[r - 1, i] + d[0, t[i]] + (inner[j - 1] - inner[i]) + d[t[j - 1], 0]
-            cost = np.where(ok, cost, inf)
-            arg = int(np.argmin(cost))
-            best[r, j], back[r, j] = min((cost[arg], arg), (best[r - 1, j], -1))
-    routes: list[tuple[int, ...]] = []
-    j, r = n, k
-    while r > 0:
-        i = int(back[r, j])
-        if i >= 0 and j > 0 and best[r, j] < inf:
-            routes.append(tuple(int(x) for x in t[i:j]))
-            j = i
-        else:
-            routes.append(())
-        r -= 1
-    return tuple(reversed(routes))
-
-
 def repair(routes: Routes, problem: Problem) -> Routes:
     """Leave out the stops a seed route reaches too late, over capacity or past the shift.
 

@@ -727,7 +727,8 @@ def search(problem: Problem, work: int, seconds: float, seed: int) -> Result:
     n = problem.size
     cap = problem.capacity if problem.capacity is not None else 1 << 40
     candidates = [i for i in range(1, n) if i != problem.end or problem.open_end]
-    clients, left_out = [], []
+    clients: list[int] = []
+    left_out: list[int] = []
     for i in candidates:
         arrive = max(problem.start_s + t[0, i], early[i])
         back = arrive + service[i] + t[i, n]

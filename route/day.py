@@ -383,8 +383,9 @@ def run_day(
         )
 
     demands = [
-        demand_of(s.stop.subscriber_id, s.sub, s.sub.quantity, False)  # type: ignore[union-attr]
+        demand_of(s.stop.subscriber_id, s.sub, s.sub.quantity, False)
         for s in due
+        if s.sub is not None
     ]
     demands += [
         demand_of(
@@ -484,7 +485,8 @@ def _assemble(
 
     def make(slot: _Slot, key: str, action_if_given: str, reason_prefix: str) -> DayStop:
         nonlocal extra_s
-        sub: Subscriber = slot.sub
+        sub = slot.sub
+        assert sub is not None  # slots without a subscriber never reach the allocation
         d = by_key[key]
         first = dict(main.given.get(key, {}))
         second = dict(late_given.get(key, {}))

@@ -151,34 +151,24 @@ def build_problem(
     )
 
 
-def plan(
+def measure(
     subscribers: Sequence[Subscriber],
     depot: Depot,
     index: StreetIndex,
-    options: PlanOptions | None = None,
+    options: PlanOptions,
     say: Say | None = None,
-) -> RouteBook:
-    """Plan the fixed route.
+) -> tuple[Snapped, tuple[CurbPoint, ...], Problem]:
+    """Snap, measure and set aside what cannot be served: the solver's problem.
 
-    Parameters
-    ----------
-    subscribers
-        The active subscribers.
-    depot
-        Where the carriers start and end.
-    index
-        The street network's index (snapping, matrices, geometry).
-    options
-        Carriers, time budget, seed and limits.
-    say
-        Progress printer.
+    Subscribers too far from a street, cut off from the depot, or with a window nobody can
+    meet become unserved with the reason. Problem node ``i`` (from 1) is
+    ``snapped.served[i - 1]``; with an end point, the matrices carry it as their last node.
 
-    Returns
-    -------
-    RouteBook
-        Every subscriber is routed exactly once or listed in ``unserved`` with the reason.
+    Raises
+    ------
+    InputError
+        If the depot or the end point is off the street network.
     """
-    options = options or PlanOptions()
     say = say or (lambda _m: None)
     say(f"Snapping {len(subscribers)} delivery spots to the street network")
     snapped = snap_subscribers(subscribers, depot, index)
@@ -217,6 +207,39 @@ def plan(
     matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
     curbs = tuple(curbs[i] for i in keep)
     problem = build_problem(snapped, matrix_m, matrix_s, options)
+    return snapped, tuple(curbs), problem
+
+
+def plan(
+    subscribers: Sequence[Subscriber],
+    depot: Depot,
+    index: StreetIndex,
+    options: PlanOptions | None = None,
+    say: Say | None = None,
+) -> RouteBook:
+    """Plan the fixed route.
+
+    Parameters
+    ----------
+    subscribers
+        The active subscribers.
+    depot
+        Where the carriers start and end.
+    index
+        The street network's index (snapping, matrices, geometry).
+    options
+        Carriers, time budget, seed and limits.
+    say
+        Progress printer.
+
+    Returns
+    -------
+    RouteBook
+        Every subscriber is routed exactly once or listed in ``unserved`` with the reason.
+    """
+    options = options or PlanOptions()
+    say = say or (lambda _m: None)
+    snapped, curbs, problem = measure(subscribers, depot, index, options, say)
     # Building the compiled search for this machine takes a while, once per install: say so.
     say("Preparing the search (compiled for this machine on first use, then cached)")
     prepare_search(problem)

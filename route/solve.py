@@ -201,7 +201,7 @@ def solve(
     model = _search.Model(problem)
     if not model.clients:
         return Solution(((),) * k, ((),) * k, (), 0, {"method": "empty"})
-    best = [None]
+    best: list[int | None] = [None]
 
     def report(cost: int) -> None:
         if progress is not None and (best[0] is None or cost < best[0]):
@@ -214,11 +214,11 @@ def solve(
     rest = 1.0
     if penalised is not None:
         rest -= PENALISED_SHARE
-        out = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
-        stats["phases"].append(out[1])
-        if out[0] is not None:
-            outcomes.append(("penalised-ls", out[0]))
-            report(out[0].objective)
+        found, phase = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
+        stats["phases"].append(phase)
+        if found is not None:
+            outcomes.append(("penalised-ls", found))
+            report(found.objective)
     for i, (name, share, make_seed, first, meta) in enumerate(phases):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.01:

@@ -25,16 +25,9 @@ from .edit import (
     reoptimise,
     time_route,
 )
-from .model import RouteBook, Subscriber, Unserved
+from .model import RouteBook, Subscriber
 from .network import CurbPoint, StreetIndex
-from .plan import (
-    PlanOptions,
-    Snapped,
-    _drop_impossible_windows,
-    assemble,
-    build_problem,
-    snap_subscribers,
-)
+from .plan import PlanOptions, Snapped, assemble, measure
 from .solve import Problem, Solution
 
 #: Solver-statistics keys that :func:`route.plan.assemble` writes from the plan options.
@@ -92,35 +85,7 @@ def workbench(
     point, the matrices carry it as their last node.
     """
     options = options or options_of(book)
-    snapped = snap_subscribers(subscribers, book.depot, index)
-    end_curbs: tuple[CurbPoint, ...] = ()
-    if options.end is not None and not options.open_end:
-        end_curbs = (index.snap([options.end])[0],)
-    curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
-    matrix = index.matrix(curbs)
-    reach = matrix.reachable()
-    n = len(snapped.served)
-    if not reach[: n + 1].all():
-        keep = [i for i in range(1, n + 1) if reach[i]]
-        lost = [snapped.served[i - 1] for i in range(1, n + 1) if not reach[i]]
-        snapped = Snapped(
-            snapped.depot_curb,
-            tuple(snapped.served[i - 1] for i in keep),
-            tuple(snapped.curbs[i - 1] for i in keep),
-            tuple(snapped.walk_ins[i - 1] for i in keep),
-            snapped.unserved
-            + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
-        )
-        sel = [0, *keep, *([len(curbs) - 1] if end_curbs else [])]
-        dm, ds = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
-        curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
-    else:
-        dm, ds = matrix.distance, matrix.duration
-    snapped, keep = _drop_impossible_windows(snapped, ds, options.start_s)
-    keep += [len(curbs) - 1] if end_curbs else []
-    dm, ds = dm[np.ix_(keep, keep)], ds[np.ix_(keep, keep)]
-    curbs = tuple(curbs[i] for i in keep)
-    problem = build_problem(snapped, dm, ds, options)
+    snapped, curbs, problem = measure(subscribers, book.depot, index, options)
     node_of = {s.id: i for i, s in enumerate(snapped.served, start=1)}
     return Workbench(snapped, curbs, problem, options, node_of)
 
@@ -272,8 +237,14 @@ def reoptimised_book(
         old = workbench(subscribers, book, index)
         before = expected_daily_m(old, routes_of(book, old), presence(old.snapped.served, rates))
         sol = solve(wb.problem, time_limit=time_limit, seed=seed)
-        new = to_book(wb, sol.routes, index, book, sol.unassigned,
-                      {"last_edit": "reoptimise", "reoptimise": "full re-solve"})
+        new = to_book(
+            wb,
+            sol.routes,
+            index,
+            book,
+            sol.unassigned,
+            {"last_edit": "reoptimise", "reoptimise": "full re-solve"},
+        )
         n_moved = len(moved([r.order for r in book.routes], [r.order for r in new.routes]))
         result = Reoptimised(sol.routes, "full re-solve", new.distance_m, n_moved)
         return new, result, (before, expected_daily_m(wb, sol.routes, p))
@@ -281,10 +252,22 @@ def reoptimised_book(
     routed = set(book.order)
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
     routes, _placements, unplaced = insert_stops(wb.problem, routes_of(book, wb), todo)
-    result = reoptimise(wb.problem, routes, max_moved=max_moved, keep_first=keep_first,
-                        time_limit=time_limit, seed=seed)
-    new = to_book(wb, result.routes, index, book, unplaced,
-                  {"last_edit": "reoptimise", "reoptimise": result.method})
+    result = reoptimise(
+        wb.problem,
+        routes,
+        max_moved=max_moved,
+        keep_first=keep_first,
+        time_limit=time_limit,
+        seed=seed,
+    )
+    new = to_book(
+        wb,
+        result.routes,
+        index,
+        book,
+        unplaced,
+        {"last_edit": "reoptimise", "reoptimise": result.method},
+    )
     return new, result, (expected_daily_m(wb, routes, p), expected_daily_m(wb, result.routes, p))
 
 

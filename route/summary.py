@@ -9,7 +9,7 @@ from .day import Day
 from .model import Subscriber
 
 
-def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [
         indent
@@ -69,7 +69,9 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
     for title, stops in groups:
         if not stops:
             continue
-        rows = [("carrier", "seq", "id", "name", "tier", "product", "credit", "reason")]
+        rows: list[tuple[str, ...]] = [
+            ("carrier", "seq", "id", "name", "tier", "product", "credit", "reason")
+        ]
         for s in stops:
             sub = subs.get(s.id)
             rows.append(

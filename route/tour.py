@@ -516,7 +516,7 @@ def _fast(
     report(tour_length(m, tour))
     engine = _engine()
     t = np.asarray(tour, dtype=np.int64)
-    before = tour_length(m, t)
+    before = tour_length(m, tour)
     nb_out, nb_in = engine.neighbour_lists(m, NEIGHBOURS)
     after = engine.local_search(m, nb_out, nb_in, t, symmetric, np.arange(n, dtype=np.int64))
     stats["polish_gain"] = int(before - after)
