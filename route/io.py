@@ -345,11 +345,16 @@ def _float(s: str) -> float:
     return v
 
 
-def _positive_int(s: str) -> int:
+def _whole(s: str, minimum: int = 0) -> int:
+    """A whole number (written ``3`` or ``3.0``) of at least ``minimum``."""
     v = float(s)
-    if not v.is_integer() or v < 1:
+    if not v.is_integer() or v < minimum:
         raise ValueError(s)
     return int(v)
+
+
+def _positive_int(s: str) -> int:
+    return _whole(s, 1)
 
 
 def _seconds(s: str) -> float | None:
@@ -509,11 +514,6 @@ def read_complaints(
     return out
 
 
-def _count(text: str) -> int:
-    v = float(text)
-    if not v.is_integer() or v < 0:
-        raise ValueError(text)
-    return int(v)
 
 
 def read_supply(path: str | Path, problems: list[Problem]) -> dict[str, int]:
@@ -545,7 +545,7 @@ def _supply_item(product: str, count: str, supply: dict[str, int], p: _RowProble
     if not _PRODUCT.match(product):
         p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
         return
-    n = p.parse("count", count, _count, "not a whole number >= 0", "write e.g. 78")
+    n = p.parse("count", count, _whole, "not a whole number >= 0", "write e.g. 78")
     if n is None:
         return
     if product in supply:
