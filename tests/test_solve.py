@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from route.cli import _plan_limits
+from route._app import _plan_limits
 from route.errors import InputError
 from route.solve import Problem, solve, work_budget
 

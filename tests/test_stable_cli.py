@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import route.cli
+from route._cmd_edit import _absences
 from route.apriori import expected_length, presence
-from route.cli import _absences, main
+from route.cli import main
 from route.demo import DEMO_DEPOT, demo_rows
 from route.edit import diff_books, moved
 from route.stable import routes_of, workbench
@@ -29,23 +29,13 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-_INDEXES: dict = {}
+def _demo_index():
+    """The embedded network's index, as the commands loaded it (once per process)."""
+    from route._app import _load_index, _Reporter
+    from route.model import Depot
+    from route.store import Settings
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_network_load():
-    """Load the embedded network once for the module: these tests are about edits."""
-    real = route.cli._load_index
-
-    def cached(settings, say):
-        key = (settings.network, settings.mode)
-        if key not in _INDEXES:
-            _INDEXES[key] = real(settings, say)
-        return _INDEXES[key]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(route.cli, "_load_index", cached)
-        yield
+    return _load_index(Settings("demo", "walk", Depot(0, 0)), _Reporter(True))
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +133,7 @@ def hand_made(ws_path: Path) -> None:
 
     with Workspace.open(ws_path) as w:
         book, subs = w.latest_book(), w.subscribers()
-        (index,) = _INDEXES.values()
+        index = _demo_index()
         wb = workbench(subs, book, index)
         (r,) = routes_of(book, wb)
         # The last three stops served early: a walk to the far end of the route and back.
@@ -230,7 +220,7 @@ def expected_m(ws_path, version: int | None = None, rates=None) -> float:
     with Workspace.open(ws_path) as w:
         book = w.latest_book() if version is None else w.book(version)
         subs = w.subscribers()
-    (index,) = _INDEXES.values()
+    index = _demo_index()
     wb = workbench(subs, book, index)
     p = presence(wb.snapped.served, rates)
     return sum(expected_length(wb.problem.distance, r, p) for r in routes_of(book, wb))
@@ -328,7 +318,7 @@ def test_skips_report_prints_expectation_price_and_spread(planned, capsys):
 def test_usual_arrivals_for_the_sheet(planned):
     from route.stable import usual_arrivals
 
-    (index,) = _INDEXES.values()
+    index = _demo_index()
     with Workspace.open(planned) as w:
         book, subs = w.latest_book(), w.subscribers()
     spreads = usual_arrivals(book, subs, index, date(2026, 3, 2))
