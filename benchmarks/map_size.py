@@ -55,4 +55,11 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/paperroute-map-size"))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "out", nargs="?", type=Path, default=Path("/tmp/paperroute-map-size"),
+        help="folder for the maps and screenshots (default /tmp/paperroute-map-size)",
+    )  # fmt: skip
+    main(ap.parse_args().out)
