@@ -7,7 +7,6 @@ Writes the maps (and screenshots, when Chromium is installed) to OUT (default
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
