@@ -22,7 +22,11 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from route.apriori import (
+from route.io.osm import load_network
+from route.io.subscribers import parse_subscribers
+from route.network import StreetIndex
+from route.routebook.plan import PlanOptions, build_problem, snap_subscribers
+from route.routebook.skip_aware import (
     apriori_tour,
     arrival_spread,
     daily_optimum,
@@ -34,12 +38,8 @@ from route.apriori import (
     skipped_length,
     week_of,
 )
-from route.demo import DEMO_DEPOT, demo_rows
-from route.io import parse_subscribers
-from route.network import StreetIndex
-from route.osm import load_network
-from route.plan import PlanOptions, build_problem, snap_subscribers
-from route.solve import solve
+from route.solver.solve import solve
+from route.teaching.demo import DEMO_DEPOT, demo_rows
 
 
 def hold_history(subs, first: date, weeks: int, seed: int) -> list[tuple[date, str]]:
@@ -102,7 +102,7 @@ def main() -> int:
         f"{np.mean([r for r in rates.values() if r > 0]):.2f})"
     )
 
-    say(f"All-present plan: route.solve.solve, {args.time_limit:g} s")
+    say(f"All-present plan: route.solver.solve.solve, {args.time_limit:g} s")
     sol = solve(problem, time_limit=args.time_limit, seed=args.seed)
     base = sol.routes[0]
     say("Skip-aware plan: Or-opt/2-opt on the expected length, seeded from it")

@@ -5,7 +5,7 @@ streets make the matrices asymmetric), gives a share of the subscribers time win
 before 6:30", "not before 5:40"), a quantity of 1 or 2 papers, and three carriers with a bag
 capacity. Every solver gets the same integer matrices and the same time budget, in one run:
 
-- ``paperroute``: :func:`route.solve.solve`;
+- ``paperroute``: :func:`route.solver.solve.solve`;
 - ``ortools``: OR-Tools as its routing tutorial sets it up (Python callbacks,
   PATH_CHEAPEST_ARC, GUIDED_LOCAL_SEARCH, the whole budget as time limit);
 - ``pyvrp``: PyVRP's hybrid genetic search (when importable), distances as distance and
@@ -38,7 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from route.constants import DEFAULT_START_S
-from route.solve import Problem, solve, to_int_matrix
+from route.solver.problem import Problem, to_int_matrix
+from route.solver.solve import solve
 
 CARRIERS = 3
 SERVICE_S = (20, 60)  # drive mode: park, walk to the door, back
@@ -57,8 +58,8 @@ def build_instances(specs: list[tuple[int, int]]) -> list[Instance]:
     """Instances of ``(stops, seed)`` on the demo drive network (cached under /tmp)."""
     todo = [s for s in specs if not (CACHE / f"h{s[0]}-{s[1]}.npz").exists()]
     if todo:
+        from route.io.osm import load_buildings, load_network
         from route.network import StreetIndex
-        from route.osm import load_buildings, load_network
 
         index = StreetIndex(load_network("demo", "drive"))
         buildings = load_buildings("demo")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from route._offline import save_offline
-from route.maps import day_map, plan_map, street_lines
-from route.osm import load_network
+from route.io.osm import load_network
+from route.output.maps import day_map, plan_map, street_lines
+from route.output.offline import save_offline
 from tests.browser import check_page, find_chromium
 from tests.routes import make_day, make_route
 

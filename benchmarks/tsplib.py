@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from route.tour import solve_tour, tour_length
+from route.solver.tour import solve_tour, tour_length
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/tsplib"
 Solver = Callable[[np.ndarray, float], int]

@@ -20,7 +20,7 @@ import paper_girl
 import value_disciplines
 from _common import html_table, page, parser, say
 
-from route.store import atomic_write
+from route.io.files import atomic_write
 
 TUE, WED, THU = ((paper_girl.MONDAY + timedelta(days=i)).isoformat() for i in (1, 2, 3))
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from _common import parser, say
 
-from route.cli import main as paperroute
-from route.demo import DEMO_DEPOT, write_demo_csv
-from route.osm import demo_path
+from route.cli.main import main as paperroute
+from route.io.osm import demo_path
+from route.teaching.demo import DEMO_DEPOT, write_demo_csv
 
 
 def run(*args: str) -> None:

@@ -33,10 +33,11 @@ from pathlib import Path
 
 from _common import parser, say
 
-from route.cli import main as paperroute
-from route.demo import DEMO_DEPOT, write_demo_csv
-from route.model import RouteBook, Subscriber
-from route.store import Workspace, load_day
+from route.cli.main import main as paperroute
+from route.io.workspace import Workspace, load_day
+from route.model.routebook import RouteBook
+from route.model.subscriber import Subscriber
+from route.teaching.demo import DEMO_DEPOT, write_demo_csv
 
 MONDAY = date(2025, 3, 3)  # a fixed week, so the committed maps do not change with the date
 STORY = ("Mr North", "Mr Lindqvist (90)", "The castle (Ahlström family)")

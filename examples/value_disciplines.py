@@ -31,12 +31,12 @@ from pathlib import Path
 
 from _common import html_table, page, parser, say
 
-from route.compare import SHORT, Comparison, compare_disciplines
-from route.demo import DEMO_DEPOT, demo_rows
-from route.io import parse_subscribers
+from route.io.files import atomic_write
+from route.io.osm import load_network
+from route.io.subscribers import parse_subscribers
 from route.network import StreetIndex
-from route.osm import load_network
-from route.store import atomic_write
+from route.teaching.compare import SHORT, Comparison, compare_disciplines
+from route.teaching.demo import DEMO_DEPOT, demo_rows
 
 #: A fixed week, so the committed page does not change with the date it was built.
 WEEK = date(2025, 3, 3)

@@ -6,28 +6,28 @@ reading (:func:`read_subscribers`, :func:`load_network`) -> frozen model (:class
 maps and sheets (:func:`plan_map`).
 """
 
-from ._offline import render_offline as render_offline
-from ._offline import save_offline as save_offline
-from .compare import compare_disciplines as compare_disciplines
-from .day import Day as Day
-from .day import DayInputs as DayInputs
-from .day import run_day as run_day
-from .errors import InputError as InputError
-from .errors import Problem as Problem
-from .io import read_subscribers as read_subscribers
-from .maps import day_map as day_map
-from .maps import plan_map as plan_map
-from .model import DeliverySpot as DeliverySpot
-from .model import Depot as Depot
-from .model import RouteBook as RouteBook
-from .model import Subscriber as Subscriber
-from .network import StreetIndex as StreetIndex
-from .osm import StreetNetwork as StreetNetwork
-from .osm import load_network as load_network
-from .plan import PlanOptions as PlanOptions
-from .plan import plan as plan
-from .store import Workspace as Workspace
-from .tour import solve_tour as solve_tour
+from route.day.run import run_day as run_day
+from route.errors import InputError as InputError
+from route.errors import Problem as Problem
+from route.io.osm import StreetNetwork as StreetNetwork
+from route.io.osm import load_network as load_network
+from route.io.subscribers import read_subscribers as read_subscribers
+from route.io.workspace import Workspace as Workspace
+from route.model.day import Day as Day
+from route.model.day import DayInputs as DayInputs
+from route.model.routebook import RouteBook as RouteBook
+from route.model.subscriber import DeliverySpot as DeliverySpot
+from route.model.subscriber import Depot as Depot
+from route.model.subscriber import Subscriber as Subscriber
+from route.network import StreetIndex as StreetIndex
+from route.output.maps import day_map as day_map
+from route.output.maps import plan_map as plan_map
+from route.output.offline import render_offline as render_offline
+from route.output.offline import save_offline as save_offline
+from route.routebook.plan import PlanOptions as PlanOptions
+from route.routebook.plan import plan as plan
+from route.solver.tour import solve_tour as solve_tour
+from route.teaching.compare import compare_disciplines as compare_disciplines
 
 __version__ = "0.1.0"
 

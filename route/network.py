@@ -20,8 +20,8 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-from .constants import MAX_SNAP_M
-from .osm import StreetNetwork, highways
+from route.constants import MAX_SNAP_M
+from route.io.osm import StreetNetwork, highways
 
 #: Road classes where a carrier may not stop, whatever the mode.
 _NO_STOPPING = {"motorway", "motorway_link", "trunk", "trunk_link"}

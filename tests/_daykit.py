@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from route.model import CarrierRoute, DeliverySpot, Depot, RouteBook, Stop, Subscriber
+from route.model.routebook import CarrierRoute, RouteBook, Stop
+from route.model.subscriber import DeliverySpot, Depot, Subscriber
 
 DEPOT = Depot(60.17, 24.94)
 

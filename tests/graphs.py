@@ -8,8 +8,8 @@ from __future__ import annotations
 import networkx as nx
 from pyproj import Transformer
 
+from route.io.osm import StreetNetwork
 from route.network import StreetIndex
-from route.osm import StreetNetwork
 
 CRS = "EPSG:32635"
 X0, Y0 = 385_000.0, 6_672_000.0

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from route.constants import SPOT_KINDS, TIERS
-from route.model import CarrierRoute, DeliverySpot, Depot, RouteBook, Stop, Subscriber, Unserved
+from route.model.routebook import CarrierRoute, RouteBook, Stop, Unserved
+from route.model.subscriber import DeliverySpot, Depot, Subscriber
 
 DEPOT = Depot(60.17, 24.94, "Test depot")
 _DLAT = 0.00018  # about 20 m

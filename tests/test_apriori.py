@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from route.apriori import (
+from route.model.subscriber import DeliverySpot, Subscriber
+from route.routebook.skip_aware import (
     apriori_tour,
     arrival_spread,
     daily_optimum,
@@ -22,8 +23,7 @@ from route.apriori import (
     skipped_length,
     week_of,
 )
-from route.edit import time_route
-from route.model import DeliverySpot, Subscriber
+from route.routebook.timing import time_route
 from tests.test_edit import euclid_problem
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from route.cli import main
-from route.store import DB_NAME, Workspace
+from route.cli.main import main
+from route.io.workspace import DB_NAME, Workspace
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from route.compare import compare_disciplines, route_changes
-from route.demo import DEMO_DEPOT, demo_rows
-from route.io import parse_subscribers
-from route.model import DeliverySpot, Depot, Subscriber
+from route.io.osm import load_network
+from route.io.subscribers import parse_subscribers
+from route.model.subscriber import DeliverySpot, Depot, Subscriber
 from route.network import StreetIndex
-from route.osm import load_network
+from route.teaching.compare import compare_disciplines, route_changes
+from route.teaching.demo import DEMO_DEPOT, demo_rows
 from tests.graphs import latlon, street
 
 MONDAY = date(2025, 3, 3)
@@ -90,7 +90,7 @@ def test_a_window_missed_by_the_curbside_carrier_is_not_honoured():
 def test_a_route_book_with_unknown_subscribers_is_refused():
     index = street(400)
     book_subs = [sub("A", 100, 5), sub("B", 200, 5)]
-    from route.plan import PlanOptions, plan
+    from route.routebook.plan import PlanOptions, plan
 
     book = plan(book_subs, Depot(*latlon(0, 0)), index, PlanOptions(time_limit=1))
     with pytest.raises(ValueError, match="not given here"):

@@ -9,8 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from route.constants import TIERS
-from route.day import Complaint, Day, DayInputs, History, Hold, history_from_ledger, run_day
-from route.policy import SPARE, Policy
+from route.day.history import history_from_ledger
+from route.day.run import run_day
+from route.model.day import Complaint, Day, DayInputs, History, Hold
+from route.model.policy import SPARE, Policy
 from tests._daykit import book, sub
 
 MONDAY = date(2024, 6, 3)

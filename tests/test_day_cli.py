@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from route.cli import main
-from route.store import Workspace, load_day
+from route.cli.main import main
+from route.io.workspace import Workspace, load_day
 
 
 def test_a_hard_day_on_the_demo_route(tmp_path, capsys):

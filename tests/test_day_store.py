@@ -14,10 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from route.cli import main
-from route.day import DayInputs, history_from_ledger, run_day
-from route.policy import Policy
-from route.store import Settings, Workspace, load_day
+from route.cli.main import main
+from route.day.history import history_from_ledger
+from route.day.run import run_day
+from route.io.workspace import Settings, Workspace, load_day
+from route.model.day import DayInputs
+from route.model.policy import Policy
 from tests._daykit import DEPOT, book, sub
 
 ROOT = Path(__file__).resolve().parents[1]

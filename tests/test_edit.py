@@ -10,19 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from route.edit import (
-    cheapest_insertion,
-    diff_books,
-    insert_stops,
-    moved,
-    relocate_search,
-    remove_stops,
-    reoptimise,
-    routes_distance,
-    time_route,
-)
-from route.model import CarrierRoute, Depot, RouteBook, Stop
-from route.solve import Problem
+from route.model.routebook import CarrierRoute, RouteBook, Stop
+from route.model.subscriber import Depot
+from route.routebook.diff import diff_books, moved
+from route.routebook.insertion import cheapest_insertion, insert_stops, remove_stops
+from route.routebook.reoptimise import relocate_search, reoptimise
+from route.routebook.timing import routes_distance, time_route
+from route.solver.problem import Problem
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

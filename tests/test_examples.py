@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from route.osm import demo_path
+from route.io.osm import demo_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

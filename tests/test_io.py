@@ -10,7 +10,8 @@ import pytest
 from shapely.geometry import Point
 
 from route.errors import InputError
-from route.io import parse_clock, parse_days, read_subscribers
+from route.io.fields import parse_clock, parse_days
+from route.io.subscribers import read_subscribers
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,18 +12,11 @@ import pytest
 import shapely
 from folium.plugins import MarkerCluster, PolyLineTextPath
 
-from route._mapparts import Panel, SpotLayer, StopLayer, StreetLayer
-from route._offline import render_offline
 from route.errors import InputError
-from route.maps import (
-    ACTION_STYLES,
-    CARRIER_COLOURS,
-    CLUSTER_FROM,
-    SPOT_ICONS,
-    day_map,
-    plan_map,
-    street_lines,
-)
+from route.output.layers import Panel, SpotLayer, StopLayer, StreetLayer
+from route.output.maps import CLUSTER_FROM, day_map, plan_map, street_lines
+from route.output.offline import render_offline
+from route.output.style import ACTION_STYLES, CARRIER_COLOURS, SPOT_ICONS
 from tests.routes import DEPOT, make_day, make_route
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from route.cli import main
-from route.store import Workspace
+from route.cli.main import main
+from route.io.workspace import Workspace
 from tests.browser import check_page
 from tests.routes import make_day
 

@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from route.io.osm import load_network
 from route.network import StreetIndex
-from route.osm import load_network
 from tests.graphs import latlon, network, square_block, street
 
 

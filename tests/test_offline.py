@@ -13,7 +13,7 @@ import folium.plugins
 import pytest
 from branca.element import CssLink, Figure, JavascriptLink
 
-from route._offline import (
+from route.output.offline import (
     _ASSETS,
     OfflineAssetError,
     _normalise,
@@ -191,7 +191,7 @@ def test_normalise_drops_version_and_min(url: str, name: str) -> None:
 
 
 def test_every_packaged_file_exists_and_is_used() -> None:
-    folder = resources.files("route") / "assets"
+    folder = resources.files("route.output") / "assets"
     listed = {f for asset in _ASSETS for f in asset.files}
     present = {p.name for p in folder.iterdir() if p.name.endswith((".js", ".css"))}
 

@@ -8,8 +8,8 @@ import osmnx as ox
 import pytest
 
 from route.errors import InputError
+from route.io.osm import load_buildings, load_network
 from route.network import StreetIndex
-from route.osm import load_buildings, load_network
 
 DATA = Path(__file__).parent / "data"
 

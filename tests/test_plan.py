@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from route.demo import DEMO_DEPOT
-from route.io import parse_subscribers
-from route.model import DeliverySpot, Depot, RouteBook, Subscriber
+from route.io.osm import load_network
+from route.io.subscribers import parse_subscribers
+from route.model.routebook import RouteBook
+from route.model.subscriber import DeliverySpot, Depot, Subscriber
 from route.network import StreetIndex
-from route.osm import load_network
-from route.plan import PlanOptions, plan
+from route.routebook.plan import PlanOptions, plan
+from route.teaching.demo import DEMO_DEPOT
 from tests.graphs import latlon, square_block, street
 
 
@@ -83,7 +84,7 @@ def demo_index() -> StreetIndex:
 
 
 def test_same_inputs_and_seed_give_the_same_route_book(demo_index):
-    from route.demo import demo_rows
+    from route.teaching.demo import demo_rows
 
     subs = parse_subscribers(demo_rows(), source="demo").subscribers
     first = plan(subs, DEMO_DEPOT, demo_index, PlanOptions(time_limit=5, seed=1))

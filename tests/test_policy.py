@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from route.day.allocation import Demand, allocate
 from route.errors import InputError
-from route.policy import DEFAULT_POLICY_TOML, Demand, Policy, allocate, load_policy, parse_policy
+from route.io.dayfiles import load_policy
+from route.model.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 
 
 def test_default_file_is_the_default_policy():

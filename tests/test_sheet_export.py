@@ -13,8 +13,8 @@ import pyogrio
 import pytest
 
 from route.errors import InputError
-from route.export import LAYERS, export_features, to_geojson, write_geopackage
-from route.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+from route.output.export import LAYERS, export_features, to_geojson, write_geopackage
+from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 from tests.routes import make_day, make_route
 
 XHTML = "{http://www.w3.org/1999/xhtml}"

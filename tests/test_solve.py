@@ -10,9 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from route._app import _plan_limits
+from route.cli.common import _plan_limits
 from route.errors import InputError
-from route.solve import Problem, solve, work_budget
+from route.solver.problem import Problem
+from route.solver.solve import solve, work_budget
 
 
 def _points(n: int, seed: int) -> np.ndarray:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from route._cmd_edit import _absences
-from route.apriori import expected_length, presence
-from route.cli import main
-from route.demo import DEMO_DEPOT, demo_rows
-from route.edit import diff_books, moved
-from route.stable import routes_of, workbench
-from route.store import Workspace
+from route.cli.edit_cmds import _absences
+from route.cli.main import main
+from route.io.workspace import Workspace
+from route.routebook.changes import routes_of, workbench
+from route.routebook.diff import diff_books, moved
+from route.routebook.skip_aware import expected_length, presence
+from route.teaching.demo import DEMO_DEPOT, demo_rows
 
 
 def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -31,9 +31,9 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def _demo_index():
     """The embedded network's index, as the commands loaded it (once per process)."""
-    from route._app import _load_index, _Reporter
-    from route.model import Depot
-    from route.store import Settings
+    from route.cli.common import _load_index, _Reporter
+    from route.io.workspace import Settings
+    from route.model.subscriber import Depot
 
     return _load_index(Settings("demo", "walk", Depot(0, 0)), _Reporter(True))
 
@@ -129,7 +129,7 @@ def test_plain_plan_on_a_planned_workspace_does_not_reorder(planned, capsys):
 
 def hand_made(ws_path: Path) -> None:
     """Save a worse order as the newest version, as a carrier's own route would be."""
-    from route.stable import to_book
+    from route.routebook.changes import to_book
 
     with Workspace.open(ws_path) as w:
         book, subs = w.latest_book(), w.subscribers()
@@ -316,7 +316,7 @@ def test_skips_report_prints_expectation_price_and_spread(planned, capsys):
 
 
 def test_usual_arrivals_for_the_sheet(planned):
-    from route.stable import usual_arrivals
+    from route.routebook.changes import usual_arrivals
 
     index = _demo_index()
     with Workspace.open(planned) as w:

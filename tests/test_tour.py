@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from route.tour import (
+from route.solver.tour import (
     EXACT_MAX_NODES,
     FAST_TSP_MAX,
     TourResult,
@@ -178,7 +178,7 @@ def test_same_seed_same_tour(symmetric):
 _SUBPROCESS_SOLVE = """
 import json, sys
 import numpy as np
-from route.tour import solve_tour_detailed
+from route.solver.tour import solve_tour_detailed
 rng = np.random.default_rng(11)
 xy = rng.uniform(0, 10_000, size=(300, 2))
 m = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(int)

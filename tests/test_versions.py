@@ -11,9 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from route.edit import diff_books, insert_stops, remove_stops, time_route
-from route.model import CarrierRoute, Depot, RouteBook, Stop
-from route.store import Settings, Workspace
+from route.io.workspace import Settings, Workspace
+from route.model.routebook import CarrierRoute, RouteBook, Stop
+from route.model.subscriber import Depot
+from route.routebook.diff import diff_books
+from route.routebook.insertion import insert_stops, remove_stops
+from route.routebook.timing import time_route
 from tests.test_edit import euclid_problem
 
 N = 12

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from route import _vrpls
-from route.solve import Problem, solve
+from route.solver import penalised as _vrpls
+from route.solver.problem import Problem
+from route.solver.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +190,7 @@ def test_balance_evens_out_the_shifts():
 
 _CHILD = """
 import pickle, sys
-from route.solve import solve
+from route.solver.solve import solve
 p = pickle.loads(sys.stdin.buffer.read())
 sys.stdout.buffer.write(pickle.dumps(solve(p, time_limit=2.0, seed=4)))
 """

@@ -1,4 +1,4 @@
-"""Rebuild ``route/assets/`` from npm packages (a development-time tool).
+"""Rebuild ``route/output/assets/`` from npm packages (a development-time tool).
 
 Run from the repository root with ``npm`` on the PATH::
 
@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parents[1] / "route" / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "route" / "output" / "assets"
 
 PACKAGES = {
     "leaflet": "leaflet@1.9.3",

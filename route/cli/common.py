@@ -1,0 +1,278 @@
+"""Shared steps of the command line: the workspace's network, subscribers, plans, maps and
+sheets, and the checks on plan options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from route.errors import InputError, input_error
+from route.io.files import atomic_write
+from route.io.workspace import Settings, Workspace
+from route.model.routebook import RouteBook
+from route.model.subscriber import Subscriber
+
+DEMO_MARKER = ".paperroute-demo"
+
+
+class _Reporter:
+    """Prints progress lines to standard error with the elapsed time."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.t0 = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+_INDEXES: dict[tuple[str, str], object] = {}
+
+
+def _parse_latlon(text: str, source: str) -> tuple[float, float]:
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise input_error(
+            source, "not a LAT,LON pair", "write e.g. 60.1710,24.9414", value=text
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise input_error(
+            source, "coordinates out of range", "latitude first, then longitude", value=text
+        )
+    return lat, lon
+
+
+def _load_index(settings: Settings, say: _Reporter):
+    """The workspace's street index, loaded once per process (the demo plans and maps)."""
+    from route.io.osm import load_network
+    from route.network import StreetIndex
+
+    key = (settings.network, settings.mode)
+    if key not in _INDEXES:
+        _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
+    return _INDEXES[key]
+
+
+def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
+    from route.io.osm import load_buildings
+    from route.io.subscribers import read_subscribers
+
+    addresses = None
+    if path.suffix.lower() == ".csv":
+        from route.io.subscribers import normalise_address
+
+        addresses = {
+            normalise_address(b.address): (b.lat, b.lon)
+            for b in load_buildings(ws.settings.network)
+        }
+    result = read_subscribers(path, addresses=addresses)
+    if result.ignored_columns:
+        print(f"note: ignored columns {', '.join(result.ignored_columns)}", file=sys.stderr)
+    return result.subscribers
+
+
+def _need_book(ws: Workspace) -> RouteBook:
+    book = ws.latest_book()
+    if book is None:
+        raise input_error(str(ws.path), "no route planned yet", f"run: paperroute plan {ws.path}")
+    return book
+
+
+def _plan(
+    ws: Workspace,
+    say: _Reporter,
+    *,
+    carriers: int,
+    time_limit: float,
+    seed: int,
+    note: str,
+    limits: dict | None = None,
+) -> RouteBook:
+    """Plan and save a route book; ``limits`` are extra :class:`PlanOptions` fields."""
+    from route.routebook.plan import PlanOptions, plan
+
+    if carriers < 1:
+        raise input_error(
+            "--carriers", "must be at least 1", "give a whole number >= 1", value=carriers
+        )
+    if time_limit <= 0:
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 5", value=time_limit
+        )
+    settings = ws.settings
+    subs = ws.subscribers()
+    if not subs:
+        raise input_error(
+            str(ws.path),
+            "no subscribers",
+            f"import some: paperroute import {ws.path} subscribers.csv",
+        )
+    index = _load_index(settings, say)
+    opts = PlanOptions(
+        carriers=carriers,
+        time_limit=time_limit,
+        seed=seed,
+        start_s=settings.start_s,
+        **(limits or {}),
+    )
+    book = plan(subs, settings.depot, index, opts, say)
+    with ws.transaction() as con:
+        book = ws.save_book(book, note, con)
+    return book
+
+
+def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict | None]:
+    """The route book to draw and, with ``--date``, the day (run on its own book version)."""
+    from route.io.dayrecord import read_day
+
+    if date is None:
+        return _need_book(ws), None
+    day = read_day(ws.path, date)
+    version = day.get("route_version")
+    book = ws.book(version) if isinstance(version, int) else None
+    return book or _need_book(ws), day
+
+
+def _write_map(
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: dict | None = None,
+    say: _Reporter | None = None,
+) -> Path:
+    from route.output.maps import day_map, plan_map, street_lines
+    from route.output.offline import save_offline
+
+    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
+    subs = ws.subscribers(active_only=False)
+    if day is None:
+        m = plan_map(book, subs, streets=streets)
+        path = out or ws.path / "map.html"
+    else:
+        m = day_map(book, subs, day, streets=streets)
+        path = out or ws.path / "days" / str(day["date"]) / "map.html"
+    return save_offline(m, path)
+
+
+def _write_sheet(
+    ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None
+) -> tuple[Path, Path]:
+    from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+
+    subs = ws.subscribers(active_only=False)
+    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
+    if day is None:
+        path = out or ws.path / "sheet.html"
+        title = "Route sheet"
+    else:
+        path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
+        title = f"Route sheet for {day['date']}"
+    subtitle = (
+        f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
+        f"from {ws.settings.depot.name}"
+    )
+    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+    html_path = atomic_write(path, page)
+    csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
+    return html_path, csv_path
+
+
+def _usual_arrivals(
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict | None
+) -> dict[str, tuple[int, int]]:
+    """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
+    import datetime as dt
+
+    from route.routebook.changes import usual_arrivals
+
+    first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
+    index = _load_index(ws.settings, _Reporter(True))
+    spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
+    return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
+
+
+def _summary(book: RouteBook) -> str:
+    lines = [
+        f"Route book version {book.version}: {len(book.order)} stops, "
+        f"{book.distance_m / 1000:.2f} km on the streets, {book.duration_s / 60:.0f} min "
+        f"({book.walk_in_s / 60:.0f} min of it at the subscribers' spots)",
+    ]
+    for u in book.unserved:
+        lines.append(f"  not served: {u.subscriber_id}: {u.reason}")
+    return "\n".join(lines)
+
+
+def _plan_limits(args: argparse.Namespace) -> dict:
+    """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
+    from route.errors import Problem
+
+    problems, out = [], {"balance": args.balance, "open_end": args.open}
+    if args.capacity is not None:
+        if args.capacity < 1:
+            problems.append(
+                Problem(
+                    "--capacity",
+                    "must be at least 1",
+                    "give items per bag",
+                    value=str(args.capacity),
+                )
+            )
+        out["capacity"] = args.capacity
+    if args.shift is not None:
+        minutes = _minutes(args.shift)
+        if minutes is None or minutes <= 0:
+            problems.append(
+                Problem(
+                    "--shift",
+                    "not a duration",
+                    "give HH:MM or minutes, e.g. 3:30 or 210",
+                    value=args.shift,
+                )
+            )
+        else:
+            out["shift_s"] = int(minutes * 60)
+    if args.end is not None:
+        try:
+            out["end"] = _parse_latlon(args.end, "--end")
+        except InputError as e:
+            problems.extend(e.problems)
+    if args.balance < 0:
+        problems.append(
+            Problem("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _minutes(text: str) -> float | None:
+    try:
+        if ":" in text:
+            h, m = text.split(":")
+            return int(h) * 60 + int(m) if 0 <= int(m) < 60 else None
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _changed_limits(book: RouteBook, args: argparse.Namespace, limits: dict) -> dict:
+    """Plan options given on the command line that differ from the planned route's."""
+    from route.routebook.changes import options_of
+
+    have = options_of(book)
+    given = {
+        "carriers": args.carriers,
+        "capacity": limits.get("capacity"),
+        "shift_s": limits.get("shift_s"),
+        "end": limits.get("end"),
+        "open_end": True if args.open else None,
+        # --balance has a default; only a value other than it counts as asked for.
+        "balance": args.balance if args.balance != 1 else None,
+    }
+    return {k: v for k, v in given.items() if v is not None and getattr(have, k) != v}

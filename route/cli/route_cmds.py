@@ -1,0 +1,248 @@
+"""The workspace commands that build the route: ``init``, ``import``, ``plan`` and ``remove``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from route.cli.common import (
+    _changed_limits,
+    _load_index,
+    _need_book,
+    _parse_latlon,
+    _plan,
+    _plan_limits,
+    _read,
+    _Reporter,
+    _summary,
+)
+from route.cli.edit_cmds import _reoptimize, _skip_aware
+from route.errors import InputError, input_error
+from route.io.workspace import Settings, Workspace
+from route.model.routebook import RouteBook
+from route.model.subscriber import Depot, Subscriber
+
+
+def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
+    from route.io.fields import parse_clock
+
+    try:
+        start = parse_clock(args.start)
+    except ValueError:
+        start = None
+    if start is None:
+        raise input_error("--start", "not a time", "use HH:MM, e.g. 05:00", value=args.start)
+    network = args.network
+    if network != "demo" and Path(network).exists():
+        network = str(Path(network).resolve())
+    # Load once now: a bad network is refused before anything is written.
+    index = _load_index(Settings(network, args.mode, Depot(0, 0)), say)
+    if args.depot:
+        lat, lon = _parse_latlon(args.depot, "--depot")
+    else:
+        import numpy as np
+
+        lat, lon = index.to_latlon([tuple(np.median(index.xy, axis=0))])[0]
+    depot_curb = index.snap([(lat, lon)])[0]
+    from route.network import too_far
+
+    if too_far(depot_curb):
+        raise input_error(
+            "--depot",
+            f"{depot_curb.distance_m:.0f} m from the nearest street",
+            "give a depot inside the area of the street data",
+            value=f"{lat},{lon}",
+        )
+    ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
+    ws.close()
+    print(
+        f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
+        f"depot {lat:.5f},{lon:.5f})."
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
+    with Workspace.open(args.workspace) as ws:
+        subs = _read(ws, args.subscribers)
+        book = ws.latest_book()
+        edit = None
+        if book is not None:
+            edit = _stable_edit_for_import(ws, book, subs, say)
+        with ws.transaction() as con:
+            added, updated = ws.upsert_subscribers(subs, con)
+            if edit is not None:
+                saved = ws.save_book(
+                    edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
+                )
+        print(
+            f"Imported {len(subs)} subscribers from {args.subscribers}: "
+            f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
+            "unchanged."
+        )
+        if edit is not None:
+            _print_edit(edit, saved)
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
+    with Workspace.open(args.workspace) as ws:
+        book = ws.latest_book()
+        if args.kicks and not args.skip_aware:
+            raise input_error(
+                "--kicks",
+                "only applies to the skip-aware search",
+                "add --skip-aware",
+                value=args.kicks,
+            )
+        if args.reoptimize:
+            return _reoptimize(ws, _need_book(ws), args, say)
+        for flag, given in (
+            ("--max-moved", args.max_moved is not None),
+            ("--keep-first", args.keep_first != 0),
+            ("--yes", args.yes),
+        ):
+            if given:
+                raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
+        limits = _plan_limits(args)
+        if book is not None:
+            if args.skip_aware:
+                raise input_error(
+                    "--skip-aware",
+                    "the route is planned already; reordering it is a re-optimisation",
+                    "add --reoptimize (it reports first)",
+                )
+            return _plan_sync(ws, book, args, say, limits)
+        carriers = 1 if args.carriers is None else args.carriers
+        book = _plan(
+            ws,
+            say,
+            carriers=carriers,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            note=f"plan --carriers {carriers} --seed {args.seed}",
+            limits=limits,
+        )
+        print(_summary(book))
+        if args.skip_aware:
+            return _skip_aware(ws, book, args, say, commit=True)
+    return 0
+
+
+def _merged(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[Subscriber], list[str]]:
+    """Active subscribers after an import (file order for new ones), and ids to re-slot."""
+    from route.routebook.changes import changed_for_routing
+
+    active = {s.id: s for s in ws.subscribers()}
+    reslot = [s.id for s in imported if s.id in active and changed_for_routing(active[s.id], s)]
+    merged = dict(active)
+    for s in imported:
+        merged[s.id] = s
+    return list(merged.values()), reslot
+
+
+def _stable_edit_for_import(
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], say: _Reporter
+):
+    from route.routebook.changes import stable_edit
+
+    merged, reslot = _merged(ws, subs)
+    index = _load_index(ws.settings, say)
+    say("Slotting new subscribers into the planned route (nobody else's order changes)")
+    return stable_edit(book, merged, index, reslot=reslot)
+
+
+def _edit_note(what: str, edit) -> str:
+    parts = [what]
+    if edit.placements:
+        parts.append(
+            "inserted "
+            + ", ".join(
+                f"{x}@{edit.book.stop_of(x)[1].seq}"
+                for x, _p in edit.placements
+                if edit.book.stop_of(x)
+            )
+        )
+    if edit.removed_ids:
+        parts.append("removed " + ", ".join(edit.removed_ids))
+    if edit.unplaced_ids:
+        parts.append("unserved " + ", ".join(edit.unplaced_ids))
+    if len(parts) == 1:
+        parts.append("no change to the order")
+    return "; ".join(parts)
+
+
+def _print_edit(edit, saved: RouteBook) -> None:
+    for x, p in edit.placements:
+        print(f"  {x:<10} -> {edit.where(p)}")
+    for x in edit.removed_ids:
+        print(f"  {x:<10} removed; the gap is closed")
+    reasons = {u.subscriber_id: u.reason for u in saved.unserved}
+    for x in edit.unplaced_ids:
+        print(f"  {x:<10} not served: {reasons.get(x, 'no feasible place')}")
+    print(_summary(saved))
+
+
+def _plan_sync(
+    ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, limits: dict
+) -> int:
+    """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
+    from route.routebook.changes import stable_edit
+
+    changed = _changed_limits(book, args, limits)
+    if changed:
+        raise input_error(
+            ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed),
+            "the planned route was made with other settings; changing them reorders the route",
+            f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
+        )
+    index = _load_index(ws.settings, say)
+    edit = stable_edit(book, ws.subscribers(), index)
+    if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
+        print(
+            f"The route is up to date (version {book.version}); nothing changed. To reorder "
+            f"it: paperroute plan {ws.path} --reoptimize"
+        )
+        return 0
+    with ws.transaction() as con:
+        saved = ws.save_book(edit.book, _edit_note("plan (stable)", edit), con)
+    _print_edit(edit, saved)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
+    from route.errors import Problem
+
+    with Workspace.open(args.workspace) as ws:
+        active = {s.id for s in ws.subscribers()}
+        known = {s.id for s in ws.subscribers(active_only=False)}
+        bad = [
+            Problem(
+                "ID",
+                "no such subscriber" if i not in known else "already removed",
+                "give ids of active subscribers (see the route sheet)",
+                value=i,
+            )
+            for i in args.ids
+            if i not in active
+        ]
+        if bad:
+            raise InputError(bad)
+        ids = list(dict.fromkeys(args.ids))
+        book = ws.latest_book()
+        edit = None
+        if book is not None:
+            from route.routebook.changes import stable_edit
+
+            index = _load_index(ws.settings, say)
+            keep = [s for s in ws.subscribers() if s.id not in set(ids)]
+            edit = stable_edit(book, keep, index)
+        with ws.transaction() as con:
+            ws.deactivate(ids, con)
+            if edit is not None:
+                saved = ws.save_book(edit.book, _edit_note("remove", edit), con)
+        print(f"Removed {len(ids)} subscriber(s): {', '.join(ids)}.")
+        if edit is not None:
+            _print_edit(edit, saved)
+    return 0

@@ -1,0 +1,1 @@
+"""One date's run of the route book: allocation, redeliveries, travel and the summary."""

@@ -1,0 +1,408 @@
+"""One date's run of the route book: holds, shortages, substitutes, redeliveries and weather.
+
+:func:`run_day` is pure: the route book, the subscribers, the date, the day's inputs, the policy
+and the ledger's history in, a frozen :class:`Day` out. It never reorders the route: every stop
+of the route book appears once, in route-book order, and only its action changes. Replacement
+visits for complaints (``redeliver``) are inserted where they cost least, between two stops,
+without moving anyone else; a late second delivery becomes a catch-up pass over the shorted
+stops, in route order.
+
+Complaints given for a date are the ones known when the day is run (phoned in since the last
+delivery); the replacement copy is taken from that day's supply per the policy (spare copies,
+then the household's copy). ``wrong_spot`` is recorded in the ledger and shown on the
+subscriber's next delivered stop.
+
+Weather ``rain`` and ``snow`` apply each subscriber's rain rule: ``bag`` (bag it, a few seconds
+more) or another spot kind to use instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+from typing import Any
+
+from route.constants import RAIN_BAG_S, WEEKDAYS
+from route.day.allocation import Allocation, Demand, allocate
+from route.day.history import rotation_ranks
+from route.day.travel import measure, place_visits, route_metric
+from route.model.day import (
+    REDELIVER_KINDS,
+    Day,
+    DayInputs,
+    DayStop,
+    History,
+    Hold,
+    LedgerEntry,
+    Travel,
+)
+from route.model.policy import SPARE, Policy
+from route.model.routebook import RouteBook, Stop
+from route.model.subscriber import Subscriber
+
+# -- the day ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    carrier: int
+    stop: Stop
+    sub: Subscriber | None
+
+
+def run_day(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    date: Date,
+    inputs: DayInputs,
+    policy: Policy,
+    history: History | None = None,
+    travel: Travel | None = None,
+) -> Day:
+    """Run the route book for one date.
+
+    Parameters
+    ----------
+    book
+        The route book; its order is the day's order.
+    subscribers
+        Subscribers by id (inactive ones too; a stop whose subscriber is gone is skipped).
+    date
+        The date.
+    inputs
+        Supply, late supply, holds, complaints and weather, already validated.
+    policy
+        The shortage policy.
+    history
+        The ledger's history (fairness rotation, pending wrong-spot notes).
+    travel
+        Street metres and seconds between stops; by default measured along the route book's
+        own legs (the carrier walks past a skipped stop on the same streets).
+
+    Returns
+    -------
+    Day
+        One entry per route-book stop in route-book order, plus inserted ``redeliver`` visits.
+    """
+    history = history or History()
+    iso = date.isoformat()
+    subs = {s.id: s for s in subscribers}
+    slots = [_Slot(r.carrier, s, subs.get(s.subscriber_id)) for r in book.routes for s in r.stops]
+    travel = travel or route_metric(book)
+    weekday = date.weekday()
+    holds: dict[str, list[Hold]] = {}
+    for h in inputs.holds:
+        holds.setdefault(h.subscriber_id, []).append(h)
+
+    # Who is due today, and why the others are not.
+    skip_reason: dict[str, str] = {}
+    due: list[_Slot] = []
+    for slot in slots:
+        sub, sid = slot.sub, slot.stop.subscriber_id
+        hold = next((h for h in holds.get(sid, ()) if h.covers(date)), None)
+        if sub is None:
+            skip_reason[sid] = "no longer a subscriber"
+        elif weekday not in sub.days:
+            skip_reason[sid] = f"not scheduled on {WEEKDAYS[weekday]} ({sub.schedule})"
+        elif hold is not None:
+            until = hold.end.isoformat() if hold.end else "further notice"
+            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}"
+        else:
+            due.append(slot)
+    demand: dict[str, int] = {}
+    for slot in due:
+        assert slot.sub is not None
+        demand[slot.sub.product] = demand.get(slot.sub.product, 0) + slot.sub.quantity
+    supply = {**demand, **inputs.supply}
+
+    routed = {s.stop.subscriber_id: s for s in slots if s.sub is not None}
+    repl = [c for c in inputs.complaints if c.kind in REDELIVER_KINDS and c.subscriber_id in routed]
+    ranks = rotation_ranks([s.stop.subscriber_id for s in slots], history, iso)
+    prev = history.previous_date
+
+    def demand_of(key: str, sub: Subscriber, qty: int, replacement: bool) -> Demand:
+        return Demand(
+            key=key,
+            tier=sub.tier,
+            quantity=qty,
+            options=(sub.product, *sub.substitutes),
+            rank=ranks.get(sub.id, 1),
+            replacement=replacement,
+            shorted_last_day=prev is not None and prev in history.shorted.get(sub.id, ()),
+        )
+
+    demands = [
+        demand_of(s.stop.subscriber_id, s.sub, s.sub.quantity, False)
+        for s in due
+        if s.sub is not None
+    ]
+    demands += [
+        demand_of(
+            f"{c.subscriber_id}#r{n}",
+            routed[c.subscriber_id].sub,  # type: ignore[arg-type]
+            1,
+            True,
+        )
+        for n, c in enumerate(repl)
+    ]
+    main = allocate(demands, supply, policy)
+
+    # The late second delivery: a catch-up pass over what is still missing.
+    late_given: Mapping[str, Mapping[str, int]] = {}
+    if inputs.late:
+        rest = [
+            Demand(
+                d.key,
+                d.tier,
+                d.quantity - main.received(d.key),
+                d.options,
+                d.rank,
+                d.shorted_last_day,
+                d.replacement,
+            )
+            for d in demands
+        ]
+        rest = [d for d in rest if d.quantity > 0]
+        spare = _spare(supply, main)
+        late_supply = {p: inputs.late.get(p, 0) + spare.get(p, 0) for p in {*inputs.late, *spare}}
+        late_given = allocate(rest, late_supply, policy).given if rest else {}
+
+    return _assemble(
+        book,
+        slots,
+        skip_reason,
+        demands,
+        main,
+        late_given,
+        supply,
+        demand,
+        inputs,
+        policy,
+        history,
+        travel,
+        iso,
+        repl,
+    )
+
+
+def _spare(supply: Mapping[str, int], alloc: Allocation) -> dict[str, int]:
+    used: dict[str, int] = {}
+    for got in alloc.given.values():
+        for p, n in got.items():
+            used[p] = used.get(p, 0) + n
+    return {p: n - used.get(p, 0) for p, n in supply.items() if n - used.get(p, 0) > 0}
+
+
+def _weather(sub: Subscriber, weather: str) -> tuple[str, str, int]:
+    """The spot, extra instructions and extra seconds the weather asks for."""
+    if weather in ("rain", "snow") and sub.spot.rain:
+        if sub.spot.rain == "bag":
+            return sub.spot.kind, f"{weather}: bag it", RAIN_BAG_S
+        return sub.spot.rain, f"{weather}: use the {sub.spot.rain.replace('_', ' ')} instead", 0
+    return sub.spot.kind, "", 0
+
+
+def _label(items: Mapping[str, int]) -> str:
+    return ";".join(p for p in sorted(items))
+
+
+def _assemble(
+    book,
+    slots,
+    skip_reason,
+    demands,
+    main,
+    late_given,
+    supply,
+    demand,
+    inputs,
+    policy,
+    history,
+    travel,
+    iso,
+    repl,
+) -> Day:
+    ledger: list[LedgerEntry] = []
+    stops: list[DayStop] = []
+    by_key = {d.key: d for d in demands}
+    wrong_notes = []
+    unreplaced: list[dict[str, Any]] = []
+    extra_s = 0
+
+    def detail(**kw: Any) -> str:
+        return json.dumps(kw, sort_keys=True, ensure_ascii=False)
+
+    def make(slot: _Slot, key: str, action_if_given: str, reason_prefix: str) -> DayStop:
+        nonlocal extra_s
+        sub = slot.sub
+        assert sub is not None  # slots without a subscriber never reach the allocation
+        d = by_key[key]
+        first = dict(main.given.get(key, {}))
+        second = dict(late_given.get(key, {}))
+        items = {p: first.get(p, 0) + second.get(p, 0) for p in {*first, *second}}
+        got = sum(items.values())
+        missing = d.quantity - got
+        credit = missing if sub.tier in policy.credit_tiers else 0
+        spot, extra, bag_s = _weather(sub, inputs.weather)
+        notes = [x for x in (sub.spot.instructions, extra) if x]
+        reasons = [reason_prefix] if reason_prefix else []
+        if got == 0:
+            action, product = "short", sub.product
+            reasons.append(
+                f"{'replacement' if d.replacement else sub.tier} copy short"
+                + (f"; credit {credit}" if credit else "")
+            )
+        else:
+            subs_given = {p: n for p, n in items.items() if p != sub.product}
+            action = "deliver_substitute" if subs_given and not d.replacement else action_if_given
+            product = _label(items)
+            if subs_given:
+                reasons.append(f"substitute {_label(subs_given)} for {sub.product}")
+            if missing:
+                reasons.append(
+                    f"{got} of {d.quantity}; {missing} short"
+                    + (f", credit {missing}" if credit else "")
+                )
+            if second and not first:
+                reasons.append("late delivery: catch-up pass")
+            extra_s += bag_s
+            pending = history.wrong_spot.get(sub.id, ())
+            if pending and not d.replacement:
+                notes.append(
+                    "Last time left in the wrong spot: "
+                    + "; ".join(n or "no note" for n in pending)
+                )
+                ledger.append(LedgerEntry(iso, sub.id, "wrong_spot_shown"))
+            for p, n in subs_given.items():
+                ledger.append(
+                    LedgerEntry(
+                        iso, sub.id, "substitute", p, detail(units=n, instead_of=sub.product)
+                    )
+                )
+        if missing and not d.replacement:
+            ledger.append(
+                LedgerEntry(iso, sub.id, "short", sub.product, detail(units=missing, tier=sub.tier))
+            )
+        if credit:
+            ledger.append(LedgerEntry(iso, sub.id, "credit", sub.product, detail(units=credit)))
+        return DayStop(
+            slot.stop.seq,
+            slot.carrier,
+            sub.id,
+            action,
+            product,
+            spot,
+            " | ".join(notes),
+            "; ".join(reasons),
+            items,
+            late=bool(second) and not first,
+            credit=credit,
+        )
+
+    for slot in slots:
+        sid = slot.stop.subscriber_id
+        if sid in skip_reason:
+            sub = slot.sub
+            stops.append(
+                DayStop(
+                    slot.stop.seq,
+                    slot.carrier,
+                    sid,
+                    "skip",
+                    sub.product if sub else "",
+                    sub.spot.kind if sub else "",
+                    sub.spot.instructions if sub else "",
+                    skip_reason[sid],
+                )
+            )
+        else:
+            stops.append(make(slot, sid, "deliver", ""))
+
+    # Replacement visits: inserted where they cost least between delivered stops, never
+    # moving anyone. With a street metric obeying the triangle inequality that is next to the
+    # subscriber's own place in the route.
+    routed = {s.stop.subscriber_id: s for s in slots}
+    for n, c in enumerate(repl):
+        slot = routed[c.subscriber_id]
+        key = f"{c.subscriber_id}#r{n}"
+        visit = make(
+            slot, key, "redeliver", f"{c.kind} complaint" + (f": {c.note}" if c.note else "")
+        )
+        if visit.action == "short":
+            # No copy to spare: the complaint is credited instead of redelivered.
+            ledger.append(
+                LedgerEntry(
+                    iso,
+                    c.subscriber_id,
+                    "complaint",
+                    visit.product,
+                    detail(kind=c.kind, note=c.note, redelivered=False),
+                )
+            )
+            unreplaced.append(
+                {"id": c.subscriber_id, "kind": c.kind, "note": c.note, "credit": visit.credit}
+            )
+        else:
+            source = "late delivery" if visit.late else _replacement_source(policy)
+            ledger.append(
+                LedgerEntry(
+                    iso,
+                    c.subscriber_id,
+                    "redeliver",
+                    visit.product,
+                    detail(kind=c.kind, note=c.note, source=source),
+                )
+            )
+            stops.append(visit)
+    for c in (c for c in inputs.complaints if c.kind == "wrong_spot"):
+        ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", detail(note=c.note)))
+        wrong_notes.append({"id": c.subscriber_id, "note": c.note})
+
+    ordered = place_visits(book, stops, travel)
+    distance_m, duration_s, late_info = measure(book, ordered, travel, extra_s)
+    late_info = {**late_info, "supply": dict(sorted(inputs.late.items()))} if inputs.late else {}
+    totals = {
+        "delivered": sum(s.action == "deliver" for s in ordered),
+        "substituted": sum(s.action == "deliver_substitute" for s in ordered),
+        "skipped": sum(s.action == "skip" for s in ordered),
+        "shorted": sum(s.action == "short" for s in ordered),
+        "redelivered": sum(s.action == "redeliver" for s in ordered),
+        "credits": sum(s.credit for s in ordered) + sum(u["credit"] for u in unreplaced),
+        "late": sum(s.late for s in ordered),
+    }
+    ledger.insert(
+        0,
+        LedgerEntry(
+            iso,
+            "",
+            "day",
+            "",
+            detail(route_version=book.version, **{k: v for k, v in totals.items()}),
+        ),
+    )
+    return Day(
+        date=iso,
+        route_version=book.version,
+        supply=dict(supply),
+        stops=tuple(ordered),
+        totals=totals,
+        distance_m=distance_m,
+        duration_s=duration_s,
+        weather=inputs.weather,
+        demand=dict(demand),
+        late=late_info,
+        wrong_spot_notes=tuple(wrong_notes),
+        not_routed=tuple({"id": u.subscriber_id, "reason": u.reason} for u in book.unserved),
+        policy=policy.to_dict(),
+        unreplaced=tuple(unreplaced),
+        ledger=tuple(ledger),
+    )
+
+
+def _replacement_source(policy: Policy) -> str:
+    # The supply is pooled, so whose copy it was is bookkeeping: spare copies go first, and the
+    # allocation takes a forgo tier's copy only when none is left.
+    tiers = [t for t in policy.replacement_from if t != SPARE]
+    return " or ".join([SPARE, *(f"{t} copy" for t in tiers)]) if tiers else SPARE

@@ -1,0 +1,1 @@
+"""Reading and writing: subscriber and day files, OpenStreetMap extracts, the workspace."""

@@ -1,0 +1,173 @@
+"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+
+Validation happens here, at the boundary, and reports every problem at once (file, row, column,
+value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
+from route.errors import InputError, Problem, input_error
+from route.io.fields import (
+    PRODUCT_NAME,
+    RowProblems,
+    cell_text,
+    parse_date,
+    parse_whole,
+    read_csv_table,
+)
+from route.model.day import COMPLAINT_KINDS, Complaint, Hold
+from route.model.policy import Policy, parse_policy
+
+
+def _day_csv(path: Path, required: tuple[str, ...], problems: list[Problem]) -> list[dict]:
+    """Rows of a small day file, or [] with the problems noted (never raises)."""
+    source = str(path)
+    if not path.is_file():
+        problems.append(Problem(source, "file not found", "check the path and spelling"))
+        return []
+    try:
+        rows = read_csv_table(path)
+    except InputError as e:
+        problems.extend(e.problems)
+        return []
+    columns = {k for r in rows for k in r if not k.startswith("__")}
+    missing = [c for c in required if c not in columns]
+    if missing and rows:
+        problems.append(
+            Problem(
+                source,
+                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+                f"use the header {','.join(required)}",
+            )
+        )
+        return []
+    for i, r in enumerate(rows):
+        if "__extra__" in r:
+            problems.append(
+                Problem(
+                    source,
+                    "the row has more cells than the header",
+                    "remove them",
+                    i + 2,
+                    None,
+                    r["__extra__"],
+                )
+            )
+    return rows
+
+
+def read_holds(path: str | Path, known: Collection[str], problems: list[Problem]) -> list[Hold]:
+    """Read a holds file (``id,from,to``; an empty ``to`` holds until further notice).
+
+    Problems (unknown ids, malformed or reversed dates) are appended to ``problems``.
+    """
+    path = Path(path)
+    holds: list[Hold] = []
+    for i, r in enumerate(_day_csv(path, ("id", "from", "to"), problems)):
+        p = RowProblems(str(path), i + 2, problems)
+        before = p.count
+        sid = cell_text(r.get("id"))
+        if sid not in known:
+            p.add("id", sid, "unknown subscriber id", "use an id from the subscriber file")
+        start = p.parse(
+            "from", cell_text(r.get("from")), parse_date, "not a date", "use YYYY-MM-DD"
+        )
+        end_text = cell_text(r.get("to"))
+        end = (
+            p.parse(
+                "to",
+                end_text,
+                parse_date,
+                "not a date",
+                "use YYYY-MM-DD, or leave empty for 'until further notice'",
+            )
+            if end_text
+            else None
+        )
+        if start is not None and end is not None and end < start:
+            p.add("to", end_text, "the hold ends before it starts", "swap 'from' and 'to'")
+        if p.count == before and start is not None:
+            holds.append(Hold(sid, start, end))
+    return holds
+
+
+def read_complaints(
+    path: str | Path, known: Collection[str], problems: list[Problem]
+) -> list[Complaint]:
+    """Read a complaints file (``id,kind,note``; kind = missed, wet, damaged or wrong_spot).
+
+    Problems (unknown ids or kinds) are appended to ``problems``.
+    """
+    path = Path(path)
+    out: list[Complaint] = []
+    for i, r in enumerate(_day_csv(path, ("id", "kind"), problems)):
+        p = RowProblems(str(path), i + 2, problems)
+        before = p.count
+        sid = cell_text(r.get("id"))
+        if sid not in known:
+            p.add("id", sid, "unknown subscriber id", "use an id of a subscriber on the route")
+        kind = cell_text(r.get("kind")).lower().replace("-", "_").replace(" ", "_")
+        if kind not in COMPLAINT_KINDS:
+            p.add("kind", r.get("kind"), "unknown complaint", f"use {', '.join(COMPLAINT_KINDS)}")
+        if p.count == before:
+            out.append(Complaint(sid, kind, cell_text(r.get("note"))))
+    return out
+
+
+def read_supply(path: str | Path, problems: list[Problem]) -> dict[str, int]:
+    """Read a supply file (``product,count``); problems are appended to ``problems``."""
+    path = Path(path)
+    supply: dict[str, int] = {}
+    for i, r in enumerate(_day_csv(path, ("product", "count"), problems)):
+        p = RowProblems(str(path), i + 2, problems)
+        _supply_item(cell_text(r.get("product")), cell_text(r.get("count")), supply, p)
+    return supply
+
+
+def parse_supply_args(
+    values: Iterable[str], source: str, problems: list[Problem]
+) -> dict[str, int]:
+    """Parse ``PRODUCT=N`` arguments; problems are appended to ``problems``."""
+    supply: dict[str, int] = {}
+    for text in values:
+        p = RowProblems(f"{source} {text}", None, problems)
+        product, eq, count = text.partition("=")
+        if not eq:
+            p.add(None, text, "not PRODUCT=N", "write e.g. paper=78")
+            continue
+        _supply_item(product.strip(), count.strip(), supply, p)
+    return supply
+
+
+def _supply_item(product: str, count: str, supply: dict[str, int], p: RowProblems) -> None:
+    if not PRODUCT_NAME.match(product):
+        p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
+        return
+    n = p.parse("count", count, parse_whole, "not a whole number >= 0", "write e.g. 78")
+    if n is None:
+        return
+    if product in supply:
+        p.add("product", product, "the product is given twice", "give each product once")
+        return
+    supply[product] = n
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read a policy file; a missing file gives the default policy.
+
+    Raises
+    ------
+    InputError
+        If the file is unreadable or invalid (every problem listed).
+    """
+    path = Path(path)
+    if not path.exists():
+        return Policy()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise input_error(str(path), f"cannot be read ({e})", "save it as UTF-8 text") from e
+    return parse_policy(text, str(path))

@@ -1,0 +1,112 @@
+"""Reading a day's result (``day.json``) for maps, sheets and exports.
+
+The day itself is computed elsewhere; this module only reads its JSON and checks the parts the
+maps and sheets rely on, so they can be drawn from a plain mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from route.errors import InputError, Problem, input_error
+from route.model.routebook import RouteBook, Stop
+
+#: Actions a day may give a stop, in the order legends and totals list them.
+ACTIONS = ("deliver", "deliver_substitute", "redeliver", "short", "skip")
+
+
+def day_path(workspace: str | Path, date: str) -> Path:
+    """Where ``paperroute day`` writes the day of ``date`` (``YYYY-MM-DD``)."""
+    return Path(workspace) / "days" / date / "day.json"
+
+
+def read_day(workspace: str | Path, date: str) -> dict[str, Any]:
+    """Read the day of ``date`` from a workspace.
+
+    Raises
+    ------
+    InputError
+        If the date is malformed, the day has not been run yet, or the file is not valid JSON.
+    """
+    from datetime import date as _date
+
+    try:
+        _date.fromisoformat(date)
+    except ValueError:
+        raise input_error(
+            "--date", "not a date", "write it as YYYY-MM-DD, e.g. 2024-06-03", value=date
+        ) from None
+    path = day_path(workspace, date)
+    if not path.is_file():
+        raise input_error(
+            str(path),
+            f"no day run for {date}",
+            f"run paperroute day {workspace} --date {date} first",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise input_error(
+            str(path),
+            f"unreadable day file ({e})",
+            f"run paperroute day {workspace} --date {date} again",
+        ) from None
+    if not isinstance(data, dict):
+        raise input_error(str(path), "not a day file", "run paperroute day again", value=type(data))
+    return data
+
+
+def day_stops(
+    book: RouteBook, day: Mapping[str, Any], source: str = "day.json"
+) -> list[tuple[int, Stop, Mapping[str, Any]]]:
+    """Pair each of the day's stops with its route-book stop, in the day's order.
+
+    Returns
+    -------
+    list of (carrier, Stop, day stop)
+
+    Raises
+    ------
+    InputError
+        Listing every day stop whose id is not in the route book, whose action is unknown, or
+        a day that has no ``stops`` list.
+    """
+    stops = day.get("stops")
+    if not isinstance(stops, list):
+        raise input_error(source, "no 'stops' list", "run paperroute day again")
+    out: list[tuple[int, Stop, Mapping[str, Any]]] = []
+    problems: list[Problem] = []
+    for i, ds in enumerate(stops, start=1):
+        sid = str(ds.get("id", "")) if isinstance(ds, Mapping) else ""
+        found = book.stop_of(sid) if sid else None
+        if found is None:
+            problems.append(
+                Problem(
+                    source,
+                    f"stop {i} is not in route book {book.version}",
+                    "run paperroute day again for this route book",
+                    row=i,
+                    column="id",
+                    value=sid,
+                )
+            )
+            continue
+        if ds.get("action") not in ACTIONS:
+            problems.append(
+                Problem(
+                    source,
+                    "unknown action",
+                    f"one of: {', '.join(ACTIONS)}",
+                    row=i,
+                    column="action",
+                    value=ds.get("action"),
+                )
+            )
+            continue
+        out.append((found[0], found[1], ds))
+    if problems:
+        raise InputError(problems)
+    return out

@@ -1,0 +1,328 @@
+"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+
+Validation happens here, at the boundary, and reports every problem at once (file, row, column,
+value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from route.constants import SPOT_KINDS, TIERS
+from route.errors import InputError, Problem, input_error
+from route.io.fields import (
+    DAY_INDEX,
+    DAYS_FIX,
+    PRODUCT_NAME,
+    RowProblems,
+    cell_text,
+    is_missing,
+    parse_clock,
+    parse_days,
+    parse_float,
+    parse_positive_int,
+    parse_seconds,
+    read_csv_table,
+)
+from route.model.subscriber import DeliverySpot, Subscriber
+
+#: Every column a subscriber file may have; only ``id`` and a location are required.
+COLUMNS = (
+    "id",
+    "name",
+    "address",
+    "lat",
+    "lon",
+    "spot",
+    "spot_lat",
+    "spot_lon",
+    "instructions",
+    "days",
+    "tier",
+    "product",
+    "quantity",
+    "substitutes",
+    "earliest",
+    "latest",
+    "rain",
+    "hazard",
+    "service_s",
+)
+DEFAULT_SPOT = "front_door"
+_TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
+
+#: Geocoder: maps a normalised address to (lat, lon); see :func:`normalise_address`.
+Addresses = Mapping[str, tuple[float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberFile:
+    """What a subscriber file held: the subscribers and any columns that were not used."""
+
+    subscribers: tuple[Subscriber, ...]
+    ignored_columns: tuple[str, ...] = ()
+
+
+def read_subscribers(path: str | Path, *, addresses: Addresses | None = None) -> SubscriberFile:
+    """Read and validate a subscriber file.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``, ``.geojson`` or ``.gpkg`` file with the columns in :data:`COLUMNS`.
+    addresses
+        Optional geocoder used for rows with an ``address`` but no coordinates.
+
+    Returns
+    -------
+    SubscriberFile
+        The subscribers in file order.
+
+    Raises
+    ------
+    InputError
+        Listing every problem in the file at once.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise input_error(source, "file not found", "check the path and spelling")
+    kind = _TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise input_error(
+            source,
+            f"unsupported file type '{path.suffix}'",
+            "give a .csv, .geojson or .gpkg file",
+        )
+    rows, first_row = (read_csv_table(path), 2) if kind == "CSV" else (_read_geo(path), 1)
+    return parse_subscribers(rows, source=source, first_row=first_row, addresses=addresses)
+
+
+def _read_geo(path: Path) -> list[dict[str, Any]]:
+    import geopandas as gpd  # heavy; only for geo formats
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as e:  # pyogrio raises its own error classes for unreadable files
+        raise input_error(str(path), f"cannot be read ({e})", "check the file opens in QGIS") from e
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    rows: list[dict[str, Any]] = []
+    for rec, geom in zip(
+        gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True
+    ):
+        rec = {k: ("" if is_missing(v) else v) for k, v in rec.items()}
+        if geom is not None and not geom.is_empty:
+            if geom.geom_type == "Point":
+                # Explicit lat/lon columns win over the geometry.
+                if rec.get("lat", "") == "" and rec.get("lon", "") == "":
+                    rec["lat"], rec["lon"] = geom.y, geom.x
+            else:
+                rec["__geometry__"] = geom.geom_type
+        rows.append(rec)
+    return rows
+
+
+def parse_subscribers(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    source: str,
+    first_row: int = 2,
+    addresses: Addresses | None = None,
+) -> SubscriberFile:
+    """Validate raw rows (column -> value) into subscribers, collecting every problem.
+
+    Raises
+    ------
+    InputError
+        Listing every problem at once.
+    """
+    rows = list(rows)
+    problems: list[Problem] = []
+    if not rows:
+        raise input_error(source, "no subscribers in the file", "add one row per subscriber")
+    columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("__")))
+    if "id" not in columns:
+        problems.append(
+            Problem(
+                source, "there is no 'id' column", "add an 'id' column with a unique id per row"
+            )
+        )
+    has_coords = "lat" in columns and "lon" in columns
+    has_geometry = any("__geometry__" in r for r in rows)
+    if not has_coords and not has_geometry and "address" not in columns:
+        problems.append(
+            Problem(
+                source,
+                "no location columns",
+                "add 'lat' and 'lon' columns (WGS84 degrees), a point geometry, or an 'address'",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+    subscribers: list[Subscriber] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(rows):
+        rowno = first_row + i
+        cells = {k: cell_text(v) for k, v in raw.items() if not k.startswith("__")}
+        p = RowProblems(source, rowno, problems)
+        if "__extra__" in raw:
+            p.add(None, raw["__extra__"], "the row has more cells than the header", "remove them")
+        if "__geometry__" in raw:
+            p.add("geometry", raw["__geometry__"], "not a point", "use point geometries")
+        sub = _parse_row(cells, p, addresses)
+        if sub is None:
+            continue
+        if sub.id in seen:
+            p.add("id", sub.id, f"duplicate id (also in row {seen[sub.id]})", "make ids unique")
+            continue
+        seen[sub.id] = rowno
+        subscribers.append(sub)
+    if problems:
+        raise InputError(problems)
+    ignored = tuple(c for c in columns if c not in COLUMNS)
+    return SubscriberFile(tuple(subscribers), ignored)
+
+
+def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None):
+    start = p.count
+    sid = c.get("id", "")
+    if not sid:
+        p.add("id", sid, "missing id", "give every row a unique id")
+    address = c.get("address", "")
+    lat, lon = _point(c, "lat", "lon", p)
+    if lat is None and not (c.get("lat") or c.get("lon")):
+        if address and addresses is not None:
+            hit = addresses.get(normalise_address(address))
+            if hit is None:
+                p.add(
+                    "address",
+                    address,
+                    "address not found in the street data",
+                    "give 'lat' and 'lon', or write the address as in OpenStreetMap ('Street 12')",
+                )
+            else:
+                lat, lon = hit
+        else:
+            p.add(
+                "lat",
+                "",
+                "no location",
+                "give 'lat' and 'lon' (WGS84 degrees)"
+                + (" or an address in the street data" if addresses is not None else ""),
+            )
+    kind = (c.get("spot") or DEFAULT_SPOT).lower().replace(" ", "_").replace("-", "_")
+    if kind not in SPOT_KINDS:
+        p.add("spot", c.get("spot"), "unknown spot kind", f"use one of: {', '.join(SPOT_KINDS)}")
+    slat, slon = _point(c, "spot_lat", "spot_lon", p)
+    days = p.parse("days", c.get("days", ""), parse_days, "unknown schedule", DAYS_FIX)
+    tier = (c.get("tier") or "paying").lower()
+    if tier not in TIERS:
+        p.add("tier", c.get("tier"), "unknown tier", f"use one of: {', '.join(TIERS)}")
+    product = c.get("product") or "paper"
+    if not PRODUCT_NAME.match(product):
+        p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
+    quantity = p.parse(
+        "quantity",
+        c.get("quantity") or "1",
+        parse_positive_int,
+        "not a whole number >= 1",
+        "write 1",
+    )
+    subs = c.get("substitutes", "")
+    substitutes: tuple[str, ...] = ()
+    if subs and subs.lower() != "none":
+        substitutes = tuple(s.strip() for s in subs.split(";") if s.strip())
+        bad = [s for s in substitutes if not PRODUCT_NAME.match(s) or s == product]
+        if bad:
+            p.add(
+                "substitutes",
+                subs,
+                "substitutes must be other product names",
+                "list other products separated by ';', or write 'none'",
+            )
+    earliest = p.parse("earliest", c.get("earliest", ""), parse_clock, "not a time", "use HH:MM")
+    latest = p.parse("latest", c.get("latest", ""), parse_clock, "not a time", "use HH:MM")
+    if earliest is not None and latest is not None and earliest >= latest:
+        p.add("latest", c.get("latest"), "the window closes before it opens", "make latest later")
+    rain = (c.get("rain") or "").lower()
+    if rain and rain != "bag" and rain not in SPOT_KINDS:
+        p.add("rain", c.get("rain"), "unknown rain rule", "write 'bag' or a spot kind")
+    service = p.parse(
+        "service_s",
+        c.get("service_s", ""),
+        parse_seconds,
+        "not a number of seconds >= 0",
+        "write 30",
+    )
+    if p.count > start or lat is None or lon is None:
+        return None
+    spot = DeliverySpot(
+        kind=kind,
+        lat=lat if slat is None else slat,
+        lon=lon if slon is None else slon,
+        instructions=c.get("instructions", ""),
+        rain=rain,
+    )
+    return Subscriber(
+        id=sid,
+        lat=lat,
+        lon=lon,
+        spot=spot,
+        name=c.get("name", ""),
+        address=address,
+        days=days,
+        tier=tier,
+        product=product,
+        quantity=quantity,
+        substitutes=substitutes,
+        earliest=earliest,
+        latest=latest,
+        hazard=c.get("hazard", ""),
+        service_s=service,
+    )
+
+
+def _point(c: dict[str, str], lat_col: str, lon_col: str, p: RowProblems):
+    lat_s, lon_s = c.get(lat_col, ""), c.get(lon_col, "")
+    if not lat_s and not lon_s:
+        return None, None
+    if not lat_s or not lon_s:
+        missing = lat_col if not lat_s else lon_col
+        p.add(missing, "", f"'{lat_col}' and '{lon_col}' go together", f"fill in '{missing}'")
+        return None, None
+    lat = p.parse(
+        lat_col, lat_s, parse_float, "not a number", "write decimal degrees, e.g. 60.1699"
+    )
+    lon = p.parse(
+        lon_col, lon_s, parse_float, "not a number", "write decimal degrees, e.g. 24.9384"
+    )
+    if lat is not None and not -90 <= lat <= 90:
+        p.add(lat_col, lat_s, "latitude out of range", "use -90..90 (are lat and lon swapped?)")
+        lat = None
+    if lon is not None and not -180 <= lon <= 180:
+        p.add(lon_col, lon_s, "longitude out of range", "use -180..180")
+        lon = None
+    if lat is None or lon is None:
+        return None, None
+    return lat, lon
+
+
+DAY_INDEX.update(
+    {
+        name: i
+        for i, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    }
+)
+
+
+def normalise_address(address: str) -> str:
+    """Normalise an address for matching: lower case, single spaces, no commas after the number."""
+    first = address.split(",")[0]
+    return " ".join(first.lower().split())

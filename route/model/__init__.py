@@ -1,0 +1,1 @@
+"""Frozen data: subscribers and their spots, route books, days and the shortage policy."""

@@ -1,0 +1,235 @@
+"""One date's run of the route book: holds, shortages, substitutes, redeliveries and weather.
+
+:func:`run_day` is pure: the route book, the subscribers, the date, the day's inputs, the policy
+and the ledger's history in, a frozen :class:`Day` out. It never reorders the route: every stop
+of the route book appears once, in route-book order, and only its action changes. Replacement
+visits for complaints (``redeliver``) are inserted where they cost least, between two stops,
+without moving anyone else; a late second delivery becomes a catch-up pass over the shorted
+stops, in route order.
+
+Complaints given for a date are the ones known when the day is run (phoned in since the last
+delivery); the replacement copy is taken from that day's supply per the policy (spare copies,
+then the household's copy). ``wrong_spot`` is recorded in the ledger and shown on the
+subscriber's next delivered stop.
+
+Weather ``rain`` and ``snow`` apply each subscriber's rain rule: ``bag`` (bag it, a few seconds
+more) or another spot kind to use instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date as Date
+from typing import Any
+
+ACTIONS = ("deliver", "deliver_substitute", "skip", "short", "redeliver")
+COMPLAINT_KINDS = ("missed", "wet", "damaged", "wrong_spot")
+REDELIVER_KINDS = ("missed", "wet", "damaged")
+WEATHER = ("clear", "rain", "snow")
+
+#: ``travel(a, b) -> (metres, seconds)`` between stops named by subscriber id (``None`` = depot).
+Travel = Callable[[str | None, str | None], tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A vacation hold: no delivery from ``start`` to ``end`` inclusive (``end`` None = open)."""
+
+    subscriber_id: str
+    start: Date
+    end: Date | None = None
+
+    def covers(self, day: Date) -> bool:
+        """Whether the hold covers a date."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """A complaint about the last delivery: ``missed``, ``wet``, ``damaged`` or ``wrong_spot``."""
+
+    subscriber_id: str
+    kind: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DayInputs:
+    """What is known on the morning: supply per product, late supply, holds, complaints, weather.
+
+    A product missing from ``supply`` is supplied exactly to its demand.
+    """
+
+    supply: Mapping[str, int] = field(default_factory=dict)
+    late: Mapping[str, int] = field(default_factory=dict)
+    holds: tuple[Hold, ...] = ()
+    complaints: tuple[Complaint, ...] = ()
+    weather: str = "clear"
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the ledger says about earlier days (see :func:`history_from_ledger`).
+
+    Attributes
+    ----------
+    shorted
+        Subscriber id -> the dates (ISO, oldest first) they went without.
+    previous_date
+        The last date run before this one, or ``None``.
+    wrong_spot
+        Subscriber id -> wrong-spot notes not yet shown on a sheet.
+    """
+
+    shorted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    previous_date: str | None = None
+    wrong_spot: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One line of the ledger (append-only): shortages, credits, substitutions, redeliveries."""
+
+    date: str
+    subscriber_id: str
+    kind: str
+    product: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DayStop:
+    """One action of the day.
+
+    Attributes
+    ----------
+    seq
+        The stop's position in its carrier's route book; a ``redeliver`` visit carries the
+        ``seq`` of the stop it follows (0 = straight from the depot).
+    action
+        One of :data:`ACTIONS`.
+    product
+        What is handed out (the subscriber's own product when nothing is).
+    items
+        Copies handed out per product.
+    late
+        Served in the catch-up pass with the late second delivery.
+    credit
+        Copies credited.
+    """
+
+    seq: int
+    carrier: int
+    id: str
+    action: str
+    product: str
+    spot: str
+    instructions: str
+    reason: str
+    items: Mapping[str, int] = field(default_factory=dict)
+    late: bool = False
+    credit: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return {
+            "seq": self.seq,
+            "carrier": self.carrier,
+            "id": self.id,
+            "action": self.action,
+            "product": self.product,
+            "spot": self.spot,
+            "instructions": self.instructions,
+            "reason": self.reason,
+            "items": dict(sorted(self.items.items())),
+            "late": self.late,
+            "credit": self.credit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One date's actions in route-book order, with totals, distance and the ledger lines."""
+
+    date: str
+    route_version: int
+    supply: Mapping[str, int]
+    stops: tuple[DayStop, ...]
+    totals: Mapping[str, int]
+    distance_m: int
+    duration_s: int
+    weather: str = "clear"
+    demand: Mapping[str, int] = field(default_factory=dict)
+    late: Mapping[str, Any] = field(default_factory=dict)
+    wrong_spot_notes: tuple[Mapping[str, str], ...] = ()
+    not_routed: tuple[Mapping[str, str], ...] = ()
+    policy: Mapping[str, Any] = field(default_factory=dict)
+    unreplaced: tuple[Mapping[str, Any], ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+
+    def handed_out(self) -> dict[str, int]:
+        """Copies handed out per product, both passes together."""
+        out: dict[str, int] = {}
+        for s in self.stops:
+            for p, n in s.items.items():
+                out[p] = out.get(p, 0) + n
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``day.json`` document (DESIGN.md), with the ledger lines it appended."""
+        return {
+            "date": self.date,
+            "route_version": self.route_version,
+            "weather": self.weather,
+            "supply": dict(sorted(self.supply.items())),
+            "demand": dict(sorted(self.demand.items())),
+            "stops": [s.to_dict() for s in self.stops],
+            "totals": dict(self.totals),
+            "distance_m": self.distance_m,
+            "duration_s": self.duration_s,
+            "late": dict(self.late),
+            "wrong_spot_notes": [dict(n) for n in self.wrong_spot_notes],
+            "not_routed": [dict(n) for n in self.not_routed],
+            "policy": dict(self.policy),
+            "unreplaced": [dict(u) for u in self.unreplaced],
+            "ledger": [
+                {
+                    "date": e.date,
+                    "id": e.subscriber_id,
+                    "kind": e.kind,
+                    "product": e.product,
+                    "detail": e.detail,
+                }
+                for e in self.ledger
+            ],
+        }
+
+    def to_json(self) -> str:
+        """Canonical, indented JSON."""
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Day:
+        """Build from :meth:`to_dict` output."""
+        return cls(
+            date=data["date"],
+            route_version=data["route_version"],
+            supply=dict(data["supply"]),
+            stops=tuple(DayStop(**{**s, "items": dict(s.get("items", {}))}) for s in data["stops"]),
+            totals=dict(data["totals"]),
+            distance_m=data["distance_m"],
+            duration_s=data["duration_s"],
+            weather=data.get("weather", "clear"),
+            demand=dict(data.get("demand", {})),
+            late=dict(data.get("late", {})),
+            wrong_spot_notes=tuple(data.get("wrong_spot_notes", ())),
+            not_routed=tuple(data.get("not_routed", ())),
+            policy=dict(data.get("policy", {})),
+            unreplaced=tuple(data.get("unreplaced", ())),
+            ledger=tuple(
+                LedgerEntry(e["date"], e["id"], e["kind"], e["product"], e["detail"])
+                for e in data.get("ledger", ())
+            ),
+        )

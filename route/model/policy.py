@@ -1,0 +1,170 @@
+"""The shortage policy: who goes without when supply is short, and the allocation that obeys it.
+
+A :class:`Policy` is read from ``policy.toml`` in the workspace (:data:`DEFAULT_POLICY_TOML`
+documents the default). :func:`allocate` hands out every product's supply over all demands at
+once with OR-Tools CP-SAT, so several products and substitutes are solved together. The policy
+order becomes a lexicographic objective, most protected first:
+
+1. copies short among the rotated tiers (``paying`` by default);
+2. of those, copies short to subscribers who were shorted on the previous day (nobody is shorted
+   two days running while others were not);
+3. the rotation: least recently shorted first (a rank from the ledger);
+4. substitutes handed to the rotated tiers (substitutes come before any paying subscriber
+   is shorted, but after the household, samples and complimentary copies have gone without);
+5. the ``forgo`` tiers in reverse order (the complimentary copies go after the samples, the
+   samples after the household), with unmet replacement copies for complaints ranked right after
+   the tiers listed in ``replacement_from``;
+6. the subscribers' own substitute preference (first choice before second);
+7. the rotation among the ``forgo`` tiers (deterministic tie-breaking).
+
+Each level is solved to optimality and then fixed before the next, which is exact where one
+weighted sum would need enormous weights.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from route.constants import TIERS
+from route.errors import InputError, Problem, input_error
+
+#: The default policy file, written into a workspace on its first day.
+DEFAULT_POLICY_TOML = """\
+# paperroute shortage policy: who goes without when there are fewer items than subscribers.
+# The route never changes; only the actions at the stops do.
+
+[shortage]
+# Tiers that go without first, in this order (the carrier's own household, then samples,
+# then complimentary copies), before any paying subscriber notices.
+forgo = ["household", "sample", "complimentary"]
+# Then subscribers who accept a substitute (their ordered 'substitutes' column) receive one.
+# A subscriber who wrote 'none' never receives a substitute.
+substitutes = true
+# Only then are the remaining tiers shorted: least recently shorted first (from the ledger),
+# and nobody two days running while others were not. These tiers get a credit per copy short.
+credit_tiers = ["paying"]
+
+[redelivery]
+# Where the replacement copy for a missed, wet or damaged item comes from: "spare" (supply left
+# over) and then the copies of these forgo tiers, in the forgo order. A paying subscriber's copy
+# is never taken; a complaint that cannot be met is credited instead.
+replacement_from = ["spare", "household"]
+"""
+
+SPARE = "spare"
+_KEYS = {"shortage": {"forgo", "substitutes", "credit_tiers"}, "redelivery": {"replacement_from"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The shortage and redelivery policy.
+
+    Attributes
+    ----------
+    forgo
+        Tiers that go without first, in order.
+    substitutes
+        Whether accepted substitutes are handed out before anyone in the rotated tiers is shorted.
+    credit_tiers
+        Tiers credited per copy short.
+    replacement_from
+        ``"spare"`` and a leading part of ``forgo``: whose copies replace a missed, wet or
+        damaged item.
+    """
+
+    forgo: tuple[str, ...] = ("household", "sample", "complimentary")
+    substitutes: bool = True
+    credit_tiers: tuple[str, ...] = ("paying",)
+    replacement_from: tuple[str, ...] = (SPARE, "household")
+
+    @property
+    def rotated(self) -> tuple[str, ...]:
+        """Tiers shorted last, in a fair rotation (every tier not in ``forgo``)."""
+        return tuple(t for t in TIERS if t not in self.forgo)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return {
+            "forgo": list(self.forgo),
+            "substitutes": self.substitutes,
+            "credit_tiers": list(self.credit_tiers),
+            "replacement_from": list(self.replacement_from),
+        }
+
+
+def parse_policy(text: str, source: str = "policy.toml") -> Policy:
+    """Parse and validate a policy file's text, reporting every problem at once.
+
+    Raises
+    ------
+    InputError
+        For TOML syntax errors, unknown sections or keys, unknown tiers and contradictions.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise input_error(source, f"not valid TOML ({e})", "compare with the default policy") from e
+    problems: list[Problem] = []
+
+    def bad(column: str, value: object, message: str, fix: str) -> None:
+        problems.append(Problem(source, message, fix, column=column, value=value))
+
+    for section, body in data.items():
+        if section not in _KEYS or not isinstance(body, dict):
+            bad(section, None, "unknown section", f"use [{'] and ['.join(_KEYS)}]")
+            continue
+        for key in body:
+            if key not in _KEYS[section]:
+                bad(
+                    f"{section}.{key}",
+                    None,
+                    "unknown setting",
+                    f"use one of: {', '.join(sorted(_KEYS[section]))}",
+                )
+    shortage = data.get("shortage", {}) if isinstance(data.get("shortage"), dict) else {}
+    redelivery = data.get("redelivery", {}) if isinstance(data.get("redelivery"), dict) else {}
+    default = Policy()
+
+    def tiers(section: dict, key: str, fallback: tuple[str, ...], extra: tuple[str, ...] = ()):
+        value = section.get(key, list(fallback))
+        name = f"{'shortage' if section is shortage else 'redelivery'}.{key}"
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            bad(name, value, "not a list of tier names", 'write e.g. ["household", "sample"]')
+            return fallback
+        unknown = [v for v in value if v not in (*extra, *TIERS)]
+        if unknown:
+            bad(name, unknown, "unknown tier", f"use {', '.join((*extra, *TIERS))}")
+        if len(set(value)) != len(value):
+            bad(name, value, "a tier is listed twice", "list each tier once")
+        return tuple(value)
+
+    before_forgo = len(problems)
+    forgo = tiers(shortage, "forgo", default.forgo)
+    if "paying" in forgo:
+        bad(
+            "shortage.forgo",
+            list(forgo),
+            "paying subscribers cannot forgo before substitutes",
+            "remove 'paying': paying subscribers are shorted last, in a fair rotation",
+        )
+    forgo_ok = len(problems) == before_forgo
+    substitutes = shortage.get("substitutes", default.substitutes)
+    if not isinstance(substitutes, bool):
+        bad("shortage.substitutes", substitutes, "not true or false", "write true or false")
+        substitutes = default.substitutes
+    credit = tiers(shortage, "credit_tiers", default.credit_tiers)
+    replacement = tiers(redelivery, "replacement_from", default.replacement_from, (SPARE,))
+    taken = [t for t in replacement if t != SPARE]
+    # Checked against a valid forgo list only: a bad forgo list is one problem, not two.
+    if forgo_ok and taken != list(forgo[: len(taken)]):
+        bad(
+            "redelivery.replacement_from",
+            list(replacement),
+            "replacement copies are taken in the forgo order",
+            f"list 'spare' and a leading part of forgo {list(forgo)}, e.g. {[SPARE, *forgo[:1]]}",
+        )
+    if problems:
+        raise InputError(problems)
+    return Policy(forgo, substitutes, credit, replacement)

@@ -1,0 +1,1 @@
+"""Maps, map layers, offline assets, route sheets and exports."""

@@ -1,0 +1,190 @@
+"""Interactive maps of a route book and of a day, as ``folium.Map`` objects.
+
+The plan map shows the lean back end (the route along the streets with its direction, coloured
+per carrier, and numbered stops at the curb points) and, in its own layer, the tailored front
+end (a marker per delivery spot, an icon by spot kind, a dashed walk-in from the curb, and the
+subscriber's preferences in the popup). A summary box puts a number on the cost of intimacy:
+the share of the route's time spent walking in to the spots. The day map colours every stop by
+that day's action and gives the reason.
+
+Coordinates are (lat, lon) here, at the map edge; everything upstream measures in the network's
+projected CRS. Maps stay small (coordinates rounded to 6 decimals, legs simplified, markers
+drawn from compact rows; see :mod:`route.output.layers`) and big routes are clustered. Save them
+with :func:`route.output.offline.save_offline` for a page that works without a network.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from route.io.dayrecord import ACTIONS
+from route.model.routebook import RouteBook, Stop
+from route.model.subscriber import Subscriber, format_clock
+from route.output.layers import (
+    OSM_ATTRIBUTION,
+)
+from route.output.style import (
+    ACTION_STYLES,
+    SPOT_ICONS,
+    TIER_COLOURS,
+    carrier_colour,
+    display_name,
+    hours_minutes,
+    kind_label,
+    window_label,
+)
+
+
+def stop_card(
+    sub: Subscriber, carrier: int, stop: Stop, book: RouteBook, ds: Mapping[str, Any] | None = None
+) -> str:
+    """A stop's popup: who, where the item goes, how, when, and what to watch out for."""
+    e = html.escape
+    head = f"{stop.seq}. {display_name(sub)}" + (
+        f" · carrier {carrier}" if len(book.routes) > 1 else ""
+    )
+    out = [f'<div class="pr-pop"><h4>{e(head)}</h4>']
+    if sub.address:
+        out.append(f'<div class="pr-addr">{e(sub.address)}</div>')
+    rows: list[tuple[str, str]] = []
+    if ds is not None:
+        label, colour, _ = ACTION_STYLES[str(ds["action"])]
+        action = f'<span class="pr-act" style="background:{colour}">{e(label)}</span>'
+        if ds.get("reason"):
+            action += f" {e(str(ds['reason']))}"
+        rows.append(("Today", action))
+        if ds.get("product"):
+            rows.append(("Item", e(str(ds["product"]))))
+    spot = f"<b>{e(kind_label(sub.spot.kind))}</b>"
+    instructions = str(ds.get("instructions") or "") if ds is not None else ""
+    instructions = instructions or sub.spot.instructions
+    if ds is not None and ds.get("spot") and ds["spot"] != sub.spot.kind:
+        spot = f"<b>{e(kind_label(str(ds['spot'])))}</b> (usually {e(kind_label(sub.spot.kind))})"
+    if instructions:
+        spot += f": {e(instructions)}"
+    rows.append(("Spot", spot))
+    if sub.spot.rain:
+        rows.append(("Rain", e("bag it" if sub.spot.rain == "bag" else kind_label(sub.spot.rain))))
+    rows.append(("Days", e(sub.schedule)))
+    product = f"{sub.product} ×{sub.quantity}" if sub.quantity != 1 else sub.product
+    subst = "; ".join(sub.substitutes) if sub.substitutes else "none"
+    rows.append(("Tier", f"{e(sub.tier)} · {e(product)} · substitutes: {e(subst)}"))
+    if window_label(sub):
+        rows.append(("Window", e(window_label(sub))))
+    rows.append(
+        (
+            "Arrive",
+            f"{format_clock(stop.arrival_s)} · walk-in {stop.walk_in_m} m, {stop.walk_in_s} s",
+        )
+    )
+    if sub.hazard:
+        rows.append(("Hazard", f'<span class="pr-warn">⚠ {e(sub.hazard)}</span>'))
+    out.append(
+        "<table>"
+        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        + "</table></div>"
+    )
+    return "".join(out)
+
+
+def share_bar(walk_in_s: int, duration_s: int) -> str:
+    share = walk_in_s / duration_s if duration_s else 0.0
+    return (
+        f'<div class="pr-share"><b>{share:.0%}</b> of the time is spent at the spots '
+        f"({hours_minutes(walk_in_s)}): the cost of intimacy</div>"
+        f'<div class="pr-bar"><i style="width:{share * 100:.1f}%"></i></div>'
+    )
+
+
+def totals_table(rows: Iterable[tuple[str, str]]) -> str:
+    return (
+        "<table>"
+        + "".join(f'<tr><td>{k}</td><td class="n">{v}</td></tr>' for k, v in rows)
+        + "</table>"
+    )
+
+
+def plan_panel(book: RouteBook, subs: Mapping[str, Subscriber]) -> str:
+    e = html.escape
+    parts = [
+        f"<details open><summary>Route book v{book.version} · {e(book.mode)}</summary>",
+        totals_table(
+            [
+                ("Stops", f"{len(book.order):,}"),
+                ("Length", f"{book.distance_m / 1000:.2f} km"),
+                ("Duration", hours_minutes(book.duration_s)),
+                ("Walk-ins", f"{book.walk_in_m:,} m"),
+            ]
+        ),
+        share_bar(book.walk_in_s, book.duration_s),
+    ]
+    if book.unserved:
+        parts.append(
+            f'<div class="pr-warn">{len(book.unserved)} not on the route (grey markers)</div>'
+        )
+    parts.append("<h5>Back end: the route</h5>")
+    for r in book.routes:
+        parts.append(
+            f'<div><span class="pr-sw" style="background:{carrier_colour(r.carrier)}">'
+            f"</span>Carrier {r.carrier}: {len(r.stops)} stops, "
+            f"{r.distance_m / 1000:.1f} km</div>"
+        )
+    parts.append('<div class="pr-note">► direction · numbers: stop order at the curb</div>')
+    parts.append("<h5>Front end: delivery spots</h5>")
+    kinds: dict[str, int] = {}
+    for sid in book.order:
+        kinds[subs[sid].spot.kind] = kinds.get(subs[sid].spot.kind, 0) + 1
+    for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
+        parts.append(
+            f'<div><i class="fa fa-{SPOT_ICONS.get(kind, "location-dot")}"></i> '
+            f"{e(kind_label(kind))} ({n})</div>"
+        )
+    parts.append('<div><span class="pr-dash"></span>walk-in from the curb</div><div>')
+    tiers = {subs[sid].tier for sid in book.order}
+    for tier, colour in TIER_COLOURS.items():
+        if tier in tiers:
+            parts.append(f'<span class="pr-dot" style="background:{colour}"></span>{tier} ')
+    parts.append("</div>")
+    parts.append(f'<div class="pr-note">Streets {OSM_ATTRIBUTION}</div></details>')
+    return "".join(parts)
+
+
+def day_panel(
+    book: RouteBook, day: Mapping[str, Any], paired: Sequence[tuple[int, Stop, Mapping[str, Any]]]
+) -> str:
+    e = html.escape
+    counts = {a: 0 for a in ACTIONS}
+    for _, _, ds in paired:
+        counts[str(ds["action"])] += 1
+    version = day.get("route_version", book.version)
+    title = f"Day {e(str(day.get('date', '')))} · route book v{e(str(version))}"
+    parts = [f"<details open><summary>{title}</summary><table>"]
+    for a in ACTIONS:
+        label, colour, _ = ACTION_STYLES[a]
+        parts.append(
+            f'<tr><td><span class="pr-dot" style="background:{colour}"></span>'
+            f'{e(label)}</td><td class="n">{counts[a]}</td></tr>'
+        )
+    parts.append("</table>")
+    totals = day.get("totals") or {}
+    facts = []
+    if totals.get("credits"):
+        facts.append(("Credits", str(totals["credits"])))
+    supply = day.get("supply") or {}
+    if supply:
+        facts.append(("Supply", ", ".join(f"{e(str(k))} {v}" for k, v in supply.items())))
+    if day.get("weather"):
+        facts.append(("Weather", e(str(day["weather"]))))
+    if day.get("distance_m") is not None:
+        facts.append(("Length", f"{float(day['distance_m']) / 1000:.2f} km"))
+    if day.get("duration_s") is not None:
+        facts.append(("Duration", hours_minutes(float(day["duration_s"]))))
+    parts.append(totals_table(facts))
+    parts.append(
+        '<div class="pr-note">The route never changes; only the actions do. '
+        "Click a stop for the reason.</div>"
+    )
+    parts.append(f'<div class="pr-note">Streets {OSM_ATTRIBUTION}</div></details>')
+    return "".join(parts)

@@ -1,0 +1,278 @@
+"""Printable route sheets (HTML and CSV), in route-book order.
+
+One row per stop: sequence, planned time, who and where, the delivery spot and its
+instructions, the day's action and reason (for a day's sheet), and hazards. The HTML is one
+self-contained, well-formed page (XHTML syntax, so an XML parser reads it): print CSS that fits
+A4 and Letter with the header repeated on every page, a tick box per stop, and a card layout on
+narrow phone screens.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from route.io.dayrecord import ACTIONS, day_stops
+from route.model.routebook import RouteBook, Stop, subscribers_by_id
+from route.model.subscriber import Subscriber, format_clock
+from route.output.layers import OSM_CREDIT
+
+__all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
+
+_ACTION_LABELS = {
+    "deliver": "deliver",
+    "deliver_substitute": "substitute",
+    "redeliver": "redeliver",
+    "short": "short",
+    "skip": "skip",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """One stop of a route sheet (all text, as printed)."""
+
+    carrier: int
+    seq: int
+    time: str
+    id: str
+    name: str
+    address: str
+    spot: str
+    instructions: str
+    rain: str
+    window: str
+    product: str
+    action: str
+    reason: str
+    hazard: str
+    walk_in_m: int
+    usual: str = ""
+
+
+def sheet_rows(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    day: Mapping[str, Any] | None = None,
+    usual: Mapping[str, tuple[int, int]] | None = None,
+) -> list[SheetRow]:
+    """One row per stop, in route-book order (the day's order when a day is given).
+
+    Parameters
+    ----------
+    book
+        The route book (for a day, the version it ran on).
+    subscribers
+        At least every subscriber in the book.
+    day
+        A day shaped as ``day.json``; its actions, products, spots and reasons fill the rows.
+    usual
+        Per subscriber id, the earliest and latest arrival (seconds after midnight) over a
+        week of schedules, shown as the stop's usual time when they differ.
+
+    Raises
+    ------
+    InputError
+        If a routed subscriber is missing, or the day does not match the route book.
+    """
+    subs = subscribers_by_id(book, subscribers)
+    entries: list[tuple[int, Stop, Mapping[str, Any] | None]]
+    if day is None:
+        entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
+    else:
+        entries = list(day_stops(book, day))
+    rows = []
+    for carrier, stop, ds in entries:
+        sub = subs[stop.subscriber_id]
+        spot, instructions, product = sub.spot.kind, sub.spot.instructions, sub.product
+        action = reason = ""
+        if ds is not None:
+            spot = str(ds.get("spot") or spot)
+            instructions = str(ds.get("instructions") or instructions)
+            product = str(ds.get("product") or product)
+            action, reason = _ACTION_LABELS[str(ds["action"])], str(ds.get("reason") or "")
+        if sub.quantity != 1:
+            product = f"{product} ×{sub.quantity}"
+        window = ""
+        if sub.earliest is not None or sub.latest is not None:
+            window = f"{format_clock(sub.earliest) or '…'}–{format_clock(sub.latest) or '…'}"
+        rows.append(SheetRow(
+            carrier=carrier, seq=stop.seq, time=format_clock(stop.arrival_s), id=sub.id,
+            name=sub.name, address=sub.address, spot=spot.replace("_", " "),
+            instructions=instructions,
+            rain="" if not sub.spot.rain else
+            ("bag it" if sub.spot.rain == "bag" else sub.spot.rain.replace("_", " ")),
+            window=window, product=product, action=action, reason=reason, hazard=sub.hazard,
+            walk_in_m=stop.walk_in_m, usual=_usual((usual or {}).get(sub.id)),
+        ))  # fmt: skip
+    return rows
+
+
+def _usual(span: tuple[int, int] | None) -> str:
+    if span is None or format_clock(span[0]) == format_clock(span[1]):
+        return ""
+    return f"{format_clock(span[0])}–{format_clock(span[1])}"
+
+
+def sheet_totals(
+    book: RouteBook, rows: Sequence[SheetRow], day: Mapping[str, Any] | None = None
+) -> list[tuple[str, str]]:
+    """The totals printed under the sheet, as (label, value) pairs."""
+    out = [
+        ("Stops", f"{len(rows):,}"),
+        ("Street distance", f"{book.distance_m / 1000:.2f} km"),
+        ("Duration", _hm(book.duration_s)),
+        ("At the spots (walk-ins)", f"{_hm(book.walk_in_s)}, {book.walk_in_m:,} m"),
+    ]
+    if day is not None:
+        counts = {a: 0 for a in _ACTION_LABELS.values()}
+        for r in rows:
+            counts[r.action] += 1
+        out += [(label.capitalize(), str(counts[label]))
+                for a in ACTIONS if (label := _ACTION_LABELS[a])]  # fmt: skip
+        totals = day.get("totals") or {}
+        if "credits" in totals:
+            out.append(("Credits", str(totals["credits"])))
+        supply = day.get("supply") or {}
+        if supply:
+            out.append(("Supply", ", ".join(f"{k} {v}" for k, v in supply.items())))
+        if day.get("weather"):
+            out.append(("Weather", str(day["weather"])))
+    return out
+
+
+def sheet_csv(rows: Sequence[SheetRow]) -> str:
+    """The rows as CSV text (a header row, then one row per stop)."""
+    out = io.StringIO()
+    names = list(SheetRow.__dataclass_fields__)
+    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(asdict(r))
+    return out.getvalue()
+
+
+_CSS = """
+*{box-sizing:border-box}
+body{font:10.5pt/1.35 system-ui,"DejaVu Sans",Arial,sans-serif;color:#1f2328;margin:16px}
+h1{font-size:15pt;margin:0 0 2px}
+.sub{color:#57606a;margin:0 0 10px}
+table.stops{width:100%;border-collapse:collapse}
+.stops th{text-align:left;font-size:9pt;color:#57606a;border-bottom:2px solid #1f2328;
+ padding:3px 4px}
+.stops td{border-bottom:1px solid #d0d7de;padding:4px;vertical-align:top}
+.stops tr.stop:nth-child(even) td{background:#f6f8fa}
+.seq{font-weight:700;text-align:right;width:2.5em}
+.time{font-variant-numeric:tabular-nums;width:3.5em}
+.who b{display:block}
+.spot b{text-transform:capitalize}
+.note{color:#57606a;font-size:9pt}
+.hazard{color:#9a6700;font-weight:600}
+.tick{width:1.6em}
+.tick span{display:inline-block;width:13px;height:13px;border:1.5px solid #57606a;border-radius:2px}
+.act{display:inline-block;border-radius:3px;padding:0 5px;color:#fff;font-weight:600;font-size:9pt}
+.act-deliver{background:#2da44e}.act-substitute{background:#e16f24}
+.act-redeliver{background:#8250df}.act-short{background:#cf222e}.act-skip{background:#8c959f}
+tr.skip td{color:#8c959f}
+table.totals{border-collapse:collapse;margin-top:12px}
+.totals td{padding:1px 12px 1px 0}
+.totals td.n{text-align:right;font-variant-numeric:tabular-nums}
+footer{margin-top:10px;color:#57606a;font-size:8.5pt}
+h2{font-size:12pt;margin:14px 0 4px}
+@page{size:auto;margin:12mm 10mm}
+@media print{
+ body{margin:0;font-size:9.5pt}
+ thead{display:table-header-group}
+ tr{break-inside:avoid}
+ .stops tr.stop:nth-child(even) td{background:none}
+ section.carrier+section.carrier{break-before:page}
+ .act{color:#1f2328;background:none!important;border:1px solid #1f2328}
+}
+@media (max-width:640px){
+ body{margin:8px;font-size:11pt}
+ .stops thead{display:none}
+ .stops,.stops tbody,.stops tr,.stops td{display:block;width:auto}
+ .stops tr.stop{border:1px solid #d0d7de;border-radius:6px;margin:0 0 8px;padding:4px 6px}
+ .stops td{border:none;padding:1px 0}
+ .stops tr.stop:nth-child(even) td{background:none}
+ .seq,.time{display:inline-block!important;text-align:left;width:auto!important;
+  margin-right:8px}
+ .seq::before{content:"#"}
+ .tick{float:right}
+}
+"""
+
+
+def sheet_html(
+    rows: Sequence[SheetRow], title: str, totals: Sequence[tuple[str, str]] = (),
+    subtitle: str = "",
+) -> str:  # fmt: skip
+    """The rows as a printable, well-formed HTML page, one table per carrier.
+
+    Every stop is a ``<tr class="stop">``; the page parses as XML.
+    """
+    e = html.escape
+    with_day = any(r.action for r in rows)
+    head = ["", "#", "Time", "Subscriber", "Spot and instructions"]
+    head += ["Today"] if with_day else []
+    head += ["Hazards"]
+    thead = "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>"
+    carriers = sorted({r.carrier for r in rows})
+    sections = []
+    for c in carriers:
+        body = [_row_html(r, with_day) for r in rows if r.carrier == c]
+        label = f"<h2>Carrier {c}</h2>" if len(carriers) > 1 else ""
+        sections.append(
+            f'<section class="carrier">{label}<table class="stops">{thead}'
+            f"<tbody>{''.join(body)}</tbody></table></section>"
+        )
+    total_rows = "".join(f'<tr><td>{e(k)}</td><td class="n">{e(v)}</td></tr>' for k, v in totals)
+    return (
+        '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'
+        '<meta charset="utf-8"/><meta name="viewport" content="width=device-width, '
+        f'initial-scale=1"/><title>{e(title)}</title><style>{_CSS}</style></head><body>'
+        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{"".join(sections)}'
+        f'<table class="totals"><tbody>{total_rows}</tbody></table>'
+        f"<footer>Street data {e(OSM_CREDIT)} (ODbL). Made with paperroute.</footer>"
+        "</body></html>\n"
+    )
+
+
+def _row_html(r: SheetRow, with_day: bool) -> str:
+    e = html.escape
+    who = f"<b>{e(r.name or r.id)}</b>{e(r.address)}"
+    if r.product and r.product != "paper":
+        who += f'<div class="note">{e(r.product)}</div>'
+    spot = f"<b>{e(r.spot)}</b>" + (f": {e(r.instructions)}" if r.instructions else "")
+    notes = [f"rain: {r.rain}"] if r.rain else []
+    notes += [f"window {r.window}"] if r.window else []
+    if notes:
+        spot += f'<div class="note">{e(" · ".join(notes))}</div>'
+    usual = (
+        f'<div class="note" title="usual arrival over a week">{e(r.usual)}</div>' if r.usual else ""
+    )
+    cells = [
+        '<td class="tick"><span></span></td>',
+        f'<td class="seq">{r.seq}</td>',
+        f'<td class="time">{e(r.time)}{usual}</td>',
+        f'<td class="who">{who}</td>',
+        f'<td class="spot">{spot}</td>',
+    ]
+    if with_day:
+        today = f'<span class="act act-{e(r.action)}">{e(r.action)}</span>' if r.action else ""
+        if r.reason:
+            today += f'<div class="note">{e(r.reason)}</div>'
+        cells.append(f'<td class="today">{today}</td>')
+    hazard = f'<span class="hazard">⚠ {e(r.hazard)}</span>' if r.hazard else ""
+    cells.append(f'<td class="hazards">{hazard}</td>')
+    cls = "stop skip" if r.action == "skip" else "stop"
+    return f'<tr class="{cls}" id="stop-{r.carrier}-{r.seq}">{"".join(cells)}</tr>'
+
+
+def _hm(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

@@ -1,0 +1,104 @@
+"""Interactive maps of a route book and of a day, as ``folium.Map`` objects.
+
+The plan map shows the lean back end (the route along the streets with its direction, coloured
+per carrier, and numbered stops at the curb points) and, in its own layer, the tailored front
+end (a marker per delivery spot, an icon by spot kind, a dashed walk-in from the curb, and the
+subscriber's preferences in the popup). A summary box puts a number on the cost of intimacy:
+the share of the route's time spent walking in to the spots. The day map colours every stop by
+that day's action and gives the reason.
+
+Coordinates are (lat, lon) here, at the map edge; everything upstream measures in the network's
+projected CRS. Maps stay small (coordinates rounded to 6 decimals, legs simplified, markers
+drawn from compact rows; see :mod:`route.output.layers`) and big routes are clustered. Save them
+with :func:`route.output.offline.save_offline` for a page that works without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from route.model.subscriber import Subscriber, format_clock
+
+#: Line and stop colour per carrier (carrier 1 first).
+CARRIER_COLOURS: tuple[str, ...] = (
+    "#0067a3",
+    "#d63e2a",
+    "#4d7c0f",
+    "#8250df",
+    "#bc4c00",
+    "#436978",
+    "#a23336",
+    "#5b396b",
+)
+
+#: Spot marker colour per tier on the plan map: the tiers the shortage policy treats first
+#: stand out from the paying subscribers.
+TIER_COLOURS: Mapping[str, str] = {
+    "paying": "#32383f",
+    "complimentary": "#1a7f37",
+    "sample": "#b35900",
+    "household": "#8250df",
+}
+
+#: Per action: (label, colour, Font Awesome icon).
+ACTION_STYLES: Mapping[str, tuple[str, str, str]] = {
+    "deliver": ("deliver", "#2da44e", "check"),
+    "deliver_substitute": ("substitute", "#e16f24", "right-left"),
+    "redeliver": ("redeliver", "#8250df", "rotate-right"),
+    "short": ("short (credit)", "#cf222e", "xmark"),
+    "skip": ("skip", "#8c959f", "pause"),
+}
+
+#: Font Awesome (solid, free) icon per delivery-spot kind.
+SPOT_ICONS: Mapping[str, str] = {
+    "porch": "house",
+    "front_door": "door-closed",
+    "screen_door": "door-open",
+    "back_door": "door-open",
+    "side_door": "door-closed",
+    "milk_box": "box",
+    "mailbox": "envelope",
+    "tube": "scroll",
+    "step": "stairs",
+    "garage": "warehouse",
+    "lobby": "building",
+    "curb": "road",
+    "custom": "location-dot",
+}
+
+
+# -- building blocks ----------------------------------------------------------------------------
+
+
+def carrier_colour(carrier: int) -> str:
+    return CARRIER_COLOURS[(carrier - 1) % len(CARRIER_COLOURS)]
+
+
+def spot_icon(kind: str) -> str:
+    return SPOT_ICONS.get(kind, "location-dot")
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def display_name(sub: Subscriber) -> str:
+    return sub.name or sub.id
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def shorten(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def hours_minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def window_label(sub: Subscriber) -> str:
+    if sub.earliest is None and sub.latest is None:
+        return ""
+    return f"{format_clock(sub.earliest) or '…'}–{format_clock(sub.latest) or '…'}"

@@ -1,0 +1,1 @@
+"""The route book: planning, stable edits, re-optimisation and skip-aware plans."""

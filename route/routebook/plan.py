@@ -1,0 +1,409 @@
+"""From subscribers and a street network to a route book.
+
+The one-way pipeline: snap every spot to its curb point, measure walk-ins, build the travel
+matrix, solve, and assemble the route book with its leg geometry. Subscribers that cannot be
+served (too far from any street, unreachable, a window that cannot be met) are listed in the
+route book's ``unserved`` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from route.constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
+from route.model.routebook import CarrierRoute, RouteBook, Stop, Unserved, fingerprint
+from route.model.subscriber import Depot, Subscriber, format_clock
+from route.network import CurbPoint, StreetIndex
+from route.solver.problem import DROP_PENALTY, Problem, Solution, to_int_matrix
+from route.solver.solve import prepare_search, solve
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """How to plan: carriers, time budget, seed, shift start and limits.
+
+    ``end`` (lat, lon) ends every route there instead of back at the depot; ``open_end`` ends
+    each route at its last stop (``end`` is then ignored). ``balance`` is the cost, in metres
+    per second, of the longest shift beyond the shortest: 0 plans the shortest total length,
+    higher values even out the carriers' shifts at some cost in length.
+    """
+
+    carriers: int = 1
+    time_limit: float = 5.0
+    seed: int = 0
+    start_s: int = DEFAULT_START_S
+    capacity: int | None = None
+    shift_s: int | None = None
+    end: tuple[float, float] | None = None
+    open_end: bool = False
+    balance: int = 1
+
+
+def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, int]:
+    """Metres and seconds for curb point -> spot -> curb point, handling included.
+
+    A ``curb`` spot is served from the street: no walk, only the handling time.
+    """
+    handling = sub.service_s if sub.service_s is not None else SPOT_HANDLING_S[sub.spot.kind]
+    if sub.spot.kind == "curb":
+        return 0, round(handling)
+    x, y = index.to_xy(sub.spot.lat, sub.spot.lon)
+    metres = 2.0 * math.hypot(x - curb.x, y - curb.y)
+    return round(metres), round(metres / WALK_IN_SPEED_MPS + handling)
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Subscribers with their curb points and walk-ins, and those that cannot be reached."""
+
+    depot_curb: CurbPoint
+    served: tuple[Subscriber, ...]
+    curbs: tuple[CurbPoint, ...]
+    walk_ins: tuple[tuple[int, int], ...]
+    unserved: tuple[Unserved, ...]
+
+
+def snap_subscribers(
+    subscribers: Sequence[Subscriber], depot: Depot, index: StreetIndex
+) -> Snapped:
+    """Snap the depot and every subscriber's spot; set aside those too far from any street."""
+    points = [(depot.lat, depot.lon)] + [(s.spot.lat, s.spot.lon) for s in subscribers]
+    curbs = index.snap(points)
+    depot_curb = curbs[0]
+    served, kept, walks, unserved = [], [], [], []
+    for sub, curb in zip(subscribers, curbs[1:], strict=True):
+        if curb.distance_m > MAX_SNAP_M:
+            unserved.append(
+                Unserved(
+                    sub.id,
+                    f"spot is {curb.distance_m:.0f} m from the nearest usable street "
+                    f"(limit {MAX_SNAP_M:.0f} m): check its coordinates",
+                )
+            )
+            continue
+        served.append(sub)
+        kept.append(curb)
+        walks.append(walk_in(sub, curb, index))
+    if depot_curb.distance_m > MAX_SNAP_M:
+        raise_too_far("--depot", depot, depot_curb)
+    return Snapped(depot_curb, tuple(served), tuple(kept), tuple(walks), tuple(unserved))
+
+
+def raise_too_far(source: str, point: Depot, curb: CurbPoint) -> None:
+    """Refuse a depot or end point off the street network (or cut off from the depot).
+
+    Raises
+    ------
+    InputError
+        Always.
+    """
+    from route.errors import input_error
+
+    what = "the depot" if source == "--depot" else "the end point"
+    raise input_error(
+        source,
+        f"{what} is {curb.distance_m:.0f} m from the nearest street of the network, or no "
+        "street path joins it to the depot",
+        f"give {what} inside the area of the street data",
+        value=f"{point.lat},{point.lon}",
+    )
+
+
+def build_problem(
+    snapped: Snapped, matrix_m: np.ndarray, matrix_s: np.ndarray, options: PlanOptions
+) -> Problem:
+    """The solver's view: integer matrices, walk-ins as service times, windows, the fleet.
+
+    With ``options.end`` (and not ``open_end``) the matrices carry the end point as their last
+    node, after the subscribers.
+    """
+    subs = snapped.served
+    # The end point is a node without service, window or demand.
+    extra = (0,) if options.end is not None and not options.open_end else ()
+    none_extra = (None,) * len(extra)
+    return Problem(
+        distance=to_int_matrix(matrix_m),
+        duration=to_int_matrix(matrix_s),
+        service=(0, *(w[1] for w in snapped.walk_ins), *extra),
+        earliest=(None, *(s.earliest for s in subs), *none_extra),
+        latest=(None, *(s.latest for s in subs), *none_extra),
+        start_s=options.start_s,
+        carriers=options.carriers,
+        demand=(0, *(s.quantity for s in subs), *extra),
+        capacity=options.capacity,
+        shift_s=options.shift_s,
+        end=len(subs) + 1 if extra else None,
+        open_end=options.open_end,
+        balance=options.balance,
+    )
+
+
+def measure(
+    subscribers: Sequence[Subscriber],
+    depot: Depot,
+    index: StreetIndex,
+    options: PlanOptions,
+    say: Say | None = None,
+) -> tuple[Snapped, tuple[CurbPoint, ...], Problem]:
+    """Snap, measure and set aside what cannot be served: the solver's problem.
+
+    Subscribers too far from a street, cut off from the depot, or with a window nobody can
+    meet become unserved with the reason. Problem node ``i`` (from 1) is
+    ``snapped.served[i - 1]``; with an end point, the matrices carry it as their last node.
+
+    Raises
+    ------
+    InputError
+        If the depot or the end point is off the street network.
+    """
+    say = say or (lambda _m: None)
+    say(f"Snapping {len(subscribers)} delivery spots to the street network")
+    snapped = snap_subscribers(subscribers, depot, index)
+    end_curbs: tuple[CurbPoint, ...] = ()
+    if options.end is not None and not options.open_end:
+        end_point = Depot(*options.end)
+        end_curbs = (index.snap([options.end])[0],)
+        if end_curbs[0].distance_m > MAX_SNAP_M:
+            raise_too_far("--end", end_point, end_curbs[0])
+    curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
+    say(f"Computing street distances between {len(curbs)} curb points")
+    matrix = index.matrix(curbs)
+    reach = matrix.reachable()
+    if end_curbs and not reach[-1]:
+        raise_too_far("--end", end_point, end_curbs[0])
+    if not reach[: len(snapped.served) + 1].all():
+        # Rare once the network is cut to its strongly connected core; still never silent.
+        stops = range(1, len(snapped.served) + 1)
+        keep = [i for i in stops if reach[i]]
+        lost = [snapped.served[i - 1] for i in stops if not reach[i]]
+        snapped = Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i - 1] for i in keep),
+            tuple(snapped.curbs[i - 1] for i in keep),
+            tuple(snapped.walk_ins[i - 1] for i in keep),
+            snapped.unserved
+            + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
+        )
+        sel = [0, *keep, *([len(curbs) - 1] if end_curbs else [])]
+        matrix_m, matrix_s = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
+        curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
+    else:
+        matrix_m, matrix_s = matrix.distance, matrix.duration
+    snapped, keep = _drop_impossible_windows(snapped, matrix_s, options.start_s)
+    keep += [len(curbs) - 1] if end_curbs else []
+    matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
+    curbs = tuple(curbs[i] for i in keep)
+    problem = build_problem(snapped, matrix_m, matrix_s, options)
+    return snapped, tuple(curbs), problem
+
+
+def plan(
+    subscribers: Sequence[Subscriber],
+    depot: Depot,
+    index: StreetIndex,
+    options: PlanOptions | None = None,
+    say: Say | None = None,
+) -> RouteBook:
+    """Plan the fixed route.
+
+    Parameters
+    ----------
+    subscribers
+        The active subscribers.
+    depot
+        Where the carriers start and end.
+    index
+        The street network's index (snapping, matrices, geometry).
+    options
+        Carriers, time budget, seed and limits.
+    say
+        Progress printer.
+
+    Returns
+    -------
+    RouteBook
+        Every subscriber is routed exactly once or listed in ``unserved`` with the reason.
+    """
+    options = options or PlanOptions()
+    say = say or (lambda _m: None)
+    snapped, curbs, problem = measure(subscribers, depot, index, options, say)
+    # Building the compiled search for this machine takes a while, once per install: say so.
+    say("Preparing the search (compiled for this machine on first use, then cached)")
+    prepare_search(problem)
+    say(
+        f"Solving the route for {len(snapped.served)} stops "
+        f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "
+        f"up to {options.time_limit:g} s)"
+    )
+
+    last = [-1.0]
+
+    def progress(elapsed: float, length: int) -> None:
+        # One line a second at most; the search may improve thousands of times.
+        if elapsed - last[0] >= 1.0 and length < DROP_PENALTY:
+            last[0] = elapsed
+            say(f"  {elapsed:5.1f} s  best length so far {length:,} m")
+
+    solution = solve(problem, time_limit=options.time_limit, seed=options.seed, progress=progress)
+    book = assemble(snapped, curbs, problem, solution, index, depot, options)
+    say(
+        f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
+        f"{book.duration_s / 60:.0f} min"
+    )
+    return book
+
+
+def _drop_impossible_windows(
+    snapped: Snapped, matrix_s: np.ndarray, start_s: int
+) -> tuple[Snapped, list[int]]:
+    """Set aside subscribers whose window closes before anyone could get there.
+
+    Returns the remaining subscribers and the matrix rows to keep (depot first).
+    """
+    keep, lost = [0], []
+    for i, sub in enumerate(snapped.served, start=1):
+        soonest = start_s + round(matrix_s[0, i])
+        if sub.latest is not None and sub.latest < soonest:
+            lost.append(Unserved(sub.id, _window_reason(sub, soonest)))
+        else:
+            keep.append(i)
+    if not lost:
+        return snapped, keep
+    pick = [i - 1 for i in keep[1:]]
+    return (
+        Snapped(
+            snapped.depot_curb,
+            tuple(snapped.served[i] for i in pick),
+            tuple(snapped.curbs[i] for i in pick),
+            tuple(snapped.walk_ins[i] for i in pick),
+            snapped.unserved + tuple(lost),
+        ),
+        keep,
+    )
+
+
+def _window_reason(sub: Subscriber, soonest: int) -> str:
+    return (
+        f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
+        f"cannot be met (earliest possible arrival {format_clock(soonest)}): "
+        "widen the window, start earlier or add a carrier"
+    )
+
+
+def assemble(
+    snapped: Snapped,
+    curbs: Sequence[CurbPoint],
+    problem: Problem,
+    solution: Solution,
+    index: StreetIndex,
+    depot: Depot,
+    options: PlanOptions,
+) -> RouteBook:
+    """Turn a solution into a route book with stops, leg geometry and totals."""
+    subs = snapped.served
+    routes = []
+    for carrier, (order, arrivals) in enumerate(
+        zip(solution.routes, solution.arrivals, strict=True), start=1
+    ):
+        stops, legs = [], []
+        prev = 0
+        dist_total = walk_m_total = walk_s_total = 0
+        for seq, (node, arrival) in enumerate(zip(order, arrivals, strict=True), start=1):
+            sub = subs[node - 1]
+            walk_m, walk_s = snapped.walk_ins[node - 1]
+            leg_m = int(problem.distance[prev, node])
+            leg_s = int(problem.duration[prev, node])
+            curb = curbs[node]
+            lat, lon = index.to_latlon([(curb.x, curb.y)])[0]
+            stops.append(Stop(seq, sub.id, lat, lon, int(arrival), leg_m, leg_s, walk_m, walk_s))
+            legs.append(index.leg(curbs[prev], curb))
+            dist_total += leg_m
+            walk_m_total += walk_m
+            walk_s_total += walk_s
+            prev = node
+        end = 0 if problem.end is None else problem.end
+        closes = bool(order) and not problem.open_end
+        ret_m = int(problem.distance[prev, end]) if closes else 0
+        ret_s = int(problem.duration[prev, end]) if closes else 0
+        if closes:
+            legs.append(index.leg(curbs[prev], curbs[end]))
+        finish = (arrivals[-1] + problem.service[order[-1]] + ret_s) if order else options.start_s
+        routes.append(
+            CarrierRoute(
+                carrier=carrier,
+                stops=tuple(stops),
+                legs=tuple(legs),
+                distance_m=dist_total + ret_m,
+                duration_s=int(finish - options.start_s),
+                walk_in_m=walk_m_total,
+                walk_in_s=walk_s_total,
+                return_m=ret_m,
+                return_s=ret_s,
+            )
+        )
+    unserved = list(snapped.unserved)
+    for node in solution.unassigned:
+        sub = subs[node - 1]
+        if solution.stats.get("status") == "no solution":
+            why = "the search found no route within its time limit: give it more (--time-limit)"
+        else:
+            why = _why_unassigned(sub, problem, node)
+        unserved.append(Unserved(sub.id, why))
+    return RouteBook(
+        mode=index.net.mode,
+        depot=depot,
+        start_s=options.start_s,
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        solver={
+            **solution.stats,
+            "seed": options.seed,
+            "time_limit_s": options.time_limit,
+            "carriers": options.carriers,
+            "capacity": options.capacity,
+            "shift_s": options.shift_s,
+            "balance": options.balance,
+            "end": "open"
+            if options.open_end
+            else (list(options.end) if options.end is not None else "depot"),
+        },
+        fingerprints={
+            "network": index.net.fingerprint,
+            "subscribers": fingerprint([s.to_dict() for s in snapped.served]),
+        },
+    )
+
+
+def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
+    """Why the solver left a subscriber out, as precisely as the problem lets us tell."""
+    fleet = f"{problem.carriers} carrier{'s' if problem.carriers > 1 else ''}"
+    if problem.capacity is not None and sub.quantity > problem.capacity:
+        return (
+            f"needs {sub.quantity} items, more than a bag holds ({problem.capacity}): "
+            "raise the capacity"
+        )
+    soonest = problem.start_s + int(problem.duration[0, node])
+    if problem.shift_s is not None:
+        trip = int(problem.duration[0, node] + problem.duration[node, 0]) + problem.service[node]
+        if trip > problem.shift_s:
+            return (
+                f"even a trip to this stop alone takes {trip / 60:.0f} min, longer than the "
+                f"shift ({problem.shift_s / 60:.0f} min): lengthen the shift"
+            )
+    if sub.latest is not None or sub.earliest is not None:
+        window = f"{format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'}"
+        return (
+            f"time window {window} cannot be met together with the other stops' windows and "
+            f"limits by {fleet} (soonest possible arrival {format_clock(soonest)}): "
+            "widen the window, start earlier or add a carrier"
+        )
+    return (
+        f"{fleet} have no room or time left for this stop: add a carrier or raise the "
+        "capacity or shift"
+    )

@@ -1,0 +1,114 @@
+"""Stable edits of a fixed route: insertion, removal, bounded re-optimisation, version diffs.
+
+A carrier learns the route by heart, so adding or removing a subscriber must not reshuffle it.
+Everything here works on a :class:`route.solver.solve.Problem` (node 0 the depot) and routes given as
+tuples of node indices, one tuple per carrier:
+
+- :func:`insert_stops` slots each new node in at its cheapest feasible position (windows,
+  capacity, shift) without changing the relative order of anyone else;
+- :func:`remove_stops` closes the gaps, the others keep their order;
+- :func:`reoptimise` is the one thing that reorders, and only when asked: a full re-solve, or
+  a re-solve that keeps each carrier's first K stops (``keep_first``), or a local search that
+  moves at most N stops (``max_moved``);
+- :func:`moved` and :func:`diff_books` say what a change disturbs: stops that had to be taken out
+  and put back elsewhere (the complement of the longest common subsequence of the two orders),
+  and stops whose arrival time shifts by more than a threshold.
+
+Arrival times are the earliest-start schedule: leave each stop as soon as it is served, wait
+at a stop only for the start of its window. The same routes always give the same times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from route.solver.problem import Problem, Routes
+
+#: An arrival time that moves by more than this counts as a disturbance (seconds).
+RETIME_THRESHOLD_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """The all-present schedule of one carrier's route.
+
+    Attributes
+    ----------
+    arrivals
+        Arrival at each stop, seconds after midnight (after any wait for a window's start).
+    finish_s
+        Back at the end point, seconds after midnight.
+    distance_m
+        Street metres, depot to depot.
+    load
+        Items carried (sum of demands).
+    late
+        Nodes reached after their window closes.
+    """
+
+    arrivals: tuple[int, ...]
+    finish_s: int
+    distance_m: int
+    load: int
+    late: tuple[int, ...]
+
+
+def time_route(problem: Problem, route: Sequence[int], start_s: int | None = None) -> Timing:
+    """Schedule one carrier's route, every stop present.
+
+    Parameters
+    ----------
+    problem
+        Matrices, service times, windows and demands.
+    route
+        Node indices in visiting order, depot excluded.
+    start_s
+        Departure from the depot; the problem's start by default.
+    """
+    t = problem.start_s if start_s is None else start_s
+    end = 0 if problem.end is None else problem.end
+    prev, dist, load = 0, 0, 0
+    arrivals, late = [], []
+    for node in route:
+        t += int(problem.duration[prev, node]) + problem.service[prev]
+        lo, hi = problem.earliest[node], problem.latest[node]
+        if lo is not None and t < lo:
+            t = lo
+        if hi is not None and t > hi:
+            late.append(node)
+        arrivals.append(t)
+        dist += int(problem.distance[prev, node])
+        load += problem.demand[node] if problem.demand else 1
+        prev = node
+    if route and not problem.open_end:
+        t += int(problem.duration[prev, end]) + problem.service[prev]
+        dist += int(problem.distance[prev, end])
+    elif route:
+        t += problem.service[prev]  # an open route ends when the last stop is served
+    return Timing(tuple(arrivals), t, dist, load, tuple(late))
+
+
+def routes_distance(problem: Problem, routes: Routes) -> int:
+    """Street metres of all carriers."""
+    return sum(time_route(problem, r).distance_m for r in routes)
+
+
+def acceptable(problem: Problem, new: Timing, old: Timing, node: int | None = None) -> bool:
+    """Whether a changed route keeps every promise the old one kept.
+
+    A route that already broke a window or the shift (the plan is never allowed to, but a
+    subscriber may have narrowed their window since) may change, as long as the change breaks
+    no further promise.
+    """
+    if node is not None and node in new.late:
+        return False
+    if not set(new.late) <= set(old.late):
+        return False
+    if problem.capacity is not None and new.load > max(problem.capacity, old.load):
+        return False
+    if problem.shift_s is not None:
+        limit = problem.start_s + problem.shift_s
+        if new.finish_s > max(limit, old.finish_s):
+            return False
+    return True

@@ -1,0 +1,1 @@
+"""The routing problem and its engines: OR-Tools phases, the penalised search, the tour engine."""

@@ -1,0 +1,243 @@
+"""OR-Tools model building, seeds and search phases behind :func:`route.solver.solve.solve`.
+
+Private: the engine's parts, each deterministic for the same problem and parameters. The model
+takes its matrices natively (``RegisterTransitMatrix``), which keeps Python out of the search's
+inner loop; that alone gives the local search several times more moves per second than
+Python callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from route.solver.problem import DROP_PENALTY, Routes
+
+if TYPE_CHECKING:
+    from route.solver.problem import Problem
+
+
+FSS = routing_enums_pb2.FirstSolutionStrategy
+LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One phase's result."""
+
+    routes: Routes
+    objective: int
+    dropped: int
+    solutions: int
+    work: int
+    elapsed_s: float
+    capped: bool
+
+
+class Model:
+    """The OR-Tools routing model of a :class:`~route.solver.solve.Problem`.
+
+    Node ``n`` (one past the problem's nodes) is a virtual end when routes are open: arcs into it
+    cost nothing, so a route ends at its last stop.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        n, k = problem.size, problem.carriers
+        dist = problem.distance.astype(np.int64)
+        travel = problem.duration.astype(np.int64) + np.asarray(problem.service, np.int64)[:, None]
+        if problem.open_end:
+            dist = _with_free_end(dist)
+            travel = _with_free_end(travel)
+            end = n
+        else:
+            end = 0 if problem.end is None else problem.end
+        self.end = end
+        self.clients = [i for i in range(1, n) if i != end]
+        self.manager = pywrapcp.RoutingIndexManager(dist.shape[0], k, [0] * k, [end] * k)
+        self.routing = routing = pywrapcp.RoutingModel(self.manager)
+        arc = routing.RegisterTransitMatrix(dist.tolist())
+        routing.SetArcCostEvaluatorOfAllVehicles(arc)
+        horizon = problem.start_s + 2 * 24 * 3600
+        routing.AddDimension(
+            routing.RegisterTransitMatrix(travel.tolist()), 24 * 3600, horizon, False, "Time"
+        )
+        self.time = time_dim = routing.GetDimensionOrDie("Time")
+        for v in range(k):
+            time_dim.CumulVar(routing.Start(v)).SetValue(problem.start_s)
+            if problem.shift_s is not None:
+                time_dim.SetSpanUpperBoundForVehicle(problem.shift_s, v)
+        if problem.balance and k > 1:
+            time_dim.SetGlobalSpanCostCoefficient(problem.balance)
+        for node in self.clients:
+            idx = self.manager.NodeToIndex(node)
+            lo, hi = problem.earliest[node], problem.latest[node]
+            time_dim.CumulVar(idx).SetRange(
+                problem.start_s if lo is None else max(lo, problem.start_s),
+                horizon if hi is None else max(hi, problem.start_s),
+            )
+            routing.AddDisjunction([idx], DROP_PENALTY)
+        if problem.capacity is not None:
+            demand = list(problem.demand) or [0] + [1] * (n - 1)
+            if problem.open_end:
+                demand.append(0)
+            load = routing.RegisterUnaryTransitVector(demand)
+            routing.AddDimensionWithVehicleCapacity(load, 0, [problem.capacity] * k, True, "Load")
+        for v in range(k):
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+        self.solutions = 0
+        self._report: Callable[[int], None] | None = None
+        routing.AddAtSolutionCallback(self._on_solution)
+        # The search's work, counted in checks of this limit (OR-Tools checks its limits at
+        # every step of the search): a measure of effort that does not depend on the clock.
+        self.work = 0
+        self.work_limit = 0
+        routing.AddSearchMonitor(routing.solver().CustomLimit(self._spent))
+
+    def _spent(self) -> bool:
+        self.work += 1
+        return self.work > self.work_limit
+
+    def _on_solution(self) -> None:
+        self.solutions += 1
+        if self._report is not None:
+            self._report(int(self.routing.CostVar().Value()))
+
+    def run(
+        self,
+        params: pywrapcp.RoutingSearchParameters,
+        seed_routes: Routes | None,
+        work: int,
+        cap_s: float,
+        report: Callable[[int], None] | None,
+    ) -> Outcome | None:
+        """Search from ``seed_routes`` (or the first-solution strategy).
+
+        The search stops after ``work`` steps, or at ``cap_s`` seconds if that comes first.
+        """
+        routing = self.routing
+        params.time_limit.FromMilliseconds(max(1, int(cap_s * 1000)))
+        self.solutions = 0
+        self.work = 0
+        self.work_limit = work
+        self._report = report
+        t0 = time.perf_counter()
+        initial = None
+        if seed_routes is not None:
+            routing.CloseModelWithParameters(params)
+            initial = routing.ReadAssignmentFromRoutes([list(r) for r in seed_routes], True)
+            if initial is None:
+                return None
+            found = routing.SolveFromAssignmentWithParameters(initial, params)
+        else:
+            found = routing.SolveWithParameters(params)
+        elapsed = time.perf_counter() - t0
+        if found is None:
+            return None
+        routes = []
+        for v in range(self.problem.carriers):
+            idx, order = found.Value(routing.NextVar(routing.Start(v))), []
+            while not routing.IsEnd(idx):
+                order.append(self.manager.IndexToNode(idx))
+                idx = found.Value(routing.NextVar(idx))
+            routes.append(tuple(order))
+        served = sum(len(r) for r in routes)
+        return Outcome(
+            tuple(routes),
+            int(found.ObjectiveValue()),
+            len(self.clients) - served,
+            self.solutions,
+            self.work,
+            elapsed,
+            self.work <= self.work_limit and elapsed >= cap_s * 0.95,
+        )
+
+    def arrivals(self, routes: Routes) -> tuple[tuple[int, ...], ...]:
+        """Earliest feasible arrival (service start) times along routes, waiting allowed."""
+        p = self.problem
+        out = []
+        for r in routes:
+            t, prev, times = p.start_s, 0, []
+            for node in r:
+                t += int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
+                lo = p.earliest[node]
+                t = max(t, lo) if lo is not None else t
+                times.append(t)
+                prev = node
+            out.append(tuple(times))
+        return tuple(out)
+
+
+def _with_free_end(m: np.ndarray) -> np.ndarray:
+    """Add a virtual end node reached from anywhere at no cost and never left."""
+    n = m.shape[0]
+    out = np.zeros((n + 1, n + 1), dtype=np.int64)
+    out[:n, :n] = m
+    return out
+
+
+def search_parameters(
+    first: int, metaheuristic: int, neighbours: int | None
+) -> pywrapcp.RoutingSearchParameters:
+    """Search parameters for one phase.
+
+    ``neighbours`` restricts the local-search operators to that many nearest neighbours of a
+    node: far fewer useless moves on larger instances, hence more useful ones per second.
+    """
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = first
+    params.local_search_metaheuristic = metaheuristic
+    if neighbours is not None:
+        params.ls_operator_neighbors_ratio = 1.0
+        params.ls_operator_min_neighbors = neighbours
+    # CP-based LNS operators stop on a wall-clock limit of their own; off, for determinism.
+    ops = params.local_search_operators
+    for name in ("use_path_lns", "use_full_path_lns", "use_tsp_lns", "use_inactive_lns"):
+        setattr(ops, name, 2)  # BOOL_FALSE
+    return params
+
+
+# -- seeds -----------------------------------------------------------------------------------------
+
+
+def orient(tour: Sequence[int], dist: np.ndarray) -> list[int]:
+    """The direction of a closed tour (starting at 0) that is shorter on an asymmetric matrix."""
+    fwd = list(tour)
+    back = [fwd[0], *reversed(fwd[1:])]
+
+    def length(t: list[int]) -> int:
+        return int(sum(dist[a, b] for a, b in zip(t, [*t[1:], t[0]], strict=True)))
+
+    return fwd if length(fwd) <= length(back) else back
+
+
+def repair(routes: Routes, problem: Problem) -> Routes:
+    """Leave out the stops a seed route reaches too late, over capacity or past the shift.
+
+    The search then inserts them where they fit; a seed must be feasible to be read.
+    """
+    p = problem
+    cap = p.capacity if p.capacity is not None else 1 << 62
+    demand = p.demand or (0, *([1] * (p.size - 1)))
+    out = []
+    for r in routes:
+        t, prev, load, kept = p.start_s, 0, 0, []
+        for node in r:
+            arrive = t + int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
+            lo, hi = p.earliest[node], p.latest[node]
+            arrive = max(arrive, lo) if lo is not None else arrive
+            if (hi is not None and arrive > hi) or load + demand[node] > cap:
+                continue
+            if p.shift_s is not None:
+                back = arrive + p.service[node] + int(p.duration[node, 0]) - p.start_s
+                if back > p.shift_s:
+                    continue
+            kept.append(node)
+            t, prev, load = arrive, node, load + demand[node]
+        out.append(tuple(kept))
+    return tuple(out)

@@ -1,0 +1,373 @@
+"""Solving the routing problem: frozen problem in, solution out.
+
+:class:`Problem` holds integer matrices (metres, seconds), service times, time windows and the
+fleet; :func:`solve` is pure (no files, no globals) and deterministic for the same problem, seed
+and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
+returned in :attr:`Solution.unassigned`, never dropped silently.
+
+The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
+
+``tour+ortools``
+    One carrier, a symmetric distance matrix and no time windows (the walking paper round):
+    :func:`route.solver.tour.solve_tour` finds a near-optimal tour (the end point, fixed or open, is
+    folded in with a virtual node), and OR-Tools reads it as its starting assignment and keeps
+    it, or repairs it where the bag capacity or the shift length do not allow it.
+``ortools-gls``
+    Everything else (asymmetric drive matrices, windows, several carriers): guided local search
+    over OR-Tools' routing model with native matrices and neighbour-restricted operators, run as
+    deterministic phases from different starts: OR-Tools' path-cheapest-arc and parallel
+    cheapest-insertion constructions for several carriers; for one carrier with windows, the
+    near-optimal tour (stops it brings too late left for the search to insert) and
+    path-cheapest-arc. The best phase wins.
+``penalised-ls``
+    Several carriers or time windows: before the OR-Tools phases, a compiled local search
+    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags priced by
+    adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
+    :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
+    out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
+
+Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
+of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
+counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
+spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
+machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
+phase short (an overloaded or much slower machine) can the result differ, and
+``stats["stopped_by"]`` then says ``"time_limit"`` instead of ``"work_limit"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from route.solver import ortools_phase
+from route.solver.problem import DROP_PENALTY as DROP_PENALTY
+from route.solver.problem import Problem, Routes, Solution
+
+ProgressFn = Callable[[float, int], None]
+
+
+#: Search steps per second (see :func:`work_budget`) by problem size: the work model that turns
+#: a time limit into an amount of search. Measured with the guided local search on the Helsinki
+#: benchmark (50 to 200 stops) on a shared two-core machine under a load of 4 to 5: 0.63 to 1.5
+#: million steps/s, nearly flat in the size; the table takes the slow end of that range. Sizes
+#: beyond 200 were not measured: their rates fall with the size as a guess on the safe side.
+_STEPS_PER_S = (
+    (10, 900_000),
+    (50, 800_000),
+    (100, 800_000),
+    (200, 750_000),
+    (400, 450_000),
+    (800, 250_000),
+    (1600, 120_000),
+)
+#: Share of the time limit the work model plans to use, so that a slower or busier machine
+#: still finishes the same work before the time limit cuts it short.
+WORK_SHARE = 0.7
+
+
+def work_budget(size: int, seconds: float) -> int:
+    """Search steps for ``seconds`` of search on a problem of ``size`` nodes.
+
+    A step is one check of the search's limits, which OR-Tools makes at every move it
+    evaluates; counting them measures the search's effort without reading the clock. The rate
+    is interpolated on a log scale in :data:`_STEPS_PER_S`.
+    """
+    sizes = [math.log(s) for s, _ in _STEPS_PER_S]
+    rates = [math.log(r) for _, r in _STEPS_PER_S]
+    rate = math.exp(float(np.interp(math.log(max(size, 2)), sizes, rates)))
+    return max(1000, int(rate * seconds * WORK_SHARE))
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 5.0,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> Solution:
+    """Solve a routing problem.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    time_limit
+        Seconds the whole solve may take, honoured whatever the machine's load; it also sets
+        the amount of search (see the module docstring on determinism).
+    seed
+        Seed for the tour construction; the same problem, seed and time limit give the same
+        solution.
+    progress
+        Called with (elapsed seconds, best objective so far) on every improvement; the
+        objective is the length in metres plus penalties while stops are left out.
+
+    Returns
+    -------
+    Solution
+        The routes, arrival times and unassigned nodes; ``stats`` records the path taken
+        (``method``), the phases run and what stopped them.
+
+    Raises
+    ------
+    ValueError
+        If the matrices are not square and of the same size, the per-node tuples do not match
+        them, or ``time_limit`` is not positive.
+    """
+    _check(problem, time_limit)
+    k = problem.carriers
+    penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    model = ortools_phase.Model(problem)
+    if not model.clients:
+        return Solution(((),) * k, ((),) * k, (), 0, {"method": "empty"})
+    best: list[int | None] = [None]
+
+    def report(cost: int) -> None:
+        if progress is not None and (best[0] is None or cost < best[0]):
+            best[0] = cost
+            progress(time.perf_counter() - t0, cost)
+
+    phases = _phases(problem)
+    outcomes: list[tuple[str, ortools_phase.Outcome]] = []
+    stats: dict[str, Any] = {"method": "ortools-gls", "phases": []}
+    rest = 1.0
+    if penalised is not None:
+        rest -= PENALISED_SHARE
+        found, phase = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
+        stats["phases"].append(phase)
+        if found is not None:
+            outcomes.append(("penalised-ls", found))
+            report(found.objective)
+    for i, (name, share, make_seed, first, meta) in enumerate(phases):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.01:
+            break
+        phase_s = time_limit * share * rest
+        seed_routes = None
+        if make_seed is not None:
+            seed_routes = ortools_phase.repair(make_seed(problem, phase_s * 0.5, seed), problem)
+            seed_routes = seed_routes if any(seed_routes) else None
+        remaining = deadline - time.perf_counter()
+        # The last phase may use everything left; earlier ones leave room for the rest.
+        cap = remaining if i == len(phases) - 1 else min(remaining, phase_s * 1.5)
+        params = ortools_phase.search_parameters(first, meta, _neighbours(problem.size))
+        if i:  # a model is closed by its first search
+            model = ortools_phase.Model(problem)
+        out = model.run(params, seed_routes, work_budget(problem.size, phase_s), cap, report)
+        if out is None and seed_routes is not None:
+            stats["phases"].append({"name": name, "seed": "rejected"})
+            continue
+        if out is None:
+            continue
+        outcomes.append((name, out))
+        stats["phases"].append(
+            {
+                "name": name,
+                "objective": out.objective,
+                "dropped": out.dropped,
+                "work": out.work,
+                "stopped_by": "time_limit" if out.capped else "work_limit",
+            }
+        )
+    if not outcomes:
+        return Solution(
+            ((),) * k, ((),) * k, tuple(model.clients), 0, {**stats, "status": "no solution"}
+        )
+    # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
+    name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
+    stats["best_phase"] = name
+    methods = {"tour": "tour+ortools", "penalised-ls": "penalised-ls"}
+    stats["method"] = methods.get(name, "ortools-gls")
+    stats["objective"] = win.objective
+    stats["stopped_by"] = "time_limit" if any(o.capped for _, o in outcomes) else "work_limit"
+    visited = {node for r in win.routes for node in r}
+    unassigned = tuple(i for i in model.clients if i not in visited)
+    return Solution(
+        win.routes, model.arrivals(win.routes), unassigned, _length(problem, win.routes), stats
+    )
+
+
+#: Share of the time limit for the penalised local search where it applies; the OR-Tools phases
+#: share the rest.
+PENALISED_SHARE = 0.85
+
+
+def prepare_search(problem: Problem) -> Any:
+    """Load (compiling on first use) the compiled code a problem's search needs.
+
+    :func:`solve` calls it before its clock starts, so building the code for this machine
+    (seconds for the tour engine, about half a minute for the penalised search, once per
+    install) never eats into the time limit. Returns the penalised search module, or ``None``
+    where it does not apply.
+    """
+    if problem.carriers == 1:
+        from route.solver.tour import _engine
+
+        _engine()
+    return _penalised_module(problem)
+
+
+def _penalised_module(problem: Problem) -> Any:
+    """:mod:`route.solver.penalised` if it applies to the problem, else None.
+
+    One carrier keeps to the tour-seeded phases, windows or not: they meet loose windows, and
+    the penalised search's compiled code (about half a minute to build on first use) is then
+    needed only by plans with several carriers.
+    """
+    if problem.carriers == 1:
+        return None
+    from route.solver import penalised
+
+    return penalised if penalised.applies(problem) else None
+
+
+def _penalised(
+    module: Any, problem: Problem, seconds: float, deadline: float, seed: int
+) -> tuple[ortools_phase.Outcome | None, dict[str, Any]]:
+    """Run the penalised local search; its outcome (None if it found no feasible routes)."""
+    t0 = time.perf_counter()
+    cap = max(0.0, min(deadline - t0, seconds * 1.5))
+    work = module.work_budget(problem.size, seconds, WORK_SHARE)
+    res = module.search(problem, work, cap, seed)
+    elapsed = time.perf_counter() - t0
+    info: dict[str, Any] = {
+        "name": "penalised-ls",
+        "work": res.work,
+        "iterations": res.iterations,
+        "stopped_by": "time_limit" if res.capped else "work_limit",
+    }
+    if res.routes is None:
+        info["objective"] = None
+        return None, info
+    dropped = len(res.left_out)
+    objective = _objective(problem, res.routes) + DROP_PENALTY * dropped
+    info.update(objective=objective, dropped=dropped)
+    out = ortools_phase.Outcome(res.routes, objective, dropped, 1, res.work, elapsed, res.capped)
+    return out, info
+
+
+def _objective(problem: Problem, routes: Routes) -> int:
+    """OR-Tools' objective for feasible routes: their length plus the balance's span cost."""
+    p = problem
+    total = _length(p, routes)
+    if p.balance and p.carriers > 1:
+        end = None if p.open_end else (0 if p.end is None else p.end)
+        latest = p.start_s
+        for r in routes:
+            t, prev = p.start_s, 0
+            for node in (*r, end) if r and end is not None else r:
+                t += int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
+                lo = p.earliest[node] if node != end else None
+                t = max(t, lo) if lo is not None else t
+                prev = node
+            if r and end is None:
+                t += p.service[prev]
+            latest = max(latest, t)
+        total += p.balance * (latest - p.start_s)
+    return total
+
+
+#: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
+#: solution strategy, metaheuristic.
+Phase = tuple[str, float, Callable[[Problem, float, int], Routes] | None, int, int]
+
+
+def _tour_case(problem: Problem) -> bool:
+    """One carrier and no windows: a near-optimal tour is the seed, OR-Tools keeps or repairs."""
+    return (
+        problem.carriers == 1
+        and all(e is None for e in problem.earliest)
+        and all(t is None for t in problem.latest)
+    )
+
+
+def _phases(problem: Problem) -> list[Phase]:
+    gls = ortools_phase.LSM.GUIDED_LOCAL_SEARCH
+    pca, pci = ortools_phase.FSS.PATH_CHEAPEST_ARC, ortools_phase.FSS.PARALLEL_CHEAPEST_INSERTION
+    if _tour_case(problem):
+        plain = not (problem.capacity or problem.shift_s) and bool(
+            np.array_equal(problem.distance, problem.distance.T)
+        )
+        # A near-optimal tour needs no guided search unless a constraint forces a repair or
+        # the tour engine's symmetric moves leave one-way streets to improve on.
+        meta = ortools_phase.LSM.GREEDY_DESCENT if plain else gls
+        return [("tour", 1.0, _tour_seed, pca, meta)]
+    if problem.carriers == 1:
+        # Loose windows: the tour, with the stops it brings too late left to the search.
+        return [("tour", 0.5, _tour_seed, pca, gls), ("cheapest-arc", 0.5, None, pca, gls)]
+    return [("cheapest-arc", 0.5, None, pca, gls), ("parallel-insertion", 0.5, None, pci, gls)]
+
+
+def _neighbours(size: int) -> int | None:
+    """Nearest neighbours the operators consider; all of them on small problems."""
+    return None if size <= 60 else max(30, size // 5)
+
+
+def _tour_seed(problem: Problem, seconds: float, seed: int) -> Routes:
+    """One carrier's route from :func:`route.solver.tour.solve_tour`, its end folded in.
+
+    A virtual node ``D`` joins the end to the depot at no cost, every other arc at ``D``
+    costing more than any street: the best closed tour ``0 ... end D 0`` is then the best
+    route from the depot to its end. An open route lets any stop precede ``D`` (on a symmetric
+    matrix every tour pays the one dear arc, so the optimum is unchanged).
+    """
+    from route.solver.tour import solve_tour
+
+    d = problem.distance.astype(np.int64)
+    n = problem.size
+    if problem.open_end or problem.end is not None:
+        symmetric = bool(np.array_equal(d, d.T))
+        big = int(d.max()) + 1
+        m = np.full((n + 1, n + 1), big, dtype=np.int64)
+        m[:n, :n] = d
+        m[n, n] = m[n, 0] = 0
+        if symmetric:
+            m[0, n] = 0
+            if not problem.open_end:
+                m[problem.end, n] = m[n, problem.end] = 0
+        elif problem.open_end:
+            m[1:n, n] = 0
+        else:
+            m[problem.end, n] = 0
+        d = m
+    tour = solve_tour(d, time_limit=seconds, seed=seed)
+    if len(tour) > n and tour[1] == n:
+        tour = [0, *reversed(tour[1:])]  # a symmetric tour may run either way
+    skip = {0, n} if problem.open_end or problem.end is None else {0, n, problem.end}
+    return (tuple(i for i in tour if i not in skip),)
+
+
+def _length(problem: Problem, routes: Routes) -> int:
+    end = None if problem.open_end else (0 if problem.end is None else problem.end)
+    total = 0
+    for r in routes:
+        if not r:
+            continue
+        path = [0, *r] if end is None else [0, *r, end]
+        total += int(sum(problem.distance[a, b] for a, b in itertools.pairwise(path)))
+    return total
+
+
+def _check(problem: Problem, time_limit: float) -> None:
+    n = problem.size
+    if problem.distance.shape != (n, n) or problem.duration.shape != (n, n):
+        raise ValueError(
+            f"matrices must be square and alike, got {problem.distance.shape} "
+            f"and {problem.duration.shape}"
+        )
+    for name in ("service", "earliest", "latest"):
+        if len(getattr(problem, name)) != n:
+            raise ValueError(f"{name} has {len(getattr(problem, name))} entries for {n} nodes")
+    if problem.demand and len(problem.demand) != n:
+        raise ValueError(f"demand has {len(problem.demand)} entries for {n} nodes")
+    if problem.carriers < 1:
+        raise ValueError(f"carriers must be at least 1, got {problem.carriers}")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be positive, got {time_limit}")

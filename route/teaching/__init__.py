@@ -1,0 +1,1 @@
+"""The comparison of value disciplines and the demo."""
