@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/tsplib.py [--time-limit 5] [--instances berlin52 pr1002] [--json out.json]
 
-Instances and their proven optima are read from ``shared/benchmarks/tsplib`` next to
+Instances and their proven optima are read from ``benchmarks/data/tsplib`` in
 the repository (``--data`` overrides it). Optional solvers (elkai, PyVRP; the ``bench``
 extra) are imported lazily and skipped with a note when missing.
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from route.solver.tour import solve_tour, tour_length
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/tsplib"
+DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "tsplib"
 Solver = Callable[[np.ndarray, float], int]
 
 

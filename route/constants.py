@@ -70,3 +70,10 @@ TIERS: Final = ("household", "sample", "complimentary", "paying")
 DEFAULT_START_S: Final = 5 * 3600
 
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: The credit every map, sheet and export that draws OpenStreetMap data carries (ODbL).
+OSM_CREDIT = "© OpenStreetMap contributors"
+#: The same credit as HTML, for a map's attribution control.
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
+)

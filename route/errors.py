@@ -1,18 +1,19 @@
 """Errors raised for a user's mistakes.
 
 Every error a user can fix is an :class:`InputError` (a ``ValueError``). It carries every
-:class:`Problem` found at once, each naming where (file, row, column), the offending value and
+:class:`Issue` found at once, each naming where (file, row, column), the offending value and
 how to fix it, so the command line can print them all and exit with status 2.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Issue:
     """One thing wrong with the input.
 
     Attributes
@@ -54,21 +55,26 @@ class InputError(ValueError):
 
     Parameters
     ----------
-    problems
-        The problems; at least one.
+    issues
+        The issues; at least one.
     """
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        if not self.problems:
-            raise ValueError("InputError needs at least one problem")
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues: tuple[Issue, ...] = tuple(issues)
+        if not self.issues:
+            raise ValueError("InputError needs at least one issue")
         super().__init__(self.report())
+
+    @property
+    def problems(self) -> tuple[Issue, ...]:
+        """The issues (the name before 0.2)."""
+        return self.issues
 
     def report(self) -> str:
         """Return every problem, one per line, under a count."""
-        n = len(self.problems)
+        n = len(self.issues)
         head = f"{n} problem{'s' if n != 1 else ''} found:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        return "\n".join([head, *(f"  - {p}" for p in self.issues)])
 
 
 def input_error(source: str, message: str, fix: str, **where: object) -> InputError:
@@ -80,7 +86,7 @@ def input_error(source: str, message: str, fix: str, **where: object) -> InputEr
         raise TypeError(f"unexpected arguments: {sorted(where)}")
     return InputError(
         [
-            Problem(
+            Issue(
                 source=source,
                 message=message,
                 fix=fix,
@@ -92,5 +98,14 @@ def input_error(source: str, message: str, fix: str, **where: object) -> InputEr
     )
 
 
-class UnreachableError(RuntimeError):
-    """A location cannot be reached on the street network (not a user typo, a data fact)."""
+def __getattr__(name: str) -> object:
+    # ``Problem`` was the error record's name until 0.2; it now means the routing problem
+    # (:class:`route.solver.problem.Problem`). Kept for one release.
+    if name == "Problem":
+        warnings.warn(
+            "route.errors.Problem is now route.errors.Issue; the old name goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Issue
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

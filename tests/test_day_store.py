@@ -126,17 +126,25 @@ def test_the_ledger_only_grows(tmp_path_factory, runs):
             ws.query("UPDATE ledger SET kind = 'x'")
 
 
+#: Where a power cut is put in (tests/crash.py): inside the transaction, after the day and its
+#: ledger lines are written but before the commit; and after the commit, before day.json.
+CUTS = {
+    "day:in_transaction": ("route.io.workspace:Workspace.save_day", "after"),
+    "day:after_commit": ("route.cli.day_cmds:atomic_write", "before"),
+}
+
+
 def _subprocess_day(ws: Path, crash: str | None, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PAPERROUTE_TEST_CRASH", None)
+    command = [sys.executable, "-m", "route.cli"]
     if crash:
-        env["PAPERROUTE_TEST_CRASH"] = crash
+        command = [sys.executable, str(ROOT / "tests" / "crash.py"), *CUTS[crash], "--"]
     return subprocess.run(
-        [sys.executable, "-m", "route.cli", "--quiet", "day", str(ws), *args],
+        [*command, "--quiet", "day", str(ws), *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
 
 

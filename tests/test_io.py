@@ -114,7 +114,7 @@ def test_raises_invalid_file(name, expected):
     path = DATA / "broken" / name
     with pytest.raises(InputError) as info:
         read_subscribers(path, addresses={"mannerheimintie 10": (60.1675, 24.9407)})
-    problems = info.value.problems
+    problems = info.value.issues
     assert any(p.row == row and p.column == column and phrase in p.message for p in problems), (
         info.value.report()
     )
@@ -130,7 +130,7 @@ def test_raises_invalid_file(name, expected):
 def test_every_problem_in_a_file_is_reported_at_once():
     with pytest.raises(InputError) as info:
         read_subscribers(DATA / "broken" / "many_problems.csv")
-    found = {(p.row, p.column) for p in info.value.problems}
+    found = {(p.row, p.column) for p in info.value.issues}
     assert {(2, "lat"), (2, "spot"), (2, "days"), (2, "tier"), (4, "id")} <= found
     assert "sixty" in info.value.report()  # the offending value is quoted
 

@@ -145,3 +145,26 @@ def test_the_checker_sees_a_cycle(tmp_path, monkeypatch):
     monkeypatch.setitem(GRAPH, "route.model.day", {*GRAPH["route.model.day"], "route.day.run"})
     with pytest.raises(AssertionError, match="import cycles"):
         test_no_import_cycles()
+
+
+def test_declared_dependencies_are_what_route_imports():
+    """pyproject.toml declares exactly the third-party packages that route/ imports."""
+    import sys
+    import tomllib
+
+    project = tomllib.loads((ROUTE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        req.split(">")[0].split("=")[0].split("[")[0].strip().lower().replace("-", "_")
+        for req in project["project"]["dependencies"]
+    }
+    optional = {"fast_tsp"}  # the non-reproducible tour engine, imported only when asked for
+    imported: set[str] = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "route"}
+    # pyogrio is named as geopandas' engine for GeoPackage writing, not imported.
+    assert third_party - optional == declared - {"pyogrio"}

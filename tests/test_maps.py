@@ -225,7 +225,7 @@ def test_day_map_refuses_unknown_stops_and_actions_listing_each() -> None:
     day["stops"][2]["action"] = "throw"
     with pytest.raises(InputError) as e:
         day_map(book, subs, day)
-    assert len(e.value.problems) == 2
+    assert len(e.value.issues) == 2
     assert "NOPE" in e.value.report()
     assert "throw" in e.value.report()
 

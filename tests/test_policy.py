@@ -47,7 +47,7 @@ replacement_from = ["spare", "complimentary"]
 """
     with pytest.raises(InputError) as e:
         parse_policy(text, "policy.toml")
-    columns = {p.column for p in e.value.problems}
+    columns = {p.column for p in e.value.issues}
     assert {"shortage.forgo", "shortage.substitutes", "shortage.colour", "extras"} <= columns
 
 
@@ -55,7 +55,7 @@ def test_replacements_follow_the_forgo_order():
     text = '[redelivery]\nreplacement_from = ["spare", "complimentary"]\n'
     with pytest.raises(InputError) as e:
         parse_policy(text)
-    assert [p.column for p in e.value.problems] == ["redelivery.replacement_from"]
+    assert [p.column for p in e.value.issues] == ["redelivery.replacement_from"]
 
 
 def test_toml_syntax_error_is_an_input_error():

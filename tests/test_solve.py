@@ -13,7 +13,7 @@ import pytest
 from route.cli.common import _plan_limits
 from route.errors import InputError
 from route.solver.problem import Problem
-from route.solver.solve import solve, work_budget
+from route.solver.solve import ortools_steps, solve
 
 
 def _points(n: int, seed: int) -> np.ndarray:
@@ -100,7 +100,7 @@ def test_single_tour_is_optimal_on_a_symmetric_instance():
     sol = solve(p, time_limit=2)
     _check_solution(p, sol)
     assert sol.distance == _brute_force(p)
-    assert sol.stats["method"] == "tour+ortools"
+    assert sol.stats.method == "tour+ortools"
 
 
 def test_asymmetric_matrix_is_routed_in_its_own_direction():
@@ -159,7 +159,7 @@ def test_same_seed_same_solution():
     p = _problem(d, carriers=3, demand=(0,) + (1,) * (n - 1), capacity=25, latest=latest)
     a = solve(p, time_limit=1.5, seed=3)
     b = solve(p, time_limit=1.5, seed=3)
-    assert a.stats["stopped_by"] == "work_limit"  # the clock did not decide
+    assert a.stats.stopped_by == "work_limit"  # the clock did not decide
     assert a == b
     _check_solution(p, a)
 
@@ -178,10 +178,10 @@ def test_time_limit_is_honoured_and_progress_reported():
 
 
 def test_work_budget_grows_with_time_and_shrinks_with_size():
-    assert work_budget(100, 2.0) > work_budget(100, 1.0)
-    assert work_budget(400, 1.0) < work_budget(100, 1.0)
+    assert ortools_steps(100, 2.0) > ortools_steps(100, 1.0)
+    assert ortools_steps(400, 1.0) < ortools_steps(100, 1.0)
     # A search step never gets cheaper on a larger problem: the budget never grows with size.
-    budgets = [work_budget(n, 5.0) for n in range(2, 3000, 7)]
+    budgets = [ortools_steps(n, 5.0) for n in range(2, 3000, 7)]
     assert all(b >= a for a, b in itertools.pairwise(reversed(budgets)))
 
 
@@ -211,4 +211,4 @@ def test_plan_flags_become_options_and_bad_ones_are_listed_together():
     assert _plan_limits(_args(shift="90"))["shift_s"] == 5400
     with pytest.raises(InputError) as e:
         _plan_limits(_args(capacity=0, shift="soon", end="north", balance=-1))
-    assert {p.source for p in e.value.problems} == {"--capacity", "--shift", "--end", "--balance"}
+    assert {p.source for p in e.value.issues} == {"--capacity", "--shift", "--end", "--balance"}

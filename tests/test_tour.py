@@ -164,14 +164,14 @@ def test_same_seed_same_tour(symmetric):
         np.fill_diagonal(m, 0)
     first = solve_tour_detailed(m, time_limit=1.5, seed=3)
     second = solve_tour_detailed(m, time_limit=1.5, seed=3)
-    assert not first.stats["time_capped"]
+    assert not first.stats.time_capped
     assert first.tour == second.tour
-    assert first.stats["method"] == "ils-numba"
+    assert first.stats.method == "ils-numba"
     # The work is counted, not timed: the whole budget, or a stop for lack of progress.
     budget = kick_budget(120, 1.5, symmetric=symmetric)
-    assert first.stats["kick_budget"] == budget
-    assert first.stats["kicks"] == budget or (
-        first.stats["stalled"] and first.stats["kicks"] >= stall_limit(120)
+    assert first.stats.kick_budget == budget
+    assert first.stats.kicks == budget or (
+        first.stats.stalled and first.stats.kicks >= stall_limit(120)
     )
 
 
@@ -186,7 +186,7 @@ if sys.argv[1] == "asymmetric":
     m = m + rng.integers(0, 500, size=m.shape)
     np.fill_diagonal(m, 0)
 r = solve_tour_detailed(m, time_limit=3, seed=7)
-print(json.dumps({"tour": r.tour, "stats": r.stats}))
+print(json.dumps({"tour": r.tour, "stats": r.stats.to_dict()}))
 """
 
 
@@ -236,8 +236,8 @@ def test_search_stops_early_without_progress():
     start = time.perf_counter()
     result = solve_tour_detailed(m, time_limit=30)
     assert time.perf_counter() - start < 10
-    assert result.stats["stalled"]
-    assert result.stats["kicks"] < result.stats["kick_budget"]
+    assert result.stats.stalled
+    assert result.stats.kicks < result.stats.kick_budget
     assert result.length == tour_length(m, list(range(40)))
 
 
@@ -257,7 +257,7 @@ def test_asymmetric_returns_the_cheap_direction(reproducible):
     result = solve_tour_detailed(m, time_limit=1, reproducible=reproducible)
     assert result.tour == list(range(n))
     assert result.length == n
-    assert not result.stats["symmetric"]
+    assert not result.stats.symmetric
 
 
 @pytest.mark.parametrize("reproducible", [True, False])

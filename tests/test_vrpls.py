@@ -163,13 +163,13 @@ def test_solve_keeps_the_shorter_phase_and_says_which():
     sol = solve(p, time_limit=1.5)
     assert all(_feasible(p, r) for r in sol.routes)
     _served_once(p, sol.routes, sol.unassigned)
-    phases = {ph["name"]: ph for ph in sol.stats["phases"]}
+    phases = {ph.name: ph for ph in sol.stats.phases}
     assert "penalised-ls" in phases
-    best = min(ph["objective"] for ph in phases.values() if ph.get("objective") is not None)
-    assert sol.stats["objective"] == best
+    best = min(ph.objective for ph in phases.values() if ph.objective is not None)
+    assert sol.stats.objective == best
     assert sol.distance == _length(p, sol.routes)
-    if sol.stats["best_phase"] == "penalised-ls":
-        assert sol.stats["method"] == "penalised-ls"
+    if sol.stats.best_phase == "penalised-ls":
+        assert sol.stats.method == "penalised-ls"
 
 
 def test_balance_evens_out_the_shifts():
@@ -210,7 +210,7 @@ def test_same_problem_and_seed_give_the_same_solution_in_two_processes():
         )
         outs.append(pickle.loads(run.stdout))
     a, b = outs
-    assert a.stats["stopped_by"] == "work_limit"  # the clock did not decide
+    assert a.stats.stopped_by == "work_limit"  # the clock did not decide
     assert a.routes == b.routes
     assert a.arrivals == b.arrivals
     assert a.unassigned == b.unassigned

@@ -210,13 +210,13 @@ def _summary(book: RouteBook) -> str:
 
 def _plan_limits(args: argparse.Namespace) -> dict:
     """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
-    from route.errors import Problem
+    from route.errors import Issue
 
     problems, out = [], {"balance": args.balance, "open_end": args.open}
     if args.capacity is not None:
         if args.capacity < 1:
             problems.append(
-                Problem(
+                Issue(
                     "--capacity",
                     "must be at least 1",
                     "give items per bag",
@@ -228,7 +228,7 @@ def _plan_limits(args: argparse.Namespace) -> dict:
         minutes = _minutes(args.shift)
         if minutes is None or minutes <= 0:
             problems.append(
-                Problem(
+                Issue(
                     "--shift",
                     "not a duration",
                     "give HH:MM or minutes, e.g. 3:30 or 210",
@@ -241,10 +241,10 @@ def _plan_limits(args: argparse.Namespace) -> dict:
         try:
             out["end"] = _parse_latlon(args.end, "--end")
         except InputError as e:
-            problems.extend(e.problems)
+            problems.extend(e.issues)
     if args.balance < 0:
         problems.append(
-            Problem("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
+            Issue("--balance", "must not be negative", "give 0 or more", value=str(args.balance))
         )
     if problems:
         raise InputError(problems)

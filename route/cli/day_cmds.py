@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 
 from route.cli.common import _load_index, _need_book, _Reporter
 from route.errors import InputError
 from route.io.files import atomic_write
 from route.io.workspace import Workspace
 from route.model.routebook import RouteBook
-
-
-def _crash_point(name: str) -> None:
-    """Test hook: die here, as a power cut would, when PAPERROUTE_TEST_CRASH names this point."""
-    if os.environ.get("PAPERROUTE_TEST_CRASH") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter):
@@ -47,7 +39,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
     from route.day.history import history_from_ledger
     from route.day.run import run_day
     from route.day.summary import day_summary
-    from route.errors import Problem
+    from route.errors import Issue
     from route.io.dayfiles import (
         load_policy,
         parse_supply_args,
@@ -67,20 +59,20 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         subs = ws.subscribers(active_only=False)
         known = {s.id for s in ws.subscribers()}
         on_route = set(book.order)
-        problems: list[Problem] = []
+        problems: list[Issue] = []
         try:
             date = parse_date(args.date)
         except ValueError:
             date = None
             problems.append(
-                Problem("--date", "not a date", "use YYYY-MM-DD, e.g. 2024-06-03", value=args.date)
+                Issue("--date", "not a date", "use YYYY-MM-DD, e.g. 2024-06-03", value=args.date)
             )
         supply = parse_supply_args(args.supply, "--supply", problems)
         if args.supply_file:
             for p, n in read_supply(args.supply_file, problems).items():
                 if p in supply:
                     problems.append(
-                        Problem(
+                        Issue(
                             str(args.supply_file),
                             "also given with --supply",
                             "give each product once",
@@ -95,7 +87,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
             for p in given:
                 if p not in products:
                     problems.append(
-                        Problem(
+                        Issue(
                             source,
                             "no subscriber takes or accepts this product",
                             f"use one of: {', '.join(sorted(products))}",
@@ -109,15 +101,15 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         complaints = read_complaints(args.complaints, on_route, problems) if args.complaints else []
         policy_path = args.policy or ws.path / "policy.toml"
         if args.policy and not args.policy.is_file():
-            problems.append(Problem(str(args.policy), "file not found", "check the path"))
+            problems.append(Issue(str(args.policy), "file not found", "check the path"))
         policy = Policy()
         try:
             policy = load_policy(policy_path)
         except InputError as e:
-            problems.extend(e.problems)
+            problems.extend(e.issues)
         if date is not None and ws.day_json(date.isoformat()) and not args.replace:
             problems.append(
-                Problem(
+                Issue(
                     "--date",
                     "this date was run before",
                     "add --replace to run it again (the ledger keeps both runs)",
@@ -147,7 +139,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
                 travel = _network_travel(ws, book, say)
             except InputError as e:
                 say(
-                    f"Street network unavailable ({e.problems[0].message}); measuring along "
+                    f"Street network unavailable ({e.issues[0].message}); measuring along "
                     "the route book's legs"
                 )
             else:
@@ -156,8 +148,6 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
         with ws.transaction() as con:
             voided = ws.save_day(iso, book.version, text, entries, con, replace=args.replace)
-            _crash_point("day:in_transaction")
-        _crash_point("day:after_commit")
         path = atomic_write(ws.day_path(iso), text)
         if args.policy is None and not policy_path.exists():
             atomic_write(policy_path, DEFAULT_POLICY_TOML)

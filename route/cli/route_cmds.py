@@ -212,13 +212,13 @@ def _plan_sync(
 
 
 def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
-    from route.errors import Problem
+    from route.errors import Issue
 
     with Workspace.open(args.workspace) as ws:
         active = {s.id for s in ws.subscribers()}
         known = {s.id for s in ws.subscribers(active_only=False)}
         bad = [
-            Problem(
+            Issue(
                 "ID",
                 "no such subscriber" if i not in known else "already removed",
                 "give ids of active subscribers (see the route sheet)",

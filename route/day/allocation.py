@@ -1,7 +1,6 @@
-"""The shortage policy: who goes without when supply is short, and the allocation that obeys it.
+"""The allocation that obeys the shortage policy (:class:`route.model.policy.Policy`).
 
-A :class:`Policy` is read from ``policy.toml`` in the workspace (:data:`DEFAULT_POLICY_TOML`
-documents the default). :func:`allocate` hands out every product's supply over all demands at
+:func:`allocate` hands out every product's supply over all demands at
 once with OR-Tools CP-SAT, so several products and substitutes are solved together. The policy
 order becomes a lexicographic objective, most protected first:
 

@@ -1,20 +1,4 @@
-"""One date's run of the route book: holds, shortages, substitutes, redeliveries and weather.
-
-:func:`run_day` is pure: the route book, the subscribers, the date, the day's inputs, the policy
-and the ledger's history in, a frozen :class:`Day` out. It never reorders the route: every stop
-of the route book appears once, in route-book order, and only its action changes. Replacement
-visits for complaints (``redeliver``) are inserted where they cost least, between two stops,
-without moving anyone else; a late second delivery becomes a catch-up pass over the shorted
-stops, in route order.
-
-Complaints given for a date are the ones known when the day is run (phoned in since the last
-delivery); the replacement copy is taken from that day's supply per the policy (spare copies,
-then the household's copy). ``wrong_spot`` is recorded in the ledger and shown on the
-subscriber's next delivered stop.
-
-Weather ``rain`` and ``snow`` apply each subscriber's rain rule: ``bag`` (bag it, a few seconds
-more) or another spot kind to use instead.
-"""
+"""What the ledger says about earlier days: the fairness rotation and pending notes."""
 
 from __future__ import annotations
 

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import Any
 
 from route.constants import RAIN_BAG_S, WEEKDAYS
 from route.day.allocation import Allocation, Demand, allocate
 from route.day.history import rotation_ranks
-from route.day.travel import measure, place_visits, route_metric
+from route.day.travel import day_totals, place_visits, route_metric
 from route.model.day import (
     REDELIVER_KINDS,
+    Complaint,
     Day,
     DayInputs,
     DayStop,
@@ -38,7 +39,7 @@ from route.model.day import (
     LedgerEntry,
     Travel,
 )
-from route.model.policy import SPARE, Policy
+from route.model.policy import DEFAULT_POLICY, SPARE, Policy
 from route.model.routebook import RouteBook, Stop
 from route.model.subscriber import Subscriber
 
@@ -56,8 +57,8 @@ def run_day(
     book: RouteBook,
     subscribers: Sequence[Subscriber],
     date: Date,
-    inputs: DayInputs,
-    policy: Policy,
+    inputs: DayInputs | None = None,
+    policy: Policy = DEFAULT_POLICY,
     history: History | None = None,
     travel: Travel | None = None,
 ) -> Day:
@@ -72,9 +73,10 @@ def run_day(
     date
         The date.
     inputs
-        Supply, late supply, holds, complaints and weather, already validated.
+        Supply, late supply, holds, complaints and weather, already validated (by default:
+        every due subscriber supplied, nothing else known).
     policy
-        The shortage policy.
+        The shortage policy (:data:`route.DEFAULT_POLICY` by default).
     history
         The ledger's history (fairness rotation, pending wrong-spot notes).
     travel
@@ -86,6 +88,7 @@ def run_day(
     Day
         One entry per route-book stop in route-book order, plus inserted ``redeliver`` visits.
     """
+    inputs = inputs or DayInputs()
     history = history or History()
     iso = date.isoformat()
     subs = {s.id: s for s in subscribers}
@@ -169,22 +172,23 @@ def run_day(
         late_supply = {p: inputs.late.get(p, 0) + spare.get(p, 0) for p in {*inputs.late, *spare}}
         late_given = allocate(rest, late_supply, policy).given if rest else {}
 
-    return _assemble(
-        book,
-        slots,
-        skip_reason,
-        demands,
-        main,
-        late_given,
-        supply,
-        demand,
-        inputs,
-        policy,
-        history,
-        travel,
-        iso,
-        repl,
+    ctx = _Assembly(
+        book=book,
+        iso=iso,
+        inputs=inputs,
+        policy=policy,
+        history=history,
+        by_key={d.key: d for d in demands},
+        main=main,
+        late_given=late_given,
     )
+    stops = [_route_stop(ctx, slot, skip_reason) for slot in slots]
+    visits, unreplaced = _replacement_visits(ctx, slots, repl)
+    for c in (c for c in inputs.complaints if c.kind == "wrong_spot"):
+        ctx.ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", _detail(note=c.note)))
+        ctx.wrong_notes.append({"id": c.subscriber_id, "note": c.note})
+    ordered = place_visits(book, stops + visits, travel)
+    return _day(ctx, ordered, unreplaced, supply, demand, travel)
 
 
 def _spare(supply: Mapping[str, int], alloc: Allocation) -> dict[str, int]:
@@ -208,160 +212,156 @@ def _label(items: Mapping[str, int]) -> str:
     return ";".join(p for p in sorted(items))
 
 
-def _assemble(
-    book,
-    slots,
-    skip_reason,
-    demands,
-    main,
-    late_given,
-    supply,
-    demand,
-    inputs,
-    policy,
-    history,
-    travel,
-    iso,
-    repl,
-) -> Day:
-    ledger: list[LedgerEntry] = []
-    stops: list[DayStop] = []
-    by_key = {d.key: d for d in demands}
-    wrong_notes = []
-    unreplaced: list[dict[str, Any]] = []
-    extra_s = 0
+@dataclass
+class _Assembly:
+    """What the allocation decided, and the ledger lines and notes gathered while the day's
+    stops are put together."""
 
-    def detail(**kw: Any) -> str:
-        return json.dumps(kw, sort_keys=True, ensure_ascii=False)
+    book: RouteBook
+    iso: str
+    inputs: DayInputs
+    policy: Policy
+    history: History
+    by_key: Mapping[str, Demand]
+    main: Allocation
+    late_given: Mapping[str, Mapping[str, int]]
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    wrong_notes: list[dict[str, str]] = field(default_factory=list)
+    extra_s: int = 0
 
-    def make(slot: _Slot, key: str, action_if_given: str, reason_prefix: str) -> DayStop:
-        nonlocal extra_s
-        sub = slot.sub
-        assert sub is not None  # slots without a subscriber never reach the allocation
-        d = by_key[key]
-        first = dict(main.given.get(key, {}))
-        second = dict(late_given.get(key, {}))
-        items = {p: first.get(p, 0) + second.get(p, 0) for p in {*first, *second}}
-        got = sum(items.values())
-        missing = d.quantity - got
-        credit = missing if sub.tier in policy.credit_tiers else 0
-        spot, extra, bag_s = _weather(sub, inputs.weather)
-        notes = [x for x in (sub.spot.instructions, extra) if x]
-        reasons = [reason_prefix] if reason_prefix else []
-        if got == 0:
-            action, product = "short", sub.product
+
+def _detail(**kw: Any) -> str:
+    return json.dumps(kw, sort_keys=True, ensure_ascii=False)
+
+
+def _route_stop(ctx: _Assembly, slot: _Slot, skip_reason: Mapping[str, str]) -> DayStop:
+    """The day's action at one route-book stop."""
+    sid = slot.stop.subscriber_id
+    if sid not in skip_reason:
+        return _served(ctx, slot, sid, "deliver", "")
+    sub = slot.sub
+    return DayStop(
+        slot.stop.seq,
+        slot.carrier,
+        sid,
+        "skip",
+        sub.product if sub else "",
+        sub.spot.kind if sub else "",
+        sub.spot.instructions if sub else "",
+        skip_reason[sid],
+    )
+
+
+def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix: str) -> DayStop:
+    """A due stop or a replacement visit, with what the allocation gave it and its ledger lines."""
+    sub = slot.sub
+    assert sub is not None  # slots without a subscriber never reach the allocation
+    iso, ledger = ctx.iso, ctx.ledger
+    d = ctx.by_key[key]
+    first = dict(ctx.main.given.get(key, {}))
+    second = dict(ctx.late_given.get(key, {}))
+    items = {p: first.get(p, 0) + second.get(p, 0) for p in {*first, *second}}
+    got = sum(items.values())
+    missing = d.quantity - got
+    credit = missing if sub.tier in ctx.policy.credit_tiers else 0
+    spot, extra, bag_s = _weather(sub, ctx.inputs.weather)
+    notes = [x for x in (sub.spot.instructions, extra) if x]
+    reasons = [prefix] if prefix else []
+    if got == 0:
+        action, product = "short", sub.product
+        reasons.append(
+            f"{'replacement' if d.replacement else sub.tier} copy short"
+            + (f"; credit {credit}" if credit else "")
+        )
+    else:
+        subs_given = {p: n for p, n in items.items() if p != sub.product}
+        action = "deliver_substitute" if subs_given and not d.replacement else action_if_given
+        product = _label(items)
+        if subs_given:
+            reasons.append(f"substitute {_label(subs_given)} for {sub.product}")
+        if missing:
             reasons.append(
-                f"{'replacement' if d.replacement else sub.tier} copy short"
-                + (f"; credit {credit}" if credit else "")
+                f"{got} of {d.quantity}; {missing} short"
+                + (f", credit {missing}" if credit else "")
             )
-        else:
-            subs_given = {p: n for p, n in items.items() if p != sub.product}
-            action = "deliver_substitute" if subs_given and not d.replacement else action_if_given
-            product = _label(items)
-            if subs_given:
-                reasons.append(f"substitute {_label(subs_given)} for {sub.product}")
-            if missing:
-                reasons.append(
-                    f"{got} of {d.quantity}; {missing} short"
-                    + (f", credit {missing}" if credit else "")
-                )
-            if second and not first:
-                reasons.append("late delivery: catch-up pass")
-            extra_s += bag_s
-            pending = history.wrong_spot.get(sub.id, ())
-            if pending and not d.replacement:
-                notes.append(
-                    "Last time left in the wrong spot: "
-                    + "; ".join(n or "no note" for n in pending)
-                )
-                ledger.append(LedgerEntry(iso, sub.id, "wrong_spot_shown"))
-            for p, n in subs_given.items():
-                ledger.append(
-                    LedgerEntry(
-                        iso, sub.id, "substitute", p, detail(units=n, instead_of=sub.product)
-                    )
-                )
-        if missing and not d.replacement:
+        if second and not first:
+            reasons.append("late delivery: catch-up pass")
+        ctx.extra_s += bag_s
+        pending = ctx.history.wrong_spot.get(sub.id, ())
+        if pending and not d.replacement:
+            notes.append(
+                "Last time left in the wrong spot: " + "; ".join(n or "no note" for n in pending)
+            )
+            ledger.append(LedgerEntry(iso, sub.id, "wrong_spot_shown"))
+        for p, n in subs_given.items():
             ledger.append(
-                LedgerEntry(iso, sub.id, "short", sub.product, detail(units=missing, tier=sub.tier))
+                LedgerEntry(iso, sub.id, "substitute", p, _detail(units=n, instead_of=sub.product))
             )
-        if credit:
-            ledger.append(LedgerEntry(iso, sub.id, "credit", sub.product, detail(units=credit)))
-        return DayStop(
-            slot.stop.seq,
-            slot.carrier,
-            sub.id,
-            action,
-            product,
-            spot,
-            " | ".join(notes),
-            "; ".join(reasons),
-            items,
-            late=bool(second) and not first,
-            credit=credit,
+    if missing and not d.replacement:
+        ledger.append(
+            LedgerEntry(iso, sub.id, "short", sub.product, _detail(units=missing, tier=sub.tier))
         )
+    if credit:
+        ledger.append(LedgerEntry(iso, sub.id, "credit", sub.product, _detail(units=credit)))
+    return DayStop(
+        slot.stop.seq,
+        slot.carrier,
+        sub.id,
+        action,
+        product,
+        spot,
+        " | ".join(notes),
+        "; ".join(reasons),
+        items,
+        late=bool(second) and not first,
+        credit=credit,
+    )
 
-    for slot in slots:
-        sid = slot.stop.subscriber_id
-        if sid in skip_reason:
-            sub = slot.sub
-            stops.append(
-                DayStop(
-                    slot.stop.seq,
-                    slot.carrier,
-                    sid,
-                    "skip",
-                    sub.product if sub else "",
-                    sub.spot.kind if sub else "",
-                    sub.spot.instructions if sub else "",
-                    skip_reason[sid],
-                )
-            )
-        else:
-            stops.append(make(slot, sid, "deliver", ""))
 
-    # Replacement visits: inserted where they cost least between delivered stops, never
-    # moving anyone. With a street metric obeying the triangle inequality that is next to the
-    # subscriber's own place in the route.
+def _replacement_visits(
+    ctx: _Assembly, slots: Sequence[_Slot], complaints: Sequence[Complaint]
+) -> tuple[list[DayStop], list[dict[str, Any]]]:
+    """Redeliveries for missed, wet and damaged complaints, and those no copy could replace.
+
+    The visits are placed later where they cost least between delivered stops, never moving
+    anyone; with a street metric obeying the triangle inequality that is next to the
+    subscriber's own place in the route.
+    """
     routed = {s.stop.subscriber_id: s for s in slots}
-    for n, c in enumerate(repl):
-        slot = routed[c.subscriber_id]
+    visits: list[DayStop] = []
+    unreplaced: list[dict[str, Any]] = []
+    for n, c in enumerate(complaints):
         key = f"{c.subscriber_id}#r{n}"
-        visit = make(
-            slot, key, "redeliver", f"{c.kind} complaint" + (f": {c.note}" if c.note else "")
-        )
+        prefix = f"{c.kind} complaint" + (f": {c.note}" if c.note else "")
+        visit = _served(ctx, routed[c.subscriber_id], key, "redeliver", prefix)
         if visit.action == "short":
             # No copy to spare: the complaint is credited instead of redelivered.
-            ledger.append(
-                LedgerEntry(
-                    iso,
-                    c.subscriber_id,
-                    "complaint",
-                    visit.product,
-                    detail(kind=c.kind, note=c.note, redelivered=False),
-                )
+            detail = _detail(kind=c.kind, note=c.note, redelivered=False)
+            ctx.ledger.append(
+                LedgerEntry(ctx.iso, c.subscriber_id, "complaint", visit.product, detail)
             )
             unreplaced.append(
                 {"id": c.subscriber_id, "kind": c.kind, "note": c.note, "credit": visit.credit}
             )
-        else:
-            source = "late delivery" if visit.late else _replacement_source(policy)
-            ledger.append(
-                LedgerEntry(
-                    iso,
-                    c.subscriber_id,
-                    "redeliver",
-                    visit.product,
-                    detail(kind=c.kind, note=c.note, source=source),
-                )
-            )
-            stops.append(visit)
-    for c in (c for c in inputs.complaints if c.kind == "wrong_spot"):
-        ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", detail(note=c.note)))
-        wrong_notes.append({"id": c.subscriber_id, "note": c.note})
+            continue
+        source = "late delivery" if visit.late else _replacement_source(ctx.policy)
+        detail = _detail(kind=c.kind, note=c.note, source=source)
+        ctx.ledger.append(LedgerEntry(ctx.iso, c.subscriber_id, "redeliver", visit.product, detail))
+        visits.append(visit)
+    return visits, unreplaced
 
-    ordered = place_visits(book, stops, travel)
-    distance_m, duration_s, late_info = measure(book, ordered, travel, extra_s)
+
+def _day(
+    ctx: _Assembly,
+    ordered: list[DayStop],
+    unreplaced: Sequence[Mapping[str, Any]],
+    supply: Mapping[str, int],
+    demand: Mapping[str, int],
+    travel: Travel,
+) -> Day:
+    """The day: its stops in order, totals, street measures and the ledger lines."""
+    book, inputs = ctx.book, ctx.inputs
+    distance_m, duration_s, late_info = day_totals(book, ordered, travel, ctx.extra_s)
     late_info = {**late_info, "supply": dict(sorted(inputs.late.items()))} if inputs.late else {}
     totals = {
         "delivered": sum(s.action == "deliver" for s in ordered),
@@ -372,18 +372,9 @@ def _assemble(
         "credits": sum(s.credit for s in ordered) + sum(u["credit"] for u in unreplaced),
         "late": sum(s.late for s in ordered),
     }
-    ledger.insert(
-        0,
-        LedgerEntry(
-            iso,
-            "",
-            "day",
-            "",
-            detail(route_version=book.version, **{k: v for k, v in totals.items()}),
-        ),
-    )
+    header = LedgerEntry(ctx.iso, "", "day", "", _detail(route_version=book.version, **totals))
     return Day(
-        date=iso,
+        date=ctx.iso,
         route_version=book.version,
         supply=dict(supply),
         stops=tuple(ordered),
@@ -393,11 +384,11 @@ def _assemble(
         weather=inputs.weather,
         demand=dict(demand),
         late=late_info,
-        wrong_spot_notes=tuple(wrong_notes),
+        wrong_spot_notes=tuple(ctx.wrong_notes),
         not_routed=tuple({"id": u.subscriber_id, "reason": u.reason} for u in book.unserved),
-        policy=policy.to_dict(),
+        policy=ctx.policy.to_dict(),
         unreplaced=tuple(unreplaced),
-        ledger=tuple(ledger),
+        ledger=(header, *ctx.ledger),
     )
 
 

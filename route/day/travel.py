@@ -79,7 +79,7 @@ def route_metric(book: RouteBook) -> Travel:
     return travel
 
 
-def measure(
+def day_totals(
     book: RouteBook, order: list[DayStop], travel: Travel, extra_s: int
 ) -> tuple[int, int, dict[str, Any]]:
     """Street metres and total seconds of the day, and the catch-up pass."""

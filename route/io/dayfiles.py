@@ -1,7 +1,7 @@
-"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+"""Reading a day's input files: holds, complaints, supply and the shortage policy.
 
-Validation happens here, at the boundary, and reports every problem at once (file, row, column,
-value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+Each reader checks every row and reports every problem at once in one
+:class:`~route.errors.InputError`, naming the file, row, column, value and fix.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from route.errors import InputError, Problem, input_error
+from route.errors import InputError, Issue, input_error
 from route.io.fields import (
     PRODUCT_NAME,
     RowProblems,
@@ -22,22 +22,22 @@ from route.model.day import COMPLAINT_KINDS, Complaint, Hold
 from route.model.policy import Policy, parse_policy
 
 
-def _day_csv(path: Path, required: tuple[str, ...], problems: list[Problem]) -> list[dict]:
+def _day_csv(path: Path, required: tuple[str, ...], problems: list[Issue]) -> list[dict]:
     """Rows of a small day file, or [] with the problems noted (never raises)."""
     source = str(path)
     if not path.is_file():
-        problems.append(Problem(source, "file not found", "check the path and spelling"))
+        problems.append(Issue(source, "file not found", "check the path and spelling"))
         return []
     try:
         rows = read_csv_table(path)
     except InputError as e:
-        problems.extend(e.problems)
+        problems.extend(e.issues)
         return []
     columns = {k for r in rows for k in r if not k.startswith("__")}
     missing = [c for c in required if c not in columns]
     if missing and rows:
         problems.append(
-            Problem(
+            Issue(
                 source,
                 f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
                 f"use the header {','.join(required)}",
@@ -47,7 +47,7 @@ def _day_csv(path: Path, required: tuple[str, ...], problems: list[Problem]) -> 
     for i, r in enumerate(rows):
         if "__extra__" in r:
             problems.append(
-                Problem(
+                Issue(
                     source,
                     "the row has more cells than the header",
                     "remove them",
@@ -59,7 +59,7 @@ def _day_csv(path: Path, required: tuple[str, ...], problems: list[Problem]) -> 
     return rows
 
 
-def read_holds(path: str | Path, known: Collection[str], problems: list[Problem]) -> list[Hold]:
+def read_holds(path: str | Path, known: Collection[str], problems: list[Issue]) -> list[Hold]:
     """Read a holds file (``id,from,to``; an empty ``to`` holds until further notice).
 
     Problems (unknown ids, malformed or reversed dates) are appended to ``problems``.
@@ -95,7 +95,7 @@ def read_holds(path: str | Path, known: Collection[str], problems: list[Problem]
 
 
 def read_complaints(
-    path: str | Path, known: Collection[str], problems: list[Problem]
+    path: str | Path, known: Collection[str], problems: list[Issue]
 ) -> list[Complaint]:
     """Read a complaints file (``id,kind,note``; kind = missed, wet, damaged or wrong_spot).
 
@@ -117,7 +117,7 @@ def read_complaints(
     return out
 
 
-def read_supply(path: str | Path, problems: list[Problem]) -> dict[str, int]:
+def read_supply(path: str | Path, problems: list[Issue]) -> dict[str, int]:
     """Read a supply file (``product,count``); problems are appended to ``problems``."""
     path = Path(path)
     supply: dict[str, int] = {}
@@ -127,9 +127,7 @@ def read_supply(path: str | Path, problems: list[Problem]) -> dict[str, int]:
     return supply
 
 
-def parse_supply_args(
-    values: Iterable[str], source: str, problems: list[Problem]
-) -> dict[str, int]:
+def parse_supply_args(values: Iterable[str], source: str, problems: list[Issue]) -> dict[str, int]:
     """Parse ``PRODUCT=N`` arguments; problems are appended to ``problems``."""
     supply: dict[str, int] = {}
     for text in values:

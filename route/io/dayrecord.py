@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from route.errors import InputError, Problem, input_error
+from route.errors import InputError, Issue, input_error
+from route.model.day import ACTIONS, Day
 from route.model.routebook import RouteBook, Stop
-
-#: Actions a day may give a stop, in the order legends and totals list them.
-ACTIONS = ("deliver", "deliver_substitute", "redeliver", "short", "skip")
 
 
 def day_path(workspace: str | Path, date: str) -> Path:
@@ -59,8 +57,19 @@ def read_day(workspace: str | Path, date: str) -> dict[str, Any]:
     return data
 
 
+DayLike = Day | Mapping[str, Any]
+
+
+def as_record(day: DayLike) -> Mapping[str, Any]:
+    """A day as the ``day.json`` mapping that maps, sheets and exports draw from.
+
+    Takes what :func:`route.run_day` returns or what :func:`read_day` reads.
+    """
+    return day.to_dict() if isinstance(day, Day) else day
+
+
 def day_stops(
-    book: RouteBook, day: Mapping[str, Any], source: str = "day.json"
+    book: RouteBook, day: DayLike, source: str = "day.json"
 ) -> list[tuple[int, Stop, Mapping[str, Any]]]:
     """Pair each of the day's stops with its route-book stop, in the day's order.
 
@@ -74,17 +83,17 @@ def day_stops(
         Listing every day stop whose id is not in the route book, whose action is unknown, or
         a day that has no ``stops`` list.
     """
-    stops = day.get("stops")
+    stops = as_record(day).get("stops")
     if not isinstance(stops, list):
         raise input_error(source, "no 'stops' list", "run paperroute day again")
     out: list[tuple[int, Stop, Mapping[str, Any]]] = []
-    problems: list[Problem] = []
+    problems: list[Issue] = []
     for i, ds in enumerate(stops, start=1):
         sid = str(ds.get("id", "")) if isinstance(ds, Mapping) else ""
         found = book.stop_of(sid) if sid else None
         if found is None:
             problems.append(
-                Problem(
+                Issue(
                     source,
                     f"stop {i} is not in route book {book.version}",
                     "run paperroute day again for this route book",
@@ -96,7 +105,7 @@ def day_stops(
             continue
         if ds.get("action") not in ACTIONS:
             problems.append(
-                Problem(
+                Issue(
                     source,
                     "unknown action",
                     f"one of: {', '.join(ACTIONS)}",

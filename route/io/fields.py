@@ -1,7 +1,7 @@
-"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+"""Parsing one field of user input: numbers, clock times, dates, weekdays and table files.
 
-Validation happens here, at the boundary, and reports every problem at once (file, row, column,
-value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+Shared by the subscriber and day files. Validation happens at the boundary and reports every
+problem at once (file, row, column, value, fix) in one :class:`~route.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from route.constants import WEEKDAYS
-from route.errors import Problem, input_error
+from route.errors import Issue, input_error
 
 PRODUCT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CLOCK_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
@@ -43,11 +43,11 @@ def is_missing(v: Any) -> bool:
 
 
 class RowProblems:
-    def __init__(self, source: str, row: int | None, sink: list[Problem]) -> None:
+    def __init__(self, source: str, row: int | None, sink: list[Issue]) -> None:
         self.source, self.row, self.sink, self.count = source, row, sink, 0
 
     def add(self, column: str | None, value: object, message: str, fix: str) -> None:
-        self.sink.append(Problem(self.source, message, fix, self.row, column, value))
+        self.sink.append(Issue(self.source, message, fix, self.row, column, value))
         self.count += 1
 
     def parse(self, column: str, text: str, fn: Callable[[str], Any], message: str, fix: str):

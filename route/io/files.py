@@ -1,41 +1,58 @@
-"""The workspace: a folder with an SQLite database of the state, and the files commands write.
+"""The one way files are written: atomically, with the permissions a plain ``open`` gives.
 
-The database holds the settings, subscribers, every route-book version, days and the ledger.
-Every command's changes happen in one transaction, so a crash leaves the previous state whole;
-the ledger is append-only (triggers refuse updates and deletes). Files written beside the
-database (maps, sheets, exports) are written atomically: to a temporary file, then renamed.
+Everything a command writes beside the database (``day.json``, maps, sheets, exports, the
+default policy) goes through :func:`atomic_path`: a temporary file in the same folder, flushed
+to disk, then renamed over the target. A crash leaves either the old file or the new one,
+never half of one, and the temporary file is removed on any error.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> Path:
-    """Write a file atomically: a temporary file in the same folder, then a rename.
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
-    A crash leaves either the old file or the new one, never half of one.
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
+    """A temporary path to write ``path``'s new content to; renamed over ``path`` on success.
+
+    The temporary file does not exist yet when the block starts (some writers, GDAL among
+    them, create it themselves). ``suffix`` keeps an extension such writers rely on.
+
+    Yields
+    ------
+    Path
+        Where to write.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        # mkstemp names the file only; give the result the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` atomically; return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from route.constants import SPOT_KINDS, TIERS
-from route.errors import InputError, Problem, input_error
+from route.errors import InputError, Issue, input_error
 from route.io.fields import (
     DAY_INDEX,
     DAYS_FIX,
@@ -141,21 +141,19 @@ def parse_subscribers(
         Listing every problem at once.
     """
     rows = list(rows)
-    problems: list[Problem] = []
+    problems: list[Issue] = []
     if not rows:
         raise input_error(source, "no subscribers in the file", "add one row per subscriber")
     columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("__")))
     if "id" not in columns:
         problems.append(
-            Problem(
-                source, "there is no 'id' column", "add an 'id' column with a unique id per row"
-            )
+            Issue(source, "there is no 'id' column", "add an 'id' column with a unique id per row")
         )
     has_coords = "lat" in columns and "lon" in columns
     has_geometry = any("__geometry__" in r for r in rows)
     if not has_coords and not has_geometry and "address" not in columns:
         problems.append(
-            Problem(
+            Issue(
                 source,
                 "no location columns",
                 "add 'lat' and 'lon' columns (WGS84 degrees), a point geometry, or an 'address'",

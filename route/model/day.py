@@ -1,19 +1,8 @@
-"""One date's run of the route book: holds, shortages, substitutes, redeliveries and weather.
+"""Frozen data of a day: its inputs (holds, complaints, supply, weather) and its result.
 
-:func:`run_day` is pure: the route book, the subscribers, the date, the day's inputs, the policy
-and the ledger's history in, a frozen :class:`Day` out. It never reorders the route: every stop
-of the route book appears once, in route-book order, and only its action changes. Replacement
-visits for complaints (``redeliver``) are inserted where they cost least, between two stops,
-without moving anyone else; a late second delivery becomes a catch-up pass over the shorted
-stops, in route order.
-
-Complaints given for a date are the ones known when the day is run (phoned in since the last
-delivery); the replacement copy is taken from that day's supply per the policy (spare copies,
-then the household's copy). ``wrong_spot`` is recorded in the ledger and shown on the
-subscriber's next delivered stop.
-
-Weather ``rain`` and ``snow`` apply each subscriber's rain rule: ``bag`` (bag it, a few seconds
-more) or another spot kind to use instead.
+:class:`Day` is what :func:`route.day.run.run_day` returns and what ``day.json`` holds: one
+:class:`DayStop` per route-book stop in route-book order, plus inserted redeliveries, with
+totals, street measures and the ledger lines the day appends.
 """
 
 from __future__ import annotations
@@ -24,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import Any
 
-ACTIONS = ("deliver", "deliver_substitute", "skip", "short", "redeliver")
+#: Actions a day may give a stop, in the order legends and totals list them.
+ACTIONS = ("deliver", "deliver_substitute", "redeliver", "short", "skip")
 COMPLAINT_KINDS = ("missed", "wet", "damaged", "wrong_spot")
 REDELIVER_KINDS = ("missed", "wet", "damaged")
-WEATHER = ("clear", "rain", "snow")
 
 #: ``travel(a, b) -> (metres, seconds)`` between stops named by subscriber id (``None`` = depot).
 Travel = Callable[[str | None, str | None], tuple[int, int]]

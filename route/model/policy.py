@@ -1,24 +1,9 @@
-"""The shortage policy: who goes without when supply is short, and the allocation that obeys it.
+"""The shortage and redelivery policy: who goes without when supply is short.
 
-A :class:`Policy` is read from ``policy.toml`` in the workspace (:data:`DEFAULT_POLICY_TOML`
-documents the default). :func:`allocate` hands out every product's supply over all demands at
-once with OR-Tools CP-SAT, so several products and substitutes are solved together. The policy
-order becomes a lexicographic objective, most protected first:
-
-1. copies short among the rotated tiers (``paying`` by default);
-2. of those, copies short to subscribers who were shorted on the previous day (nobody is shorted
-   two days running while others were not);
-3. the rotation: least recently shorted first (a rank from the ledger);
-4. substitutes handed to the rotated tiers (substitutes come before any paying subscriber
-   is shorted, but after the household, samples and complimentary copies have gone without);
-5. the ``forgo`` tiers in reverse order (the complimentary copies go after the samples, the
-   samples after the household), with unmet replacement copies for complaints ranked right after
-   the tiers listed in ``replacement_from``;
-6. the subscribers' own substitute preference (first choice before second);
-7. the rotation among the ``forgo`` tiers (deterministic tie-breaking).
-
-Each level is solved to optimality and then fixed before the next, which is exact where one
-weighted sum would need enormous weights.
+A :class:`Policy` is read from ``policy.toml`` in the workspace; :data:`DEFAULT_POLICY_TOML`
+documents the default and :data:`DEFAULT_POLICY` is it, parsed. :func:`parse_policy` validates
+a policy's text and reports every problem at once. The allocation that obeys a policy is
+:func:`route.day.allocation.allocate`.
 """
 
 from __future__ import annotations
@@ -28,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from route.constants import TIERS
-from route.errors import InputError, Problem, input_error
+from route.errors import InputError, Issue, input_error
 
 #: The default policy file, written into a workspace on its first day.
 DEFAULT_POLICY_TOML = """\
@@ -106,10 +91,10 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise input_error(source, f"not valid TOML ({e})", "compare with the default policy") from e
-    problems: list[Problem] = []
+    problems: list[Issue] = []
 
     def bad(column: str, value: object, message: str, fix: str) -> None:
-        problems.append(Problem(source, message, fix, column=column, value=value))
+        problems.append(Issue(source, message, fix, column=column, value=value))
 
     for section, body in data.items():
         if section not in _KEYS or not isinstance(body, dict):
@@ -168,3 +153,8 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     if problems:
         raise InputError(problems)
     return Policy(forgo, substitutes, credit, replacement)
+
+
+#: The documented default policy (:data:`DEFAULT_POLICY_TOML`): household, samples and
+#: complimentary copies forgo first, substitutes next, then a fair rotation with credits.
+DEFAULT_POLICY = Policy()

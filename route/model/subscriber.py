@@ -1,9 +1,4 @@
-"""Frozen data: subscribers, delivery spots, depots and route books.
-
-Everything here is immutable (``dataclasses.replace`` makes changed copies) and converts to and
-from plain JSON-ready dictionaries, so a route book serialises byte for byte the same for the
-same inputs.
-"""
+"""Frozen data: subscribers, their delivery spots, and depots."""
 
 from __future__ import annotations
 

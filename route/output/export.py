@@ -9,16 +9,15 @@ Every layer has one geometry type and typed columns, so QGIS opens each as its o
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from route.io.dayrecord import day_stops
+from route.constants import OSM_CREDIT
+from route.io.dayrecord import DayLike, as_record, day_stops
+from route.io.files import atomic_path, atomic_write
 from route.model.routebook import RouteBook, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
-from route.output.layers import OSM_CREDIT
 
 __all__ = ["LAYERS", "export_features", "to_geojson", "write_geojson", "write_geopackage"]
 
@@ -33,7 +32,7 @@ def _pt(lat: float, lon: float) -> list[float]:
 
 
 def export_features(
-    book: RouteBook, subscribers: Sequence[Subscriber], day: Mapping[str, Any] | None = None
+    book: RouteBook, subscribers: Sequence[Subscriber], day: DayLike | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """GeoJSON features per layer (see :data:`LAYERS`).
 
@@ -42,6 +41,7 @@ def export_features(
     InputError
         If a routed subscriber is missing, or the day does not match the route book.
     """
+    day = None if day is None else as_record(day)
     subs = subscribers_by_id(book, subscribers)
     actions: dict[str, Mapping[str, Any]] = {}
     if day is not None:
@@ -110,8 +110,6 @@ def to_geojson(layers: Mapping[str, list[dict[str, Any]]]) -> str:
 
 def write_geojson(layers: Mapping[str, list[dict[str, Any]]], path: str | Path) -> Path:
     """Write :func:`to_geojson` atomically."""
-    from route.io.files import atomic_write
-
     return atomic_write(path, to_geojson(layers))
 
 
@@ -124,11 +122,7 @@ def write_geopackage(layers: Mapping[str, list[dict[str, Any]]], path: str | Pat
     """
     import geopandas as gpd
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".gpkg", dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL creates the file itself
-    try:
+    with atomic_path(path, suffix=".gpkg") as tmp:
         for name in LAYERS:
             if not layers[name]:
                 continue
@@ -140,8 +134,4 @@ def write_geopackage(layers: Mapping[str, list[dict[str, Any]]], path: str | Pat
                 engine="pyogrio",
                 layer_options={"DESCRIPTION": f"paperroute {name}. {ATTRIBUTION}"},
             )
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return Path(path)

@@ -17,11 +17,9 @@ from typing import Any
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from route.constants import OSM_ATTRIBUTION
+
 #: Credit for every map and export that draws OpenStreetMap data (ODbL).
-OSM_CREDIT = "© OpenStreetMap contributors"
-OSM_ATTRIBUTION = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
-)
 
 _CSS = """
 .pr-map.leaflet-container{background:#f3f1ec;font:13px/1.35 system-ui,"DejaVu Sans",sans-serif}

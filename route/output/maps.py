@@ -25,12 +25,11 @@ import numpy as np
 import shapely
 from folium.plugins import MarkerCluster, PolyLineTextPath
 
-from route.io.dayrecord import day_stops
+from route.constants import OSM_ATTRIBUTION, OSM_CREDIT
+from route.io.dayrecord import DayLike, as_record, day_stops
 from route.model.routebook import CarrierRoute, RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
 from route.output.layers import (
-    OSM_ATTRIBUTION,
-    OSM_CREDIT,
     Panel,
     Setup,
     SpotLayer,
@@ -133,7 +132,7 @@ def plan_map(
 def day_map(
     book: RouteBook,
     subscribers: Sequence[Subscriber],
-    day: Mapping[str, Any],
+    day: DayLike,
     m: folium.Map | None = None,
     *,
     streets: Streets | None = None,
@@ -164,6 +163,7 @@ def day_map(
         If a day stop is not in the route book or has an unknown action, or a subscriber is
         missing.
     """
+    day = as_record(day)
     subs = subscribers_by_id(book, subscribers)
     paired = day_stops(book, day)
     m = _start(book, m, streets, tiles)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import folium
+
+from route.io.files import atomic_write
 
 __all__ = ["OfflineAssetError", "inline_assets", "render_offline", "save_offline"]
 
@@ -210,7 +211,7 @@ def save_offline(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     m
         The map.
     path
-        Where to write; the folder must exist.
+        Where to write.
 
     Returns
     -------
@@ -223,17 +224,5 @@ def save_offline(m: folium.Map, path: str | os.PathLike[str]) -> Path:
         If the map needs a remote script or stylesheet with no packaged copy;
         nothing is written then.
     """
-    target = Path(path)
     page = render_offline(m)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(path, page)

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from route.io.dayrecord import ACTIONS, day_stops
+from route.constants import OSM_CREDIT
+from route.io.dayrecord import DayLike, as_record, day_stops
+from route.model.day import ACTIONS
 from route.model.routebook import RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
-from route.output.layers import OSM_CREDIT
 
 __all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
 
@@ -57,7 +58,7 @@ class SheetRow:
 def sheet_rows(
     book: RouteBook,
     subscribers: Sequence[Subscriber],
-    day: Mapping[str, Any] | None = None,
+    day: DayLike | None = None,
     usual: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[SheetRow]:
     """One row per stop, in route-book order (the day's order when a day is given).
@@ -79,6 +80,7 @@ def sheet_rows(
     InputError
         If a routed subscriber is missing, or the day does not match the route book.
     """
+    day = None if day is None else as_record(day)
     subs = subscribers_by_id(book, subscribers)
     entries: list[tuple[int, Stop, Mapping[str, Any] | None]]
     if day is None:
@@ -119,9 +121,10 @@ def _usual(span: tuple[int, int] | None) -> str:
 
 
 def sheet_totals(
-    book: RouteBook, rows: Sequence[SheetRow], day: Mapping[str, Any] | None = None
+    book: RouteBook, rows: Sequence[SheetRow], day: DayLike | None = None
 ) -> list[tuple[str, str]]:
     """The totals printed under the sheet, as (label, value) pairs."""
+    day = None if day is None else as_record(day)
     out = [
         ("Stops", f"{len(rows):,}"),
         ("Street distance", f"{book.distance_m / 1000:.2f} km"),

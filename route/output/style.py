@@ -1,17 +1,4 @@
-"""Interactive maps of a route book and of a day, as ``folium.Map`` objects.
-
-The plan map shows the lean back end (the route along the streets with its direction, coloured
-per carrier, and numbered stops at the curb points) and, in its own layer, the tailored front
-end (a marker per delivery spot, an icon by spot kind, a dashed walk-in from the curb, and the
-subscriber's preferences in the popup). A summary box puts a number on the cost of intimacy:
-the share of the route's time spent walking in to the spots. The day map colours every stop by
-that day's action and gives the reason.
-
-Coordinates are (lat, lon) here, at the map edge; everything upstream measures in the network's
-projected CRS. Maps stay small (coordinates rounded to 6 decimals, legs simplified, markers
-drawn from compact rows; see :mod:`route.output.layers`) and big routes are clustered. Save them
-with :func:`route.output.offline.save_offline` for a page that works without a network.
-"""
+"""How maps look: colours per carrier, tier and action, spot icons, and short labels."""
 
 from __future__ import annotations
 

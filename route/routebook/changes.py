@@ -1,10 +1,8 @@
-"""Route-book versions from edits: the glue between :mod:`route.routebook.insertion` and the street network.
+"""New route-book versions from edits, re-optimisations and skip-aware plans.
 
-An edit starts from the newest route book and the subscribers as they will be after the edit.
-:func:`workbench` snaps them, measures the matrix and builds the solver's problem; the edit
-functions then work on node orders; :func:`to_book` turns the result into a route book with
-recomputed arrivals, legs and totals. Nothing here reads or writes files: the CLI stores the
-book as a new version with a note saying what changed.
+The glue between :mod:`route.routebook.insertion`, :mod:`route.routebook.reoptimise` and the
+street network. An edit starts from the newest route book and the subscribers as they will be
+after the edit.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
 from route.routebook.insertion import Placement, insert_stops, remove_stops
-from route.routebook.plan import PlanOptions, Snapped, assemble, measure
+from route.routebook.plan import PlanOptions, Snapped, assemble, prepare_problem
 from route.routebook.reoptimise import Reoptimised, reoptimise
 from route.routebook.skip_aware import Spread
 from route.routebook.timing import Routes, time_route
@@ -80,7 +78,7 @@ def workbench(
     point, the matrices carry it as their last node.
     """
     options = options or options_of(book)
-    snapped, curbs, problem = measure(subscribers, book.depot, index, options)
+    snapped, curbs, problem = prepare_problem(subscribers, book.depot, index, options)
     node_of = {s.id: i for i, s in enumerate(snapped.served, start=1)}
     return Workbench(snapped, curbs, problem, options, node_of)
 
@@ -124,16 +122,14 @@ def to_book(
         arrivals=arrivals,
         unassigned=tuple(unplaced),
         distance=sum(time_route(wb.problem, r).distance_m for r in routes),
-        stats={
-            **{
-                k: v
-                for k, v in base.solver.items()
-                if k not in ("seed", "time_limit_s", "carriers")
-            },
-            **(stats or {}),
-        },
     )
-    book = assemble(wb.snapped, wb.curbs, wb.problem, solution, index, base.depot, wb.options)
+    record = {
+        **{k: v for k, v in base.solver.items() if k not in ("seed", "time_limit_s", "carriers")},
+        **(stats or {}),
+    }
+    book = assemble(
+        wb.snapped, wb.curbs, wb.problem, solution, index, base.depot, wb.options, record
+    )
     return replace(book, version=base.version)
 
 

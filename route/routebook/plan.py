@@ -9,12 +9,14 @@ route book's ``unserved`` with the reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from route.constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
+from route.errors import InputError, Issue, input_error
 from route.model.routebook import CarrierRoute, RouteBook, Stop, Unserved, fingerprint
 from route.model.subscriber import Depot, Subscriber, format_clock
 from route.network import CurbPoint, StreetIndex
@@ -24,9 +26,19 @@ from route.solver.solve import prepare_search, solve
 Say = Callable[[str], None]
 
 
+#: Bounds for :class:`PlanOptions`, documented in the README.
+MAX_CARRIERS = 1000
+MAX_TIME_LIMIT_S = 24 * 3600
+MAX_SHIFT_S = 48 * 3600
+MAX_BALANCE = 1_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     """How to plan: carriers, time budget, seed, shift start and limits.
+
+    Checked at construction: an :class:`~route.errors.InputError` lists every option that is
+    out of range at once.
 
     ``end`` (lat, lon) ends every route there instead of back at the depot; ``open_end`` ends
     each route at its last stop (``end`` is then ignored). ``balance`` is the cost, in metres
@@ -43,6 +55,48 @@ class PlanOptions:
     end: tuple[float, float] | None = None
     open_end: bool = False
     balance: int = 1
+
+    def __post_init__(self) -> None:
+        issues: list[Issue] = []
+
+        def bad(field: str, value: object, message: str, fix: str) -> None:
+            issues.append(Issue("plan options", message, fix, column=field, value=value))
+
+        def whole(value: object) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        if not whole(self.carriers) or not 1 <= self.carriers <= MAX_CARRIERS:
+            bad("carriers", self.carriers, "not a number of carriers",
+                f"give a whole number from 1 to {MAX_CARRIERS}")  # fmt: skip
+        t = self.time_limit
+        if not isinstance(t, int | float) or not math.isfinite(t) or not 0 < t <= MAX_TIME_LIMIT_S:
+            bad("time_limit", t, "not a time limit",
+                f"give seconds above 0 and at most {MAX_TIME_LIMIT_S}")  # fmt: skip
+        if not whole(self.seed) or not 0 <= self.seed < 2**63:
+            bad("seed", self.seed, "not a seed", "give a whole number, 0 or more")
+        if not whole(self.start_s) or not 0 <= self.start_s < 24 * 3600:
+            bad("start_s", self.start_s, "not a time of day", "give seconds after midnight")
+        if self.capacity is not None and (not whole(self.capacity) or self.capacity < 1):
+            bad("capacity", self.capacity, "not a bag capacity",
+                "give a whole number of items, 1 or more, or None for no limit")  # fmt: skip
+        if self.shift_s is not None and (
+            not whole(self.shift_s) or not 0 < self.shift_s <= MAX_SHIFT_S
+        ):
+            bad("shift_s", self.shift_s, "not a shift length",
+                f"give seconds above 0 and at most {MAX_SHIFT_S} (48 h), or None")  # fmt: skip
+        if self.end is not None and not (
+            len(self.end) == 2
+            and all(isinstance(v, int | float) and math.isfinite(v) for v in self.end)
+            and -90 <= self.end[0] <= 90
+            and -180 <= self.end[1] <= 180
+        ):
+            bad("end", self.end, "not a (latitude, longitude) point",
+                "give latitude -90..90 and longitude -180..180")  # fmt: skip
+        if not whole(self.balance) or not 0 <= self.balance <= MAX_BALANCE:
+            bad("balance", self.balance, "not a balance weight",
+                f"give a whole number from 0 to {MAX_BALANCE}")  # fmt: skip
+        if issues:
+            raise InputError(issues)
 
 
 def walk_in(sub: Subscriber, curb: CurbPoint, index: StreetIndex) -> tuple[int, int]:
@@ -103,7 +157,6 @@ def raise_too_far(source: str, point: Depot, curb: CurbPoint) -> None:
     InputError
         Always.
     """
-    from route.errors import input_error
 
     what = "the depot" if source == "--depot" else "the end point"
     raise input_error(
@@ -144,7 +197,7 @@ def build_problem(
     )
 
 
-def measure(
+def prepare_problem(
     subscribers: Sequence[Subscriber],
     depot: Depot,
     index: StreetIndex,
@@ -232,7 +285,7 @@ def plan(
     """
     options = options or PlanOptions()
     say = say or (lambda _m: None)
-    snapped, curbs, problem = measure(subscribers, depot, index, options, say)
+    snapped, curbs, problem = prepare_problem(subscribers, depot, index, options, say)
     # Building the compiled search for this machine takes a while, once per install: say so.
     say("Preparing the search (compiled for this machine on first use, then cached)")
     prepare_search(problem)
@@ -304,8 +357,13 @@ def assemble(
     index: StreetIndex,
     depot: Depot,
     options: PlanOptions,
+    record: Mapping[str, Any] | None = None,
 ) -> RouteBook:
-    """Turn a solution into a route book with stops, leg geometry and totals."""
+    """Turn a solution into a route book with stops, leg geometry and totals.
+
+    ``record`` is what the book's ``solver`` field keeps besides the options (by default the
+    solution's statistics).
+    """
     subs = snapped.served
     routes = []
     for carrier, (order, arrivals) in enumerate(
@@ -350,7 +408,7 @@ def assemble(
     unserved = list(snapped.unserved)
     for node in solution.unassigned:
         sub = subs[node - 1]
-        if solution.stats.get("status") == "no solution":
+        if solution.stats.status == "no solution":
             why = "the search found no route within its time limit: give it more (--time-limit)"
         else:
             why = _why_unassigned(sub, problem, node)
@@ -362,7 +420,7 @@ def assemble(
         routes=tuple(routes),
         unserved=tuple(unserved),
         solver={
-            **solution.stats,
+            **(solution.stats.to_dict() if record is None else record),
             "seed": options.seed,
             "time_limit_s": options.time_limit,
             "carriers": options.carriers,

@@ -152,7 +152,7 @@ def terminal(problem: Problem) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Day:
+class SimulatedDay:
     """One simulated (or recorded) day: the date and which nodes get an item."""
 
     date: date
@@ -165,7 +165,7 @@ def simulate_days(
     days: int,
     rates: dict[str, float] | None = None,
     seed: int = 0,
-) -> tuple[Day, ...]:
+) -> tuple[SimulatedDay, ...]:
     """Draw who gets an item on each of ``days`` days from ``first``: schedule, then holds.
 
     Node ``i`` is ``subscribers[i - 1]``; node 0 (the depot) is always present.
@@ -181,7 +181,7 @@ def simulate_days(
             # Draw for everyone every day so one subscriber's schedule never shifts the others'.
             held = rng.random() < rates.get(s.id, 0.0)
             present.append(w in s.days and not held)
-        out.append(Day(d, tuple(present)))
+        out.append(SimulatedDay(d, tuple(present)))
     return tuple(out)
 
 
@@ -375,7 +375,7 @@ def arrivals_on(problem: Problem, tour: Sequence[int], present: Sequence[bool]) 
 
 
 def arrival_spread(
-    problem: Problem, tour: Sequence[int], days: Sequence[Day]
+    problem: Problem, tour: Sequence[int], days: Sequence[SimulatedDay]
 ) -> tuple[Spread, ...]:
     """Per stop, in tour order: how its arrival time varies over ``days`` with skipping.
 
@@ -402,6 +402,6 @@ def arrival_spread(
     return tuple(out)
 
 
-def week_of(first: date, subscribers: Sequence[Subscriber]) -> tuple[Day, ...]:
+def week_of(first: date, subscribers: Sequence[Subscriber]) -> tuple[SimulatedDay, ...]:
     """The seven days from ``first``, each subscriber present on their scheduled weekdays."""
     return simulate_days(subscribers, first, 7, None, seed=0)

@@ -1,21 +1,9 @@
-"""Stable edits of a fixed route: insertion, removal, bounded re-optimisation, version diffs.
+"""Timing a fixed route: arrival times, lengths and whether a route keeps its limits.
 
-A carrier learns the route by heart, so adding or removing a subscriber must not reshuffle it.
-Everything here works on a :class:`route.solver.solve.Problem` (node 0 the depot) and routes given as
-tuples of node indices, one tuple per carrier:
-
-- :func:`insert_stops` slots each new node in at its cheapest feasible position (windows,
-  capacity, shift) without changing the relative order of anyone else;
-- :func:`remove_stops` closes the gaps, the others keep their order;
-- :func:`reoptimise` is the one thing that reorders, and only when asked: a full re-solve, or
-  a re-solve that keeps each carrier's first K stops (``keep_first``), or a local search that
-  moves at most N stops (``max_moved``);
-- :func:`moved` and :func:`diff_books` say what a change disturbs: stops that had to be taken out
-  and put back elsewhere (the complement of the longest common subsequence of the two orders),
-  and stops whose arrival time shifts by more than a threshold.
-
-Arrival times are the earliest-start schedule: leave each stop as soon as it is served, wait
-at a stop only for the start of its window. The same routes always give the same times.
+Everything in :mod:`route.routebook` works on a :class:`route.solver.problem.Problem` (node 0
+the depot) and routes given as tuples of node indices, one tuple per carrier. Arrival times are
+the earliest-start schedule: leave each stop as soon as it is served, wait at a stop only for
+the start of its window. The same routes always give the same times.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ def search(problem: Problem, work: int, seconds: float, seed: int) -> Result:
 _EVALS_PER_S = ((10, 2_500_000), (200, 2_500_000), (400, 1_600_000), (1600, 700_000))
 
 
-def work_budget(size: int, seconds: float, share: float) -> int:
+def evaluation_budget(size: int, seconds: float, share: float) -> int:
     """Evaluations for ``seconds`` of search, planning to use ``share`` of them."""
     sizes = [np.log(s) for s, _ in _EVALS_PER_S]
     rates = [np.log(r) for _, r in _EVALS_PER_S]

@@ -1,27 +1,7 @@
-"""Penalised local search with ruin and recreate, compiled: the windowed multi-carrier phase.
+"""The penalised search's compiled driver: construct, descend, ruin and recreate.
 
-OR-Tools' guided local search only moves between feasible solutions, and hard time windows wall
-it in. This phase searches through infeasible solutions instead (Vidal et al., "A hybrid genetic
-algorithm with adaptive diversity management for a large class of vehicle routing problems
-with time windows", 2013): lateness is *time warp* (arriving late costs a penalty per second,
-as if the carrier travelled back in time), an overfull bag costs a penalty per item, and both
-penalties adapt so that the search spends about half its time on each side of feasibility.
-
-Each route keeps forward and backward concatenation data (distance, duration, time warp,
-earliest and latest start, load) for its prefixes and suffixes, so a move that joins prefixes,
-suffixes and a chain of up to three stops is costed in O(1) whatever the route's length. The
-moves are tried among each stop's nearest neighbours (granular neighbourhoods): relocating a
-chain of one to three stops (also reversed), swapping chains of one or two, 2-opt* between
-routes, and 2-opt inside a route (a reversal, costed by walking it: matrices may be
-asymmetric). Local optima are left by ruin and recreate (strings of nearby stops removed as in
-SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
-threshold acceptance that tightens towards the end.
-
-Everything is integer arithmetic and one seeded xorshift generator, and the search stops after
-a counted amount of *work* (move and insertion evaluations), so the same input gives the same
-routes on any machine; the clock is only a safety cap, reported when it cuts the search short.
-The functions are compiled with explicit signatures when this module is imported (from numba's
-on-disk cache after the first time), so compilation never eats into a solve's time limit.
+See :mod:`route.solver.penalised` for the method; the moves and the O(1) concatenation they
+are costed with are in :mod:`route.solver.penalised_moves`.
 """
 
 import time

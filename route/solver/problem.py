@@ -1,54 +1,27 @@
-"""Solving the routing problem: frozen problem in, solution out.
+"""The routing problem and its solution: integer matrices in, routes out.
 
-:class:`Problem` holds integer matrices (metres, seconds), service times, time windows and the
-fleet; :func:`solve` is pure (no files, no globals) and deterministic for the same problem, seed
-and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
-returned in :attr:`Solution.unassigned`, never dropped silently.
-
-The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
-
-``tour+ortools``
-    One carrier, a symmetric distance matrix and no time windows (the walking paper round):
-    :func:`route.solver.tour.solve_tour` finds a near-optimal tour (the end point, fixed or open, is
-    folded in with a virtual node), and OR-Tools reads it as its starting assignment and keeps
-    it, or repairs it where the bag capacity or the shift length do not allow it.
-``ortools-gls``
-    Everything else (asymmetric drive matrices, windows, several carriers): guided local search
-    over OR-Tools' routing model with native matrices and neighbour-restricted operators, run as
-    deterministic phases from different starts: OR-Tools' path-cheapest-arc and parallel
-    cheapest-insertion constructions for several carriers; for one carrier with windows, the
-    near-optimal tour (stops it brings too late left for the search to insert) and
-    path-cheapest-arc. The best phase wins.
-``penalised-ls``
-    Several carriers or time windows: before the OR-Tools phases, a compiled local search
-    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags priced by
-    adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
-    :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
-    out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
-
-Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
-of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
-counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
-spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
-machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
-phase short (an overloaded or much slower machine) can the result differ, and
-``stats["stopped_by"]`` then says ``"time_limit"`` instead of ``"work_limit"``.
+:class:`Problem` is frozen and checks itself at construction: square integer matrices of one
+size (read-only afterwards), one service time and window per node, a fleet of at least one
+carrier. :class:`Solution` carries the routes with their arrivals and what was left out, and a
+typed record of how the search went (:class:`SolveStats`). :func:`route.solver.solve.solve`
+turns one into the other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from route.constants import MAX_MATRIX_VALUE
 
-if TYPE_CHECKING:
-    from route.solver.problem import Problem
+#: Routes as node indices, one tuple per carrier (the depot, node 0, left out).
+Routes = tuple[tuple[int, ...], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Problem:
     """A routing problem on integer matrices; node 0 is the depot.
 
@@ -75,10 +48,20 @@ class Problem:
     balance
         Cost per second of the longest shift beyond the shortest (OR-Tools' global span
         cost): 0 minimises length only; 1 or more evens out the carriers' shifts.
+
+    Two problems are equal only when they are the same object: comparing matrices element by
+    element is neither cheap nor what ``==`` on a problem should mean.
+
+    Raises
+    ------
+    ValueError
+        Listing everything inconsistent at once: matrices not square, of different sizes or
+        negative; per-node tuples of the wrong length; no carrier; an ``end`` outside the
+        matrix; a capacity or shift that is not positive.
     """
 
-    distance: np.ndarray
-    duration: np.ndarray
+    distance: npt.NDArray[np.int64]
+    duration: npt.NDArray[np.int64]
     service: tuple[int, ...]
     earliest: tuple[int | None, ...]
     latest: tuple[int | None, ...]
@@ -91,38 +74,150 @@ class Problem:
     open_end: bool = False
     balance: int = 0
 
+    def __post_init__(self) -> None:
+        wrong: list[str] = []
+        matrices = {}
+        for name in ("distance", "duration"):
+            m = np.asarray(getattr(self, name))
+            if m.ndim != 2 or m.shape[0] != m.shape[1]:
+                wrong.append(f"{name} must be a square matrix, got shape {m.shape}")
+            elif m.size and not np.issubdtype(m.dtype, np.integer):
+                if not np.all(np.isfinite(m)) or not np.array_equal(m, np.rint(m)):
+                    wrong.append(f"{name} must hold whole numbers (see to_int_matrix)")
+            elif m.size and int(m.min()) < 0:
+                wrong.append(f"{name} must not be negative, got {int(m.min())}")
+            ro = np.array(m, dtype=np.int64) if not wrong else m
+            ro.setflags(write=False)
+            matrices[name] = ro
+        if not wrong and matrices["distance"].shape != matrices["duration"].shape:
+            wrong.append(
+                f"distance and duration differ in size: {matrices['distance'].shape} and "
+                f"{matrices['duration'].shape}"
+            )
+        n = matrices["distance"].shape[0] if matrices["distance"].ndim == 2 else -1
+        for name in ("service", "earliest", "latest"):
+            if len(getattr(self, name)) != n:
+                wrong.append(f"{name} has {len(getattr(self, name))} entries for {n} nodes")
+        if self.demand and len(self.demand) != n:
+            wrong.append(f"demand has {len(self.demand)} entries for {n} nodes")
+        if self.carriers < 1:
+            wrong.append(f"carriers must be at least 1, got {self.carriers}")
+        if self.capacity is not None and self.capacity < 1:
+            wrong.append(f"capacity must be positive or None, got {self.capacity}")
+        if self.shift_s is not None and self.shift_s <= 0:
+            wrong.append(f"shift_s must be positive or None, got {self.shift_s}")
+        if self.end is not None and not 0 <= self.end < n:
+            wrong.append(f"end must be a node index below {n}, got {self.end}")
+        if self.balance < 0:
+            wrong.append(f"balance must not be negative, got {self.balance}")
+        if wrong:
+            raise ValueError("invalid routing problem: " + "; ".join(wrong))
+        for name, m in matrices.items():
+            object.__setattr__(self, name, m)
+        for name in ("service", "earliest", "latest", "demand"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
     @property
     def size(self) -> int:
         """Number of nodes, the depot included."""
         return int(self.distance.shape[0])
 
-    @property
-    def has_constraints(self) -> bool:
-        """Whether anything beyond a single closed tour is asked for."""
-        return (
-            self.carriers > 1
-            or self.capacity is not None
-            or self.shift_s is not None
-            or self.end is not None
-            or self.open_end
-            or any(e is not None for e in self.earliest)
-            or any(t is not None for t in self.latest)
-        )
+
+@dataclass(frozen=True, slots=True)
+class PhaseStats:
+    """How one search phase went.
+
+    Attributes
+    ----------
+    name
+        The phase (``penalised-ls``, ``tour``, ``path-cheapest-arc``, ...).
+    objective
+        Its best objective (length plus penalties), ``None`` if it found no solution.
+    dropped
+        Stops it left out.
+    work
+        Work done: search steps (OR-Tools) or evaluations (penalised search).
+    stopped_by
+        ``"work_limit"`` when its counted work ran out (the deterministic case),
+        ``"time_limit"`` when the clock cut it short.
+    seed_rejected
+        The phase's starting routes were refused by the model, so it did not run.
+    iterations
+        Ruin-and-recreate iterations (penalised search only).
+    """
+
+    name: str
+    objective: int | None = None
+    dropped: int = 0
+    work: int = 0
+    stopped_by: str = "work_limit"
+    seed_rejected: bool = False
+    iterations: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, without the fields that do not apply."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.seed_rejected:
+            return {**out, "seed": "rejected"}
+        out.update(objective=self.objective, dropped=self.dropped, work=self.work)
+        if self.iterations is not None:
+            out["iterations"] = self.iterations
+        out["stopped_by"] = self.stopped_by
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SolveStats:
+    """How a solve went: the path taken, its phases and what stopped them.
+
+    Attributes
+    ----------
+    method
+        ``tour+ortools``, ``ortools-gls``, ``penalised-ls``, or ``empty`` (no stops).
+    status
+        ``"solved"``, or ``"no solution"`` when no phase found routes in time.
+    phases
+        Every phase run, in order.
+    best_phase
+        The phase whose routes won.
+    objective
+        The winning objective.
+    stopped_by
+        ``"time_limit"`` if the clock cut any phase short, else ``"work_limit"``.
+    """
+
+    method: str
+    status: str = "solved"
+    phases: tuple[PhaseStats, ...] = ()
+    best_phase: str | None = None
+    objective: int | None = None
+    stopped_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as stored in a route book's ``solver`` record."""
+        out: dict[str, Any] = {"method": self.method, "phases": [p.to_dict() for p in self.phases]}
+        if self.status != "solved":
+            out["status"] = self.status
+        for key in ("best_phase", "objective", "stopped_by"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass(frozen=True)
 class Solution:
     """Routes as node indices (depot excluded), planned arrival times, and what was left out."""
 
-    routes: tuple[tuple[int, ...], ...]
+    routes: Routes
     arrivals: tuple[tuple[int, ...], ...]
     unassigned: tuple[int, ...]
     distance: int
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: SolveStats = field(default_factory=lambda: SolveStats(method="given"))
 
 
-def to_int_matrix(m: np.ndarray) -> np.ndarray:
+def to_int_matrix(m: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Round a float matrix to integers, mapping ``inf`` to :data:`MAX_MATRIX_VALUE`."""
+    m = np.asarray(m, dtype=float)
     out = np.where(np.isfinite(m), np.rint(m), MAX_MATRIX_VALUE)
     return np.minimum(out, MAX_MATRIX_VALUE).astype(np.int64)
 
@@ -131,5 +226,3 @@ def to_int_matrix(m: np.ndarray) -> np.ndarray:
 #: :data:`route.constants.MAX_MATRIX_VALUE`), so a stop is dropped only when serving it is
 #: infeasible.
 DROP_PENALTY = 100 * MAX_MATRIX_VALUE
-
-Routes = tuple[tuple[int, ...], ...]

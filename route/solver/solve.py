@@ -5,7 +5,7 @@ fleet; :func:`solve` is pure (no files, no globals) and deterministic for the sa
 and time limit. A subscriber that cannot be served (a window that cannot be met, a full bag) is
 returned in :attr:`Solution.unassigned`, never dropped silently.
 
-The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
+The engine takes one of three paths, recorded as ``Solution.stats.method``:
 
 ``tour+ortools``
     One carrier, a symmetric distance matrix and no time windows (the walking paper round):
@@ -21,18 +21,18 @@ The engine takes one of three paths, recorded as ``Solution.stats["method"]``:
     path-cheapest-arc. The best phase wins.
 ``penalised-ls``
     Several carriers or time windows: before the OR-Tools phases, a compiled local search
-    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags priced by
-    adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
+    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags
+    priced by adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
     :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
     out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
 
 Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
-of *work* derived from the problem size and the time limit (:func:`work_budget`: search steps,
+of *work* derived from the problem size and the time limit (:func:`ortools_steps`: search steps,
 counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
 spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
 machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
 phase short (an overloaded or much slower machine) can the result differ, and
-``stats["stopped_by"]`` then says ``"time_limit"`` instead of ``"work_limit"``.
+``stats.stopped_by`` then says ``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ import numpy as np
 
 from route.solver import ortools_phase
 from route.solver.problem import DROP_PENALTY as DROP_PENALTY
-from route.solver.problem import Problem, Routes, Solution
+from route.solver.problem import PhaseStats, Problem, Routes, Solution, SolveStats
 
 ProgressFn = Callable[[float, int], None]
 
 
-#: Search steps per second (see :func:`work_budget`) by problem size: the work model that turns
+#: Search steps per second (see :func:`ortools_steps`) by problem size: the work model that turns
 #: a time limit into an amount of search. Measured with the guided local search on the Helsinki
 #: benchmark (50 to 200 stops) on a shared two-core machine under a load of 4 to 5: 0.63 to 1.5
 #: million steps/s, nearly flat in the size; the table takes the slow end of that range. Sizes
@@ -71,7 +71,7 @@ _STEPS_PER_S = (
 WORK_SHARE = 0.7
 
 
-def work_budget(size: int, seconds: float) -> int:
+def ortools_steps(size: int, seconds: float) -> int:
     """Search steps for ``seconds`` of search on a problem of ``size`` nodes.
 
     A step is one check of the search's limits, which OR-Tools makes at every move it
@@ -119,14 +119,15 @@ def solve(
         If the matrices are not square and of the same size, the per-node tuples do not match
         them, or ``time_limit`` is not positive.
     """
-    _check(problem, time_limit)
+    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
     k = problem.carriers
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     model = ortools_phase.Model(problem)
     if not model.clients:
-        return Solution(((),) * k, ((),) * k, (), 0, {"method": "empty"})
+        return Solution(((),) * k, ((),) * k, (), 0, SolveStats(method="empty"))
     best: list[int | None] = [None]
 
     def report(cost: int) -> None:
@@ -136,12 +137,12 @@ def solve(
 
     phases = _phases(problem)
     outcomes: list[tuple[str, ortools_phase.Outcome]] = []
-    stats: dict[str, Any] = {"method": "ortools-gls", "phases": []}
+    phase_stats: list[PhaseStats] = []
     rest = 1.0
     if penalised is not None:
         rest -= PENALISED_SHARE
         found, phase = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
-        stats["phases"].append(phase)
+        phase_stats.append(phase)
         if found is not None:
             outcomes.append(("penalised-ls", found))
             report(found.objective)
@@ -160,33 +161,35 @@ def solve(
         params = ortools_phase.search_parameters(first, meta, _neighbours(problem.size))
         if i:  # a model is closed by its first search
             model = ortools_phase.Model(problem)
-        out = model.run(params, seed_routes, work_budget(problem.size, phase_s), cap, report)
+        out = model.run(params, seed_routes, ortools_steps(problem.size, phase_s), cap, report)
         if out is None and seed_routes is not None:
-            stats["phases"].append({"name": name, "seed": "rejected"})
+            phase_stats.append(PhaseStats(name, seed_rejected=True))
             continue
         if out is None:
             continue
         outcomes.append((name, out))
-        stats["phases"].append(
-            {
-                "name": name,
-                "objective": out.objective,
-                "dropped": out.dropped,
-                "work": out.work,
-                "stopped_by": "time_limit" if out.capped else "work_limit",
-            }
+        phase_stats.append(
+            PhaseStats(
+                name,
+                objective=out.objective,
+                dropped=out.dropped,
+                work=out.work,
+                stopped_by="time_limit" if out.capped else "work_limit",
+            )
         )
     if not outcomes:
-        return Solution(
-            ((),) * k, ((),) * k, tuple(model.clients), 0, {**stats, "status": "no solution"}
-        )
+        failed = SolveStats("ortools-gls", status="no solution", phases=tuple(phase_stats))
+        return Solution(((),) * k, ((),) * k, tuple(model.clients), 0, failed)
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
-    stats["best_phase"] = name
     methods = {"tour": "tour+ortools", "penalised-ls": "penalised-ls"}
-    stats["method"] = methods.get(name, "ortools-gls")
-    stats["objective"] = win.objective
-    stats["stopped_by"] = "time_limit" if any(o.capped for _, o in outcomes) else "work_limit"
+    stats = SolveStats(
+        method=methods.get(name, "ortools-gls"),
+        phases=tuple(phase_stats),
+        best_phase=name,
+        objective=win.objective,
+        stopped_by="time_limit" if any(o.capped for _, o in outcomes) else "work_limit",
+    )
     visited = {node for r in win.routes for node in r}
     unassigned = tuple(i for i in model.clients if i not in visited)
     return Solution(
@@ -230,27 +233,30 @@ def _penalised_module(problem: Problem) -> Any:
 
 def _penalised(
     module: Any, problem: Problem, seconds: float, deadline: float, seed: int
-) -> tuple[ortools_phase.Outcome | None, dict[str, Any]]:
+) -> tuple[ortools_phase.Outcome | None, PhaseStats]:
     """Run the penalised local search; its outcome (None if it found no feasible routes)."""
     t0 = time.perf_counter()
     cap = max(0.0, min(deadline - t0, seconds * 1.5))
-    work = module.work_budget(problem.size, seconds, WORK_SHARE)
+    work = module.evaluation_budget(problem.size, seconds, WORK_SHARE)
     res = module.search(problem, work, cap, seed)
     elapsed = time.perf_counter() - t0
-    info: dict[str, Any] = {
-        "name": "penalised-ls",
-        "work": res.work,
-        "iterations": res.iterations,
-        "stopped_by": "time_limit" if res.capped else "work_limit",
-    }
+    stopped_by = "time_limit" if res.capped else "work_limit"
     if res.routes is None:
-        info["objective"] = None
-        return None, info
+        return None, PhaseStats(
+            "penalised-ls", work=res.work, iterations=res.iterations, stopped_by=stopped_by
+        )
     dropped = len(res.left_out)
     objective = _objective(problem, res.routes) + DROP_PENALTY * dropped
-    info.update(objective=objective, dropped=dropped)
+    phase = PhaseStats(
+        "penalised-ls",
+        objective=objective,
+        dropped=dropped,
+        work=res.work,
+        stopped_by=stopped_by,
+        iterations=res.iterations,
+    )
     out = ortools_phase.Outcome(res.routes, objective, dropped, 1, res.work, elapsed, res.capped)
-    return out, info
+    return out, phase
 
 
 def _objective(problem: Problem, routes: Routes) -> int:
@@ -353,21 +359,3 @@ def _length(problem: Problem, routes: Routes) -> int:
         path = [0, *r] if end is None else [0, *r, end]
         total += int(sum(problem.distance[a, b] for a, b in itertools.pairwise(path)))
     return total
-
-
-def _check(problem: Problem, time_limit: float) -> None:
-    n = problem.size
-    if problem.distance.shape != (n, n) or problem.duration.shape != (n, n):
-        raise ValueError(
-            f"matrices must be square and alike, got {problem.distance.shape} "
-            f"and {problem.duration.shape}"
-        )
-    for name in ("service", "earliest", "latest"):
-        if len(getattr(problem, name)) != n:
-            raise ValueError(f"{name} has {len(getattr(problem, name))} entries for {n} nodes")
-    if problem.demand and len(problem.demand) != n:
-        raise ValueError(f"demand has {len(problem.demand)} entries for {n} nodes")
-    if problem.carriers < 1:
-        raise ValueError(f"carriers must be at least 1, got {problem.carriers}")
-    if not time_limit > 0:
-        raise ValueError(f"time_limit must be positive, got {time_limit}")

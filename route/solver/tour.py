@@ -11,7 +11,7 @@ Two engines sit behind :func:`solve_tour`:
     same matrix, seed and time limit give the same tour on any machine. It also stops
     after :func:`stall_limit` kicks in a row without a shorter tour. The clock is only
     a safety net: if a slow machine reaches the deadline before the budget is spent,
-    the search stops there and ``stats["time_capped"]`` is ``True``; only then can the
+    the search stops there and ``stats.time_capped`` is ``True``; only then can the
     tour differ between runs. The first call in a process loads the compiled code
     (compiles it once per installation, a few seconds); that time is not counted
     against ``time_limit``.
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,14 +93,62 @@ class TourResult:
     elapsed_s
         Wall-clock seconds spent.
     stats
-        Engine details (``symmetric``, ``reproducible``, ``kicks``, ``time_capped``, ...).
+        Engine details (:class:`TourStats`).
     """
 
     tour: list[int]
     length: int
     method: str
     elapsed_s: float
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: TourStats
+
+
+@dataclass(frozen=True, slots=True)
+class TourStats:
+    """How the tour engine went.
+
+    Attributes
+    ----------
+    n
+        Nodes.
+    symmetric
+        Whether the matrix is symmetric.
+    reproducible
+        The deterministic engine (``True``) or fast-tsp (``False``).
+    method
+        The path taken: ``exact``, ``ils-numba``, ``fast-tsp+or-opt``, ``jv-fast-tsp+or-opt``.
+    kicks, kick_budget
+        Kicks done and allowed (deterministic engine).
+    stalled
+        The search stopped because no kick had improved the tour for a long time.
+    time_capped
+        The clock stopped the search before its kick budget was spent.
+    load_s
+        Seconds spent loading the compiled code.
+    scale
+        Factor the matrix was scaled by to fit fast-tsp's range.
+    jv_invalid
+        fast-tsp's asymmetric tour could not be decoded (a nearest-neighbour tour was used).
+    polish_gain
+        Length saved by the Or-opt polish after fast-tsp.
+    """
+
+    n: int
+    symmetric: bool
+    reproducible: bool
+    method: str = ""
+    kicks: int | None = None
+    kick_budget: int | None = None
+    stalled: bool = False
+    time_capped: bool = False
+    load_s: float | None = None
+    scale: float | None = None
+    jv_invalid: bool = False
+    polish_gain: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
 def tour_length(matrix: npt.ArrayLike, tour: Sequence[int]) -> int:
@@ -258,7 +306,7 @@ def solve_tour_detailed(
     length = tour_length(m, tour)
     report(length)
     stats["method"] = method
-    return TourResult(tour, length, method, time.perf_counter() - start, stats)
+    return TourResult(tour, length, method, time.perf_counter() - start, TourStats(**stats))
 
 
 def _validate(distance_matrix: npt.ArrayLike, time_limit: float) -> IntMatrix:
@@ -488,7 +536,13 @@ def _fast(
     report: Callable[[int], None],
 ) -> tuple[list[int], str]:
     """fast-tsp search, then Or-opt on the true matrix."""
-    import fast_tsp
+    try:
+        import fast_tsp
+    except ImportError:
+        raise ImportError(
+            "solve_tour(reproducible=False) uses fast-tsp: pip install 'paperroute[bench]' "
+            "(the default, reproducible engine needs nothing more)"
+        ) from None
 
     n = len(m)
     # Keep time for setup and polish: a tenth of the budget, at most half a second.

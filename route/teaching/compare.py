@@ -68,7 +68,6 @@ from route.solver.solve import solve
 Say = Callable[[str], None]
 
 #: The approaches in the order the lesson tells them.
-APPROACHES = ("curbside", "fixed", "daily")
 TITLES = {
     "curbside": "Curbside only (operational excellence)",
     "fixed": "Fixed route, every preference (paper-route model)",
