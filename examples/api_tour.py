@@ -16,7 +16,7 @@ from pathlib import Path
 from _common import parser
 
 import route
-from route.teaching.demo import DEMO_DEPOT, write_demo_csv
+from route import DEMO_DEPOT, write_demo_csv
 
 args = parser(__doc__).parse_args(sys.argv[1:])
 args.out.mkdir(parents=True, exist_ok=True)

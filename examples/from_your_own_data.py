@@ -27,9 +27,8 @@ from pathlib import Path
 
 from _common import parser, say
 
-from route.cli.main import main as paperroute
-from route.io.osm import demo_path
-from route.teaching.demo import DEMO_DEPOT, write_demo_csv
+from route import DEMO_DEPOT, demo_path, write_demo_csv
+from route.cli import main as paperroute
 
 
 def run(*args: str) -> None:

@@ -33,11 +33,8 @@ from pathlib import Path
 
 from _common import parser, say
 
-from route.cli.main import main as paperroute
-from route.io.workspace import Workspace, load_day
-from route.model.routebook import RouteBook
-from route.model.subscriber import Subscriber
-from route.teaching.demo import DEMO_DEPOT, write_demo_csv
+from route import DEMO_DEPOT, RouteBook, Subscriber, Workspace, load_day, write_demo_csv
+from route.cli import main as paperroute
 
 MONDAY = date(2025, 3, 3)  # a fixed week, so the committed maps do not change with the date
 STORY = ("Mr North", "Mr Lindqvist (90)", "The castle (Ahlström family)")

@@ -31,12 +31,10 @@ from pathlib import Path
 
 from _common import html_table, page, parser, say
 
+from route import DEMO_DEPOT, StreetIndex, compare_disciplines, load_network, parse_subscribers
 from route.io.files import atomic_write
-from route.io.osm import load_network
-from route.io.subscribers import parse_subscribers
-from route.network import StreetIndex
-from route.teaching.compare import SHORT, Comparison, compare_disciplines
-from route.teaching.demo import DEMO_DEPOT, demo_rows
+from route.teaching.compare import SHORT, Comparison
+from route.teaching.demo import demo_rows
 
 #: A fixed week, so the committed page does not change with the date it was built.
 WEEK = date(2025, 3, 3)
