@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_array
@@ -67,7 +69,8 @@ class Matrix:
     def reachable(self) -> np.ndarray:
         """Boolean per point: reachable from point 0 and able to return to it."""
         d = self.distance
-        return np.isfinite(d[0, :]) & np.isfinite(d[:, 0])
+        ok: npt.NDArray[np.bool_] = np.isfinite(d[0, :]) & np.isfinite(d[:, 0])
+        return ok
 
 
 class StreetIndex:
@@ -194,7 +197,9 @@ class StreetIndex:
 
     # -- matrices -----------------------------------------------------------------------------
 
-    def _ends(self, c: CurbPoint, weight: str) -> tuple[list, list]:
+    def _ends(
+        self, c: CurbPoint, weight: str
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """(exits, entries): lists of (node index, cost) to leave or reach the curb point."""
         d = self.net.G.edges[c.u, c.v, c.key]
         total = max(float(d[weight]), _MIN_EDGE_M)
@@ -236,7 +241,7 @@ class StreetIndex:
         # via[i, a, j, b] = exit cost + node-to-node + entry cost
         node_d = dist[rows[:, :, None, None], en_node[None, None, :, :]]
         via = ex_cost[:, :, None, None] + node_d + en_cost[None, None, :, :]
-        out = via.min(axis=(1, 3))
+        out: npt.NDArray[np.float64] = via.min(axis=(1, 3))
         self._same_edge(curbs, weight, out)
         np.fill_diagonal(out, 0.0)
         return out
@@ -267,7 +272,8 @@ class StreetIndex:
                 return self.to_latlon(_coords(seg, a, b))
         exits, _ = self._ends(a, "length")
         _, entries = self._ends(b, "length")
-        best = (np.inf, None, None, None)
+        # (total, exit node, entry node, predecessors); the nodes stay None if nothing connects.
+        best: tuple[float, Any, Any, Any] = (np.inf, None, None, None)
         for xn, xc in exits:
             dist, pred = dijkstra(self._csr_m, directed=True, indices=xn, return_predecessors=True)
             for yn, yc in entries:

@@ -8,12 +8,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from route.errors import InputError, input_error
 from route.io.files import atomic_write
 from route.io.workspace import Settings, Workspace
 from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
+
+if TYPE_CHECKING:
+    from route.network import StreetIndex
 
 DEMO_MARKER = ".paperroute-demo"
 
@@ -30,7 +34,7 @@ class _Reporter:
             print(f"[{time.perf_counter() - self.t0:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-_INDEXES: dict[tuple[str, str], object] = {}
+_INDEXES: dict[tuple[str, str], StreetIndex] = {}
 
 
 def _parse_latlon(text: str, source: str) -> tuple[float, float]:
@@ -48,7 +52,7 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _load_index(settings: Settings, say: _Reporter):
+def _load_index(settings: Settings, say: _Reporter) -> StreetIndex:
     """The workspace's street index, loaded once per process (the demo plans and maps)."""
     from route.io.osm import load_network
     from route.network import StreetIndex
@@ -92,7 +96,7 @@ def _plan(
     time_limit: float,
     seed: int,
     note: str,
-    limits: dict | None = None,
+    limits: dict[str, Any] | None = None,
 ) -> RouteBook:
     """Plan and save a route book; ``limits`` are extra :class:`PlanOptions` fields."""
     from route.routebook.plan import PlanOptions, plan
@@ -127,7 +131,7 @@ def _plan(
     return book
 
 
-def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict | None]:
+def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict[str, Any] | None]:
     """The route book to draw and, with ``--date``, the day (run on its own book version)."""
     from route.io.dayrecord import read_day
 
@@ -143,7 +147,7 @@ def _write_map(
     ws: Workspace,
     book: RouteBook,
     out: Path | None,
-    day: dict | None = None,
+    day: dict[str, Any] | None = None,
     say: _Reporter | None = None,
 ) -> Path:
     from route.output.maps import day_map, plan_map, street_lines
@@ -161,7 +165,7 @@ def _write_map(
 
 
 def _write_sheet(
-    ws: Workspace, book: RouteBook, out: Path | None, day: dict | None = None
+    ws: Workspace, book: RouteBook, out: Path | None, day: dict[str, Any] | None = None
 ) -> tuple[Path, Path]:
     from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 
@@ -184,7 +188,7 @@ def _write_sheet(
 
 
 def _usual_arrivals(
-    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict | None
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict[str, Any] | None
 ) -> dict[str, tuple[int, int]]:
     """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
     import datetime as dt
@@ -208,7 +212,7 @@ def _summary(book: RouteBook) -> str:
     return "\n".join(lines)
 
 
-def _plan_limits(args: argparse.Namespace) -> dict:
+def _plan_limits(args: argparse.Namespace) -> dict[str, Any]:
     """Capacity, shift, end point and balance from ``plan``'s flags, every problem at once."""
     from route.errors import Issue
 
@@ -261,7 +265,9 @@ def _minutes(text: str) -> float | None:
         return None
 
 
-def _changed_limits(book: RouteBook, args: argparse.Namespace, limits: dict) -> dict:
+def _changed_limits(
+    book: RouteBook, args: argparse.Namespace, limits: dict[str, Any]
+) -> dict[str, Any]:
     """Plan options given on the command line that differ from the planned route's."""
     from route.routebook.changes import options_of
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from route.cli.common import _load_index, _need_book, _Reporter
 from route.errors import InputError
@@ -10,8 +11,11 @@ from route.io.files import atomic_write
 from route.io.workspace import Workspace
 from route.model.routebook import RouteBook
 
+if TYPE_CHECKING:
+    from route.model.day import Travel
 
-def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter):
+
+def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter) -> Travel:
     """Street metres and seconds between the route book's curb points, on the real network."""
     import math
 

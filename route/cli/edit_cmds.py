@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Sequence
+from datetime import date
 
 from route.cli.common import _changed_limits, _load_index, _need_book, _plan_limits, _Reporter
 from route.errors import input_error
@@ -110,7 +111,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
     return 0
 
 
-def _absences(ws: Workspace):
+def _absences(ws: Workspace) -> tuple[list[tuple[date, str]], date | None, date | None]:
     """Holds recorded in the workspace, as ((date, subscriber id) list, first day, last day).
 
     Read from the ledger (kind ``hold``) and from the days' stops skipped for a hold; an empty
@@ -142,7 +143,7 @@ def _rates(ws: Workspace, subs: Sequence[Subscriber]) -> dict[str, float]:
     from route.routebook.skip_aware import hold_rates
 
     absences, first, last = _absences(ws)
-    if first is None:
+    if first is None or last is None:  # both or neither: no days recorded
         return {}
     return hold_rates(subs, absences, first, last)
 

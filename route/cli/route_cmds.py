@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from route.cli.common import (
     _changed_limits,
@@ -22,6 +23,9 @@ from route.errors import InputError, input_error
 from route.io.workspace import Settings, Workspace
 from route.model.routebook import RouteBook
 from route.model.subscriber import Depot, Subscriber
+
+if TYPE_CHECKING:
+    from route.routebook.changes import Edit
 
 
 def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
@@ -144,7 +148,7 @@ def _merged(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[Subscri
 
 def _stable_edit_for_import(
     ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], say: _Reporter
-):
+) -> Edit:
     from route.routebook.changes import stable_edit
 
     merged, reslot = _merged(ws, subs)
@@ -153,15 +157,13 @@ def _stable_edit_for_import(
     return stable_edit(book, merged, index, reslot=reslot)
 
 
-def _edit_note(what: str, edit) -> str:
+def _edit_note(what: str, edit: Edit) -> str:
     parts = [what]
     if edit.placements:
         parts.append(
             "inserted "
             + ", ".join(
-                f"{x}@{edit.book.stop_of(x)[1].seq}"
-                for x, _p in edit.placements
-                if edit.book.stop_of(x)
+                f"{x}@{hit[1].seq}" for x, _p in edit.placements if (hit := edit.book.stop_of(x))
             )
         )
     if edit.removed_ids:
@@ -173,7 +175,7 @@ def _edit_note(what: str, edit) -> str:
     return "; ".join(parts)
 
 
-def _print_edit(edit, saved: RouteBook) -> None:
+def _print_edit(edit: Edit, saved: RouteBook) -> None:
     for x, p in edit.placements:
         print(f"  {x:<10} -> {edit.where(p)}")
     for x in edit.removed_ids:
@@ -185,7 +187,7 @@ def _print_edit(edit, saved: RouteBook) -> None:
 
 
 def _plan_sync(
-    ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, limits: dict
+    ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, limits: dict[str, Any]
 ) -> int:
     """``plan`` on a planned workspace: bring it up to date without reordering anyone."""
     from route.routebook.changes import stable_edit

@@ -191,7 +191,7 @@ def _solve(
         best = round(solver.objective_value)
         values.append(best)
         m.add(expr <= best)
-        m.clear_hints()
+        m.clear_hints()  # type: ignore[no-untyped-call]  # ortools leaves it unannotated
         for v in y.values():
             m.add_hint(v, solver.value(v))
     given: dict[str, dict[str, int]] = {}

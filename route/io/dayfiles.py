@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from route.errors import InputError, Issue, input_error
 from route.io.fields import (
@@ -22,7 +23,7 @@ from route.model.day import COMPLAINT_KINDS, Complaint, Hold
 from route.model.policy import Policy, parse_policy
 
 
-def _day_csv(path: Path, required: tuple[str, ...], problems: list[Issue]) -> list[dict]:
+def _day_csv(path: Path, required: tuple[str, ...], problems: list[Issue]) -> list[dict[str, Any]]:
     """Rows of a small day file, or [] with the problems noted (never raises)."""
     source = str(path)
     if not path.is_file():

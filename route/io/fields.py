@@ -12,13 +12,15 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from route.constants import WEEKDAYS
 from route.errors import Issue, input_error
 
 PRODUCT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CLOCK_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
+
+T = TypeVar("T")
 
 
 def read_csv_table(path: Path) -> list[dict[str, Any]]:
@@ -50,7 +52,9 @@ class RowProblems:
         self.sink.append(Issue(self.source, message, fix, self.row, column, value))
         self.count += 1
 
-    def parse(self, column: str, text: str, fn: Callable[[str], Any], message: str, fix: str):
+    def parse(
+        self, column: str, text: str, fn: Callable[[str], T], message: str, fix: str
+    ) -> T | None:
         try:
             return fn(text)
         except ValueError:

@@ -186,7 +186,7 @@ def parse_subscribers(
     return SubscriberFile(tuple(subscribers), ignored)
 
 
-def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None):
+def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -> Subscriber | None:
     start = p.count
     sid = c.get("id", "")
     if not sid:
@@ -259,6 +259,9 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None):
     )
     if p.count > start or lat is None or lon is None:
         return None
+    # A failed parse adds a problem, so past the check above these parsed.
+    assert days is not None
+    assert quantity is not None
     spot = DeliverySpot(
         kind=kind,
         lat=lat if slat is None else slat,
@@ -285,7 +288,9 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None):
     )
 
 
-def _point(c: dict[str, str], lat_col: str, lon_col: str, p: RowProblems):
+def _point(
+    c: dict[str, str], lat_col: str, lon_col: str, p: RowProblems
+) -> tuple[float, float] | tuple[None, None]:
     lat_s, lon_s = c.get(lat_col, ""), c.get(lon_col, "")
     if not lat_s and not lon_s:
         return None, None

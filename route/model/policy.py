@@ -112,7 +112,9 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     redelivery = data.get("redelivery", {}) if isinstance(data.get("redelivery"), dict) else {}
     default = Policy()
 
-    def tiers(section: dict, key: str, fallback: tuple[str, ...], extra: tuple[str, ...] = ()):
+    def tiers(
+        section: dict[str, Any], key: str, fallback: tuple[str, ...], extra: tuple[str, ...] = ()
+    ) -> tuple[str, ...]:
         value = section.get(key, list(fallback))
         name = f"{'shortage' if section is shortage else 'redelivery'}.{key}"
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -19,8 +19,6 @@ from jinja2 import Template
 
 from route.constants import OSM_ATTRIBUTION
 
-#: Credit for every map and export that draws OpenStreetMap data (ODbL).
-
 _CSS = """
 .pr-map.leaflet-container{background:#f3f1ec;font:13px/1.35 system-ui,"DejaVu Sans",sans-serif}
 .pr-stop{display:flex;align-items:center;justify-content:center}
@@ -146,7 +144,7 @@ paperroute.{{ this.kind }}({{ this._parent.get_name() }}, {{ this.rows_json }}{{
     )
 
     def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca leaves it unannotated
         self._name = type(self).__name__
         self.rows = [list(r) for r in rows]
         self.extra = ""
@@ -171,7 +169,7 @@ paperroute.{{ this.kind }}({{ this._parent.get_name() }}, {{ this.rows_json }}{{
 
     def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
-        return super().render(**kwargs)
+        return super().render(**kwargs)  # type: ignore[no-untyped-call]  # branca: unannotated
 
 
 class StopLayer(_Rows):
@@ -226,12 +224,12 @@ paperroute.setup({{ this._parent.get_name() }});
     )
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca leaves it unannotated
         self._name = "PaperrouteSetup"
 
     def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
-        return super().render(**kwargs)
+        return super().render(**kwargs)  # type: ignore[no-untyped-call]  # branca: unannotated
 
 
 class Panel(MacroElement):
@@ -244,7 +242,7 @@ paperroute.panel({{ this.map_name }}, {{ this.html_json }}, {{ this.position|toj
     )
 
     def __init__(self, html: str, position: str = "bottomleft") -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca leaves it unannotated
         self._name = "PaperroutePanel"
         self.html = html
         self.position = position
@@ -256,4 +254,4 @@ paperroute.panel({{ this.map_name }}, {{ this.html_json }}, {{ this.position|toj
     def render(self, **kwargs: Any) -> Any:
         _add_shared(self)
         self.map_name = _parent_map_name(self)
-        return super().render(**kwargs)
+        return super().render(**kwargs)  # type: ignore[no-untyped-call]  # branca: unannotated

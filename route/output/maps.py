@@ -23,6 +23,7 @@ import folium
 import networkx as nx
 import numpy as np
 import shapely
+from branca.element import Element
 from folium.plugins import MarkerCluster, PolyLineTextPath
 
 from route.constants import OSM_ATTRIBUTION, OSM_CREDIT
@@ -238,7 +239,9 @@ def _start(
     return m
 
 
-def _layers(m: folium.Map, n_stops: int, cluster: bool | None) -> tuple[dict, Any]:
+def _layers(
+    m: folium.Map, n_stops: int, cluster: bool | None
+) -> tuple[dict[str, Element], Element]:
     """The back-end layer (route and, inside it, stops) and the front-end layer (spots)."""
     if cluster is None:
         cluster = n_stops >= CLUSTER_FROM
@@ -250,8 +253,13 @@ def _layers(m: folium.Map, n_stops: int, cluster: bool | None) -> tuple[dict, An
             "spiderfyOnMaxZoom": False,
             "chunkedLoading": True,
         }
-        stops = MarkerCluster(name="stops", control=False, options=opts).add_to(route)
-        front = MarkerCluster(name="Front end: delivery spots and walk-ins", options=opts).add_to(m)
+        # folium leaves MarkerCluster's __init__ unannotated.
+        stops = MarkerCluster(  # type: ignore[no-untyped-call]
+            name="stops", control=False, options=opts
+        ).add_to(route)
+        front = MarkerCluster(  # type: ignore[no-untyped-call]
+            name="Front end: delivery spots and walk-ins", options=opts
+        ).add_to(m)
     else:
         stops = route
         front = folium.FeatureGroup(name="Front end: delivery spots and walk-ins").add_to(m)
@@ -271,7 +279,7 @@ def _route_line(r: CarrierRoute, tolerance: float) -> list[tuple[float, float]]:
     return [(round(a, _DECIMALS), round(o, _DECIMALS)) for a, o in pts]
 
 
-def _draw_route(back: dict, r: CarrierRoute, colour: str, n_stops: int) -> None:
+def _draw_route(back: dict[str, Element], r: CarrierRoute, colour: str, n_stops: int) -> None:
     pts = _route_line(r, _SIMPLIFY_DEG * (3 if n_stops >= CLUSTER_FROM else 1))
     if len(pts) < 2:
         return
@@ -279,14 +287,17 @@ def _draw_route(back: dict, r: CarrierRoute, colour: str, n_stops: int) -> None:
         f"Carrier {r.carrier}: {len(r.stops)} stops, {r.distance_m / 1000:.2f} km, "
         f"{hours_minutes(r.duration_s)}"
     )
+    # folium leaves PolyLine's and PolyLineTextPath's __init__ unannotated.
     # A white casing under the coloured line keeps it readable on any background.
-    folium.PolyLine(pts, color="#ffffff", weight=9, opacity=0.9, interactive=False).add_to(
-        back["route"]
+    folium.PolyLine(  # type: ignore[no-untyped-call]
+        pts, color="#ffffff", weight=9, opacity=0.9, interactive=False
+    ).add_to(back["route"])
+    line = folium.PolyLine(  # type: ignore[no-untyped-call]
+        pts, color=colour, weight=6, opacity=0.95, tooltip=tip
     )
-    line = folium.PolyLine(pts, color=colour, weight=6, opacity=0.95, tooltip=tip)
     line.add_to(back["route"])
     # White arrowheads inside the line show the direction of travel.
-    PolyLineTextPath(
+    PolyLineTextPath(  # type: ignore[no-untyped-call]
         line,
         "          ►          ",
         repeat=True,
@@ -295,7 +306,9 @@ def _draw_route(back: dict, r: CarrierRoute, colour: str, n_stops: int) -> None:
     ).add_to(back["route"])
 
 
-def _stop_row(stop: Stop, sub: Subscriber, colour: str, card: str, tip: str | None = None) -> list:
+def _stop_row(
+    stop: Stop, sub: Subscriber, colour: str, card: str, tip: str | None = None
+) -> list[Any]:
     return [
         round(stop.curb_lat, _DECIMALS),
         round(stop.curb_lon, _DECIMALS),
@@ -307,7 +320,7 @@ def _stop_row(stop: Stop, sub: Subscriber, colour: str, card: str, tip: str | No
     ]
 
 
-def _spot_row(stop: Stop | None, sub: Subscriber, icon: str, colour: str, card: str) -> list:
+def _spot_row(stop: Stop | None, sub: Subscriber, icon: str, colour: str, card: str) -> list[Any]:
     curb = (
         (None, None)
         if stop is None
@@ -394,7 +407,9 @@ def _street_tolerance(n_stops: int) -> float:
     return _SIMPLIFY_DEG * (4 if n_stops >= CLUSTER_FROM else 2)
 
 
-def _street_rows(streets: Streets, bounds: list[list[float]], tolerance: float) -> list[list]:
+def _street_rows(
+    streets: Streets, bounds: list[list[float]], tolerance: float
+) -> list[list[list[float]]]:
     """Street polylines near the route, simplified and rounded to about a metre."""
     if hasattr(streets, "to_crs") and hasattr(streets, "geometry"):
         geoms = np.asarray(streets.to_crs("EPSG:4326").geometry.values, dtype=object)

@@ -6,12 +6,10 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from route.constants import OSM_ATTRIBUTION
 from route.model.day import ACTIONS
 from route.model.routebook import RouteBook, Stop
 from route.model.subscriber import Subscriber, format_clock
-from route.output.layers import (
-    OSM_ATTRIBUTION,
-)
 from route.output.style import (
     ACTION_STYLES,
     SPOT_ICONS,

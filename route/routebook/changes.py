@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -17,11 +18,11 @@ from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
 from route.routebook.insertion import Placement, insert_stops, remove_stops
-from route.routebook.plan import PlanOptions, Snapped, assemble, prepare_problem
+from route.routebook.plan import PlanOptions, Say, Snapped, assemble, prepare_problem
 from route.routebook.reoptimise import Reoptimised, reoptimise
 from route.routebook.skip_aware import Spread
-from route.routebook.timing import Routes, time_route
-from route.solver.problem import Problem, Solution
+from route.routebook.timing import time_route
+from route.solver.problem import Problem, Routes, Solution
 
 #: Solver-statistics keys that :func:`route.routebook.plan.assemble` writes from the plan options.
 _OPTION_KEYS = ("seed", "time_limit_s", "carriers", "capacity", "shift_s", "balance", "end")
@@ -73,9 +74,9 @@ def workbench(
 ) -> Workbench:
     """Snap and measure ``subscribers`` for edits of ``book``.
 
-    The same steps as :func:`route.routebook.plan.plan`: subscribers too far from a street, cut off from
-    the depot, or with a window nobody can meet become unserved with the reason; with an end
-    point, the matrices carry it as their last node.
+    The same steps as :func:`route.routebook.plan.plan`: subscribers too far from a street,
+    cut off from the depot, or with a window nobody can meet become unserved with the reason;
+    with an end point, the matrices carry it as their last node.
     """
     options = options or options_of(book)
     snapped, curbs, problem = prepare_problem(subscribers, book.depot, index, options)
@@ -97,7 +98,7 @@ def to_book(
     index: StreetIndex,
     base: RouteBook,
     unplaced: Sequence[int] = (),
-    stats: dict | None = None,
+    stats: dict[str, Any] | None = None,
 ) -> RouteBook:
     """Assemble a route book from node routes, with arrivals, legs and totals recomputed.
 
@@ -204,7 +205,7 @@ def reoptimised_book(
     keep_first: int = 0,
     time_limit: float = 5.0,
     seed: int = 0,
-    overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
     rates: dict[str, float] | None = None,
 ) -> tuple[RouteBook, Reoptimised, tuple[float, float]]:
     """A re-optimised candidate of ``book`` (not stored: the caller reports, then commits).
@@ -351,7 +352,7 @@ def skip_report(
     *,
     seed: int = 0,
     time_limit: float = 1.0,
-    say=None,
+    say: Say | None = None,
 ) -> SkipReport:
     """Measure a book against its skipped stops: expectation, simulated days, arrival spread."""
     from route.routebook.skip_aware import (

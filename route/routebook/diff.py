@@ -90,11 +90,6 @@ class BookDiff:
     threshold_s: int = RETIME_THRESHOLD_S
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
-    @property
-    def disturbed(self) -> tuple[str, ...]:
-        """Stops whose place or arrival time changes (moved, then retimed)."""
-        return self.moved + tuple(r[0] for r in self.retimed)
-
     def lines(self, limit: int | None = None) -> list[str]:
         """The diff as lines a person reads; at most ``limit`` moved and retimed stops each."""
         sign = "saves" if self.distance_m < 0 else "adds"

@@ -229,7 +229,10 @@ def apriori_tour(
     end = terminal(problem)
 
     def cost(t: Tour) -> float:
-        return sum(w * expected_length(d, t, r, end) for w, r in zip(weights, rows, strict=True))
+        total: float = sum(
+            w * expected_length(d, t, r, end) for w, r in zip(weights, rows, strict=True)
+        )
+        return total
 
     def feasible(t: Tour) -> bool:
         return _feasible(problem, t, late)

@@ -17,7 +17,9 @@ Tour = tuple[int, ...]
 _EPS = 1e-9
 
 
-def neighbour_lists(distance: np.ndarray, nodes: Sequence[int], k: int = 8) -> dict[int, tuple]:
+def neighbour_lists(
+    distance: np.ndarray, nodes: Sequence[int], k: int = 8
+) -> dict[int, tuple[int, ...]]:
     """For each node, the ``k`` nearest other nodes of ``nodes`` (by the symmetrised matrix)."""
     nodes = list(nodes)
     if len(nodes) < 2:
@@ -33,7 +35,7 @@ def neighbour_lists(distance: np.ndarray, nodes: Sequence[int], k: int = 8) -> d
 def improve_tour(
     tour: Sequence[int],
     cost: Callable[[Tour], float],
-    neighbours: dict[int, tuple],
+    neighbours: dict[int, tuple[int, ...]],
     *,
     accept: Callable[[Tour], bool] | None = None,
     keep_first: int = 0,

@@ -110,8 +110,8 @@ def _now():
 
 
 @nb.njit(cache=True)
-def penalised_search(D, T, S, E, L, Q, cap, bal, k, clients, NB, seed, limit, deadline, bestR, bestlen,
-            stats):  # fmt: skip
+def penalised_search(D, T, S, E, L, Q, cap, bal, k, clients, NB, seed, limit, deadline, bestR,
+                     bestlen, stats):  # fmt: skip
     """The phase: construct, descend, then ruin, recreate and descend until the work is spent.
 
     D and T include the end node (the last index). The best feasible routes go to bestR and

@@ -13,8 +13,8 @@ curbside only (pure operational excellence)
     curbside carrier could drive just as well) and the shorter over the week is kept, so a short
     time limit never makes the lean route look longer than the tailored one.
 fixed with preferences (the paper-route model)
-    The route book as planned by :func:`route.routebook.plan.plan`, with spots, walk-ins and windows. Each
-    day the carrier follows it and bypasses the stops not scheduled that day.
+    The route book as planned by :func:`route.routebook.plan.plan`, with spots, walk-ins and
+    windows. Each day the carrier follows it and bypasses the stops not scheduled that day.
 daily re-optimised (intimacy with no lean back end)
     For each day of the week, only the subscribers scheduled that day, with every preference,
     planned from scratch by the same solver.
