@@ -25,7 +25,7 @@ from route.model.routebook import RouteBook
 from route.model.subscriber import Depot, Subscriber
 
 if TYPE_CHECKING:
-    from route.routebook.changes import Edit
+    from route.routebook.local_edit import Edit
 
 
 def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
@@ -70,24 +70,48 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         subs = _read(ws, args.subscribers)
-        book = ws.latest_book()
-        edit = None
-        if book is not None:
-            edit = _stable_edit_for_import(ws, book, subs, say)
-        with ws.transaction() as con:
-            added, updated = ws.upsert_subscribers(subs, con)
-            if edit is not None:
-                saved = ws.save_book(
-                    edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
-                )
-        print(
+        added, updated = _import_changes(ws, subs)
+        summary = (
             f"Imported {len(subs)} subscribers from {args.subscribers}: "
             f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
             "unchanged."
         )
-        if edit is not None:
+        book = ws.latest_book()
+        if not added and not updated:
+            kept = f" (route book version {book.version} stays)" if book is not None else ""
+            print(f"{summary} Nothing changed; nothing written{kept}.")
+            return 0
+        edit = None
+        if book is not None:
+            edit = _stable_edit_for_import(ws, book, subs, say)
+        with ws.transaction() as con:
+            ws.upsert_subscribers(subs, con)
+            if edit is not None and edit.changed:
+                saved = ws.save_book(
+                    edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
+                )
+        print(summary)
+        if edit is not None and edit.changed:
             _print_edit(edit, saved)
+        elif book is not None:
+            print(
+                f"The route is unchanged (version {book.version}): no new route-book version "
+                "(what changed does not move anyone's place in the route)."
+            )
     return 0
+
+
+def _import_changes(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[str], list[str]]:
+    """Ids an import would add and update (as :meth:`Workspace.upsert_subscribers` would)."""
+    stored = {s.id: s for s in ws.subscribers(active_only=False)}
+    active = {s.id for s in ws.subscribers()}
+    added = [s.id for s in imported if s.id not in stored]
+    updated = [
+        s.id
+        for s in imported
+        if s.id in stored and (s.id not in active or stored[s.id].to_dict() != s.to_dict())
+    ]
+    return added, updated
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
@@ -154,7 +178,7 @@ def _stable_edit_for_import(
     merged, reslot = _merged(ws, subs)
     index = _load_index(ws.settings, say)
     say("Slotting new subscribers into the planned route (nobody else's order changes)")
-    return stable_edit(book, merged, index, reslot=reslot)
+    return stable_edit(book, merged, index, reslot=reslot, say=say)
 
 
 def _edit_note(what: str, edit: Edit) -> str:
@@ -200,11 +224,11 @@ def _plan_sync(
             f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
         )
     index = _load_index(ws.settings, say)
-    edit = stable_edit(book, ws.subscribers(), index)
-    if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
+    edit = stable_edit(book, ws.subscribers(), index, say=say)
+    if not edit.changed:
         print(
-            f"The route is up to date (version {book.version}); nothing changed. To reorder "
-            f"it: paperroute plan {ws.path} --reoptimize"
+            f"The route is up to date (version {book.version}); nothing changed, nothing "
+            f"written. To reorder it: paperroute plan {ws.path} --reoptimize"
         )
         return 0
     with ws.transaction() as con:
@@ -222,16 +246,22 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
         bad = [
             Issue(
                 "ID",
-                "no such subscriber" if i not in known else "already removed",
+                "no such subscriber",
                 "give ids of active subscribers (see the route sheet)",
                 value=i,
             )
             for i in args.ids
-            if i not in active
+            if i not in known
         ]
         if bad:
             raise InputError(bad)
-        ids = list(dict.fromkeys(args.ids))
+        ids = [i for i in dict.fromkeys(args.ids) if i in active]
+        done = [i for i in dict.fromkeys(args.ids) if i not in active]
+        if done:
+            print(f"Already removed: {', '.join(done)}.")
+        if not ids:
+            print("Nothing to remove; nothing written.")
+            return 0
         book = ws.latest_book()
         edit = None
         if book is not None:
@@ -239,12 +269,12 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
 
             index = _load_index(ws.settings, say)
             keep = [s for s in ws.subscribers() if s.id not in set(ids)]
-            edit = stable_edit(book, keep, index)
+            edit = stable_edit(book, keep, index, say=say)
         with ws.transaction() as con:
             ws.deactivate(ids, con)
-            if edit is not None:
+            if edit is not None and edit.changed:
                 saved = ws.save_book(edit.book, _edit_note("remove", edit), con)
         print(f"Removed {len(ids)} subscriber(s): {', '.join(ids)}.")
-        if edit is not None:
+        if edit is not None and edit.changed:
             _print_edit(edit, saved)
     return 0

@@ -65,12 +65,32 @@ class CarrierRoute:
         return tuple(s.subscriber_id for s in self.stops)
 
 
+#: Why a subscriber is unserved, as :attr:`Unserved.kind`: what could make them servable.
+#: Their spot is too far from any usable street (only a new spot can change it).
+FAR = "far"
+#: No street path joins their curb point and the depot (a new spot or network).
+UNREACHABLE = "unreachable"
+#: Their window closes before anyone could get there from the depot (a new window or start).
+WINDOW = "window"
+#: No place in the route keeps every promise (a removal or a wider window elsewhere may help).
+NO_PLACE = "no_place"
+#: The search found no route at all in its time limit (any change is worth a try).
+NO_SOLUTION = "no_solution"
+UNSERVED_KINDS = (FAR, UNREACHABLE, WINDOW, NO_PLACE, NO_SOLUTION)
+
+
 @dataclass(frozen=True, slots=True)
 class Unserved:
-    """A subscriber not in the route book, with the reason (never dropped silently)."""
+    """A subscriber not in the route book, with the reason (never dropped silently).
+
+    ``kind`` is one of :data:`UNSERVED_KINDS` (empty in route books written before it was
+    recorded): an edit retries a subscriber only when something that could make them servable
+    has changed.
+    """
 
     subscriber_id: str
     reason: str
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

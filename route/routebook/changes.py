@@ -18,6 +18,7 @@ from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
 from route.routebook.insertion import Placement, insert_stops, remove_stops
+from route.routebook.local_edit import Edit, Placed, applies, local_stable_edit
 from route.routebook.plan import PlanOptions, Say, Snapped, assemble, prepare_problem
 from route.routebook.reoptimise import Reoptimised, reoptimise
 from route.routebook.skip_aware import Spread
@@ -26,6 +27,9 @@ from route.solver.problem import Problem, Routes, Solution
 
 #: Solver-statistics keys that :func:`route.routebook.plan.assemble` writes from the plan options.
 _OPTION_KEYS = ("seed", "time_limit_s", "carriers", "capacity", "shift_s", "balance", "end")
+
+#: Solver-statistics keys an edited book does not inherit from the book it edits.
+_NOT_CARRIED = ("seed", "time_limit_s", "carriers", "lower_bound")
 
 #: Fields whose change means a subscriber's place in the route must be chosen again.
 _ROUTING_FIELDS = ("spot", "earliest", "latest", "service_s", "quantity")
@@ -125,36 +129,14 @@ def to_book(
         distance=sum(time_route(wb.problem, r).distance_m for r in routes),
     )
     record = {
-        **{k: v for k, v in base.solver.items() if k not in ("seed", "time_limit_s", "carriers")},
+        # The plan's lower bound was for the stops it served, not for these.
+        **{k: v for k, v in base.solver.items() if k not in _NOT_CARRIED},
         **(stats or {}),
     }
     book = assemble(
         wb.snapped, wb.curbs, wb.problem, solution, index, base.depot, wb.options, record
     )
     return replace(book, version=base.version)
-
-
-@dataclass(frozen=True)
-class Edit:
-    """A new route book from an edit, and what happened to whom."""
-
-    book: RouteBook
-    placements: tuple[tuple[str, Placement], ...]
-    inserted_ids: tuple[str, ...]
-    removed_ids: tuple[str, ...]
-    unplaced_ids: tuple[str, ...]
-    wb: Workbench
-
-    def where(self, pl: Placement) -> str:
-        """A placement as words: carrier, stop number, neighbours, added cost."""
-        stop = self.book.stop_of(self.wb.ids([pl.node])[0])
-        seq = stop[1].seq if stop else pl.position + 1
-        after = "the depot" if pl.after == 0 else self.wb.ids([pl.after])[0]
-        before = "the depot" if pl.before == 0 else self.wb.ids([pl.before])[0]
-        return (
-            f"carrier {pl.carrier + 1}, stop {seq}, between {after} and {before} "
-            f"(+{pl.added_m} m, +{pl.added_s / 60:.1f} min)"
-        )
 
 
 def changed_for_routing(old: Subscriber, new: Subscriber) -> bool:
@@ -168,13 +150,39 @@ def stable_edit(
     index: StreetIndex,
     *,
     reslot: Sequence[str] = (),
+    say: Say | None = None,
 ) -> Edit:
     """Bring a route book up to date with ``subscribers`` without reordering anyone.
 
-    Routed subscribers missing from ``subscribers`` are removed (their gap closes); those not yet
-    routed (new, or unserved before) and those named in ``reslot`` (their spot or window
-    changed) are inserted one by one at their cheapest feasible place, in the order given.
-    Everyone else keeps their carrier and relative order.
+    Routed subscribers missing from ``subscribers`` are removed (their gap closes); new ones,
+    and those named in ``reslot`` (their spot, window, service or quantity changed), are
+    inserted one by one at their cheapest feasible place, in the order given. Everyone else
+    keeps their carrier and relative order. A subscriber unserved before is tried again only
+    when something that could make them servable changed (see
+    :mod:`route.routebook.local_edit`).
+
+    On the network the book was planned on, the book's own legs are kept and only new ones are
+    measured (:func:`~route.routebook.local_edit.local_stable_edit`); on another (a relinked
+    extract) every subscriber is measured again and every unserved one retried.
+    """
+    if applies(book, index):
+        return local_stable_edit(
+            book, subscribers, index, options_of(book), changed=reslot, say=say
+        )
+    return remeasured_edit(book, subscribers, index, reslot=reslot)
+
+
+def remeasured_edit(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    *,
+    reslot: Sequence[str] = (),
+) -> Edit:
+    """:func:`stable_edit` with every subscriber measured again on a whole matrix.
+
+    What a stable edit on another network than the book's needs; every unserved subscriber is
+    tried again.
     """
     wb = workbench(subscribers, book, index)
     routed = set(book.order)
@@ -186,14 +194,21 @@ def stable_edit(
     todo += [wb.node_of[x] for x in again]
     routes, placements, unplaced = insert_stops(wb.problem, routes, todo)
     new = to_book(wb, routes, index, book, unplaced, {"last_edit": "stable"})
+    placed = tuple(_placed(wb, p) for p in placements)
     return Edit(
         book=new,
-        placements=tuple((wb.ids([p.node])[0], p) for p in placements),
-        inserted_ids=wb.ids([p.node for p in placements]),
+        placements=tuple((p.subscriber_id, p) for p in placed),
+        inserted_ids=tuple(p.subscriber_id for p in placed),
         removed_ids=removed,
         unplaced_ids=wb.ids(unplaced),
-        wb=wb,
+        base=book,
     )
+
+
+def _placed(wb: Workbench, p: Placement) -> Placed:
+    after = None if p.after == 0 else wb.ids([p.after])[0]
+    before = None if p.before in (0, wb.problem.end) else wb.ids([p.before])[0]
+    return Placed(wb.ids([p.node])[0], p.carrier, p.position, p.added_m, p.added_s, after, before)
 
 
 def reoptimised_book(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from route.routebook.timing import acceptable, time_route
+from route.routebook.timing import Slack, insertion_feasible, problem_slack
 from route.solver.problem import Problem, Routes
 
 
@@ -34,36 +34,60 @@ class Placement:
     before: int
 
 
-def cheapest_insertion(problem: Problem, routes: Routes, node: int) -> Placement | None:
+def cheapest_insertion(
+    problem: Problem, routes: Routes, node: int, slacks: dict[int, Slack] | None = None
+) -> Placement | None:
     """The cheapest feasible place for ``node``, or ``None`` when no place keeps every promise.
 
     Cheapest means fewest added metres, then fewest added seconds; ties go to the lower carrier
-    and the earlier position, so the result is deterministic.
+    and the earlier position, so the result is deterministic. Each place is checked in O(1)
+    with the route's slack (:func:`~route.routebook.timing.insertion_feasible`), never by
+    re-timing the route. ``slacks`` caches each carrier's :class:`Slack` between calls (the
+    caller drops a carrier's entry when its route changes).
     """
     end = 0 if problem.end is None else problem.end
     d, t = problem.distance, problem.duration
-    cands = []
+    slacks = {} if slacks is None else slacks
+    best: tuple[int, int, int, int] | None = None
     for c, r in enumerate(routes):
-        seq = (0, *r, end)
-        a = np.asarray(seq[:-1])
-        b = np.asarray(seq[1:])
-        add_m = d[a, node] + d[node, b] - d[a, b]
-        add_s = t[a, node] + t[node, b] - t[a, b] + problem.service[node]
+        if c not in slacks:
+            slacks[c] = problem_slack(problem, r)
+        a = np.asarray((0, *r))
+        b = np.asarray((*r, end))
+        to_m, from_m, ab_m = d[a, node].astype(np.int64), d[node, b].astype(np.int64), d[a, b]
+        to_s, from_s, ab_s = t[a, node].astype(np.int64), t[node, b].astype(np.int64), t[a, b]
         if problem.open_end:  # after the last stop nothing closes the route
-            add_m[-1] = d[a[-1], node]
-            add_s[-1] = t[a[-1], node] + problem.service[node]
-        for pos in range(len(seq) - 1):
-            cands.append((int(add_m[pos]), int(add_s[pos]), c, pos))
-    cands.sort()
-    old = {c: time_route(problem, r) for c, r in enumerate(routes)}
-    for add_m, add_s, c, pos in cands:
-        r = routes[c]
-        new_route = (*r[:pos], node, *r[pos:])
-        if acceptable(problem, time_route(problem, new_route), old[c], node):
-            after = r[pos - 1] if pos > 0 else 0
-            before = r[pos] if pos < len(r) else 0
-            return Placement(node, c, pos, add_m, add_s, after, before)
-    return None
+            from_m[-1] = from_s[-1] = 0
+            ab_m, ab_s = ab_m.astype(np.int64), ab_s.astype(np.int64)
+            ab_m[-1] = ab_s[-1] = 0
+        ok = insertion_feasible(
+            slacks[c],
+            np.arange(len(a)),
+            to_s,
+            from_s,
+            problem.service[node],
+            problem.earliest[node],
+            problem.latest[node],
+            problem.demand[node] if problem.demand else 1,
+            problem.capacity,
+        )
+        if not ok.any():
+            continue
+        add_m = to_m + from_m - ab_m
+        add_s = to_s + from_s - ab_s + problem.service[node]
+        # Fewest metres, then seconds, then the earliest place (lexsort's last key is primary).
+        places = np.flatnonzero(ok)
+        k = places[np.lexsort((places, add_s[places], add_m[places]))[0]]
+        cand = (int(add_m[k]), int(add_s[k]), c, int(k))
+        if best is None or cand < best:
+            best = cand
+    if best is None:
+        return None
+    add_m, add_s, c, pos = best
+    r = routes[c]
+    after = r[pos - 1] if pos > 0 else 0
+    before = r[pos] if pos < len(r) else 0
+    return Placement(node, c, pos, add_m, add_s, after, before)
 
 
 def insert_stops(
@@ -79,13 +103,15 @@ def insert_stops(
     """
     out = [tuple(r) for r in routes]
     placements, unplaced = [], []
+    slacks: dict[int, Slack] = {}
     for node in nodes:
-        p = cheapest_insertion(problem, tuple(out), node)
+        p = cheapest_insertion(problem, tuple(out), node, slacks)
         if p is None:
             unplaced.append(node)
             continue
         r = out[p.carrier]
         out[p.carrier] = (*r[: p.position], node, *r[p.position :])
+        del slacks[p.carrier]  # that route changed
         placements.append(p)
     return tuple(out), tuple(placements), tuple(unplaced)
 

@@ -9,6 +9,7 @@ route book's ``unserved`` with the reason.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,28 @@ import numpy as np
 
 from route.constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
 from route.errors import InputError, Issue, input_error
-from route.model.routebook import CarrierRoute, RouteBook, Stop, Unserved, fingerprint
+from route.model.routebook import (
+    FAR,
+    NO_PLACE,
+    NO_SOLUTION,
+    UNREACHABLE,
+    WINDOW,
+    CarrierRoute,
+    RouteBook,
+    Stop,
+    Unserved,
+    fingerprint,
+)
 from route.model.subscriber import Depot, Subscriber, format_clock
-from route.network import CurbPoint, StreetIndex
-from route.solver.problem import DROP_PENALTY, Problem, Solution, to_int_matrix
+from route.network import CurbPoint, IntMatrix, StreetIndex
+from route.routebook.quality import (
+    Heartbeat,
+    bound_record,
+    memory_line,
+    progress_line,
+    quality_line,
+)
+from route.solver.problem import Problem, Solution, to_int_matrix
 from route.solver.solve import prepare_search, solve
 
 Say = Callable[[str], None]
@@ -138,6 +157,7 @@ def snap_subscribers(
                     sub.id,
                     f"spot is {curb.distance_m:.0f} m from the nearest usable street "
                     f"(limit {MAX_SNAP_M:.0f} m): check its coordinates",
+                    FAR,
                 )
             )
             continue
@@ -181,8 +201,8 @@ def build_problem(
     extra = (0,) if options.end is not None and not options.open_end else ()
     none_extra = (None,) * len(extra)
     return Problem(
-        distance=to_int_matrix(matrix_m),
-        duration=to_int_matrix(matrix_s),
+        distance=matrix_m if np.issubdtype(matrix_m.dtype, np.integer) else to_int_matrix(matrix_m),
+        duration=matrix_s if np.issubdtype(matrix_s.dtype, np.integer) else to_int_matrix(matrix_s),
         service=(0, *(w[1] for w in snapped.walk_ins), *extra),
         earliest=(None, *(s.earliest for s in subs), *none_extra),
         latest=(None, *(s.latest for s in subs), *none_extra),
@@ -225,34 +245,43 @@ def prepare_problem(
         if end_curbs[0].distance_m > MAX_SNAP_M:
             raise_too_far("--end", end_point, end_curbs[0])
     curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
-    say(f"Computing street distances between {len(curbs)} curb points")
-    matrix = index.matrix(curbs)
+    say(f"Computing street distances between {len(curbs):,} curb points")
+    matrix = index.int_matrix(curbs, say)
+    say(f"  {matrix.nbytes / 2**20:,.0f} MB of {matrix.distance.dtype} matrices")
     reach = matrix.reachable()
     if end_curbs and not reach[-1]:
         raise_too_far("--end", end_point, end_curbs[0])
-    if not reach[: len(snapped.served) + 1].all():
-        # Rare once the network is cut to its strongly connected core; still never silent.
-        stops = range(1, len(snapped.served) + 1)
-        keep = [i for i in stops if reach[i]]
-        lost = [snapped.served[i - 1] for i in stops if not reach[i]]
+    lost: list[Unserved] = []
+    keep = [0]
+    for i, sub in enumerate(snapped.served, start=1):
+        soonest = options.start_s + int(matrix.duration[0, i])
+        if not reach[i]:
+            # Rare once the network is cut to its strongly connected core; still never silent.
+            lost.append(Unserved(sub.id, "no street path to or from the depot", UNREACHABLE))
+        elif sub.latest is not None and sub.latest < soonest:
+            lost.append(Unserved(sub.id, window_reason(sub, soonest), WINDOW))
+        else:
+            keep.append(i)
+    if lost:
+        pick = [i - 1 for i in keep[1:]]
         snapped = Snapped(
             snapped.depot_curb,
-            tuple(snapped.served[i - 1] for i in keep),
-            tuple(snapped.curbs[i - 1] for i in keep),
-            tuple(snapped.walk_ins[i - 1] for i in keep),
-            snapped.unserved
-            + tuple(Unserved(s.id, "no street path to or from the depot") for s in lost),
+            tuple(snapped.served[i] for i in pick),
+            tuple(snapped.curbs[i] for i in pick),
+            tuple(snapped.walk_ins[i] for i in pick),
+            snapped.unserved + tuple(lost),
         )
-        sel = [0, *keep, *([len(curbs) - 1] if end_curbs else [])]
-        matrix_m, matrix_s = matrix.distance[np.ix_(sel, sel)], matrix.duration[np.ix_(sel, sel)]
-        curbs = (snapped.depot_curb, *snapped.curbs, *end_curbs)
-    else:
-        matrix_m, matrix_s = matrix.distance, matrix.duration
-    snapped, keep = _drop_impossible_windows(snapped, matrix_s, options.start_s)
-    keep += [len(curbs) - 1] if end_curbs else []
-    matrix_m, matrix_s = matrix_m[np.ix_(keep, keep)], matrix_s[np.ix_(keep, keep)]
-    curbs = tuple(curbs[i] for i in keep)
-    problem = build_problem(snapped, matrix_m, matrix_s, options)
+        keep += [len(curbs) - 1] if end_curbs else []
+        curbs = tuple(curbs[i] for i in keep)
+        sel = np.ix_(keep, keep)
+        # One matrix at a time, each full one let go once cut: the peak is one matrix more
+        # than the result, not two.
+        dist, dur = matrix.distance, matrix.duration
+        del matrix
+        dist = dist[sel]
+        dur = dur[sel]
+        matrix = IntMatrix(dist, dur)
+    problem = build_problem(snapped, matrix.distance, matrix.duration, options)
     return snapped, tuple(curbs), problem
 
 
@@ -296,52 +325,70 @@ def plan(
     )
 
     last = [-1.0]
+    beat = Heartbeat(say, f"still searching (up to {options.time_limit:g} s)")
 
-    def progress(elapsed: float, length: int) -> None:
+    def progress(elapsed: float, objective: int) -> None:
         # One line a second at most; the search may improve thousands of times.
-        if elapsed - last[0] >= 1.0 and length < DROP_PENALTY:
+        if elapsed - last[0] >= 1.0:
             last[0] = elapsed
-            say(f"  {elapsed:5.1f} s  best length so far {length:,} m")
+            say(progress_line(elapsed, objective))
+            beat.said()
 
-    solution = solve(problem, time_limit=options.time_limit, seed=options.seed, progress=progress)
-    book = assemble(snapped, curbs, problem, solution, index, depot, options)
+    with beat:
+        solution = solve(
+            problem, time_limit=options.time_limit, seed=options.seed, progress=progress
+        )
+    solution, retried = _insert_left_out(problem, solution, say)
+    say(f"Bounding the length from below (Held-Karp) over {problem.size:,} points")
+    record = {**solution.stats.to_dict(), "lower_bound": bound_record(problem, solution)}
+    if retried:
+        record["inserted_after_search"] = retried
+    say(memory_line(problem, solution))
+    book = assemble(snapped, curbs, problem, solution, index, depot, options, record, say)
     say(
         f"Route planned: {len(book.order)} stops, {book.distance_m / 1000:.2f} km, "
         f"{book.duration_s / 60:.0f} min"
     )
+    quality = quality_line(book.solver, book.distance_m)
+    if quality:
+        say(quality)
     return book
 
 
-def _drop_impossible_windows(
-    snapped: Snapped, matrix_s: np.ndarray, start_s: int
-) -> tuple[Snapped, list[int]]:
-    """Set aside subscribers whose window closes before anyone could get there.
+def _insert_left_out(problem: Problem, solution: Solution, say: Say) -> tuple[Solution, int]:
+    """Try every stop the search left out at its cheapest feasible place in its routes.
 
-    Returns the remaining subscribers and the matrix rows to keep (depot first).
+    The search drops a stop when it finds no room for it in its budget, which is no proof that
+    none exists. After this pass a stop left out is one no place in the route can take, the
+    same test a later edit makes, so an edit need not try it again until the route changes.
+    Returns the solution and how many stops the pass placed.
     """
-    keep, lost = [0], []
-    for i, sub in enumerate(snapped.served, start=1):
-        soonest = start_s + round(matrix_s[0, i])
-        if sub.latest is not None and sub.latest < soonest:
-            lost.append(Unserved(sub.id, _window_reason(sub, soonest)))
-        else:
-            keep.append(i)
-    if not lost:
-        return snapped, keep
-    pick = [i - 1 for i in keep[1:]]
+    from route.routebook.insertion import insert_stops
+    from route.routebook.timing import time_route
+
+    if not solution.unassigned or solution.stats.status != "solved":
+        return solution, 0
+    say(
+        f"Trying the {len(solution.unassigned):,} stops the search left out at their cheapest place"
+    )
+    routes, placed, unplaced = insert_stops(problem, solution.routes, solution.unassigned)
+    if not placed:
+        return solution, 0
+    timings = [time_route(problem, r) for r in routes]
     return (
-        Snapped(
-            snapped.depot_curb,
-            tuple(snapped.served[i] for i in pick),
-            tuple(snapped.curbs[i] for i in pick),
-            tuple(snapped.walk_ins[i] for i in pick),
-            snapped.unserved + tuple(lost),
+        Solution(
+            routes=routes,
+            arrivals=tuple(t.arrivals for t in timings),
+            unassigned=tuple(unplaced),
+            distance=sum(t.distance_m for t in timings),
+            stats=solution.stats,
         ),
-        keep,
+        len(placed),
     )
 
 
-def _window_reason(sub: Subscriber, soonest: int) -> str:
+def window_reason(sub: Subscriber, soonest: int) -> str:
+    """Why a window cannot be met: it closes before the soonest possible arrival."""
     return (
         f"time window {format_clock(sub.earliest) or 'any'}-{format_clock(sub.latest) or 'any'} "
         f"cannot be met (earliest possible arrival {format_clock(soonest)}): "
@@ -358,12 +405,18 @@ def assemble(
     depot: Depot,
     options: PlanOptions,
     record: Mapping[str, Any] | None = None,
+    say: Say | None = None,
 ) -> RouteBook:
     """Turn a solution into a route book with stops, leg geometry and totals.
 
     ``record`` is what the book's ``solver`` field keeps besides the options (by default the
-    solution's statistics).
+    solution's statistics); ``say`` hears how the legs' street geometry is coming on.
     """
+    legs_total = sum(len(r) + 1 for r in solution.routes)
+    if say is not None and legs_total > 500:
+        say(f"Drawing {legs_total:,} legs along the streets")
+    shown = time.perf_counter()
+    legs_done = 0
     subs = snapped.served
     routes = []
     for carrier, (order, arrivals) in enumerate(
@@ -381,6 +434,10 @@ def assemble(
             lat, lon = index.to_latlon([(curb.x, curb.y)])[0]
             stops.append(Stop(seq, sub.id, lat, lon, int(arrival), leg_m, leg_s, walk_m, walk_s))
             legs.append(index.leg(curbs[prev], curb))
+            legs_done += 1
+            if say is not None and time.perf_counter() - shown >= 2.0:
+                shown = time.perf_counter()
+                say(f"  {legs_done:,} of {legs_total:,} legs")
             dist_total += leg_m
             walk_m_total += walk_m
             walk_s_total += walk_s
@@ -410,27 +467,16 @@ def assemble(
         sub = subs[node - 1]
         if solution.stats.status == "no solution":
             why = "the search found no route within its time limit: give it more (--time-limit)"
+            unserved.append(Unserved(sub.id, why, NO_SOLUTION))
         else:
-            why = _why_unassigned(sub, problem, node)
-        unserved.append(Unserved(sub.id, why))
+            unserved.append(Unserved(sub.id, why_unassigned(sub, problem, node), NO_PLACE))
     return RouteBook(
         mode=index.net.mode,
         depot=depot,
         start_s=options.start_s,
         routes=tuple(routes),
         unserved=tuple(unserved),
-        solver={
-            **(solution.stats.to_dict() if record is None else record),
-            "seed": options.seed,
-            "time_limit_s": options.time_limit,
-            "carriers": options.carriers,
-            "capacity": options.capacity,
-            "shift_s": options.shift_s,
-            "balance": options.balance,
-            "end": "open"
-            if options.open_end
-            else (list(options.end) if options.end is not None else "depot"),
-        },
+        solver=solver_record(solution.stats.to_dict() if record is None else record, options),
         fingerprints={
             "network": index.net.fingerprint,
             "subscribers": fingerprint([s.to_dict() for s in snapped.served]),
@@ -438,17 +484,46 @@ def assemble(
     )
 
 
-def _why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
+def solver_record(record: Mapping[str, Any], options: PlanOptions) -> dict[str, Any]:
+    """A route book's ``solver`` field: ``record`` and the plan options it was made with."""
+    return {
+        **record,
+        "seed": options.seed,
+        "time_limit_s": options.time_limit,
+        "carriers": options.carriers,
+        "capacity": options.capacity,
+        "shift_s": options.shift_s,
+        "balance": options.balance,
+        "end": "open"
+        if options.open_end
+        else (list(options.end) if options.end is not None else "depot"),
+    }
+
+
+def why_unassigned(sub: Subscriber, problem: Problem, node: int) -> str:
     """Why the solver left a subscriber out, as precisely as the problem lets us tell."""
+    return why_unplaced(
+        sub,
+        problem,
+        int(problem.duration[0, node]),
+        int(problem.duration[node, 0]),
+        problem.service[node],
+    )
+
+
+def why_unplaced(sub: Subscriber, problem: Problem, out_s: int, back_s: int, service: int) -> str:
+    """Why no route takes a subscriber: ``out_s`` and ``back_s`` are the trips from and to the
+    depot, ``service`` their time at the stop (only the fleet and limits of ``problem`` are
+    read)."""
     fleet = f"{problem.carriers} carrier{'s' if problem.carriers > 1 else ''}"
     if problem.capacity is not None and sub.quantity > problem.capacity:
         return (
             f"needs {sub.quantity} items, more than a bag holds ({problem.capacity}): "
             "raise the capacity"
         )
-    soonest = problem.start_s + int(problem.duration[0, node])
+    soonest = problem.start_s + out_s
     if problem.shift_s is not None:
-        trip = int(problem.duration[0, node] + problem.duration[node, 0]) + problem.service[node]
+        trip = out_s + back_s + service
         if trip > problem.shift_s:
             return (
                 f"even a trip to this stop alone takes {trip / 60:.0f} min, longer than the "

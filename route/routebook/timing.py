@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from route.solver.problem import Problem, Routes
 
 #: An arrival time that moves by more than this counts as a disturbance (seconds).
@@ -77,6 +79,24 @@ def time_route(problem: Problem, route: Sequence[int], start_s: int | None = Non
     return Timing(tuple(arrivals), t, dist, load, tuple(late))
 
 
+def problem_slack(problem: Problem, route: Sequence[int]) -> Slack:
+    """The :class:`Slack` of one carrier's route of a problem."""
+    end = 0 if problem.end is None else problem.end
+    legs = [int(problem.duration[a, b]) for a, b in zip((0, *route), route, strict=False)]
+    back = int(problem.duration[route[-1], end]) if route else 0
+    return slack_of(
+        problem.start_s,
+        legs,
+        [problem.service[n] for n in route],
+        [problem.earliest[n] for n in route],
+        [problem.latest[n] for n in route],
+        back,
+        open_end=problem.open_end,
+        shift_s=problem.shift_s,
+        load=sum(problem.demand[n] for n in route) if problem.demand else len(route),
+    )
+
+
 def routes_distance(problem: Problem, routes: Routes) -> int:
     """Street metres of all carriers."""
     return sum(time_route(problem, r).distance_m for r in routes)
@@ -100,3 +120,116 @@ def acceptable(problem: Problem, new: Timing, old: Timing, node: int | None = No
         if new.finish_s > max(limit, old.finish_s):
             return False
     return True
+
+
+# -- slack: whether a change keeps every promise, in O(1) per place ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slack:
+    """One carrier's schedule with the slack of every place in it (forward time slack).
+
+    A route of ``m`` stops has ``m + 1`` places to put a new stop: place ``p`` lies after stop
+    ``p - 1`` (place 0 right after the depot, place ``m`` before the way back).
+
+    Attributes
+    ----------
+    ready
+        ``ready[p]``: when the carrier leaves the stop before place ``p`` (the depot's start for
+        place 0): its arrival plus its service.
+    reach
+        ``reach[p]``: when the carrier reached what follows place ``p`` before the change,
+        before any wait: stop ``p``, or for ``p == m`` the end (the finish, for an open route).
+    slack
+        ``slack[p]``: how much later ``reach[p]`` may come without a stop that is on time
+        becoming late and without the finish passing both the shift's end and the old finish.
+        Waits for a window's start absorb delay, so ``slack[p] = wait[p] + min(room[p],
+        slack[p + 1])``: Savelsbergh's forward time slack, the concatenation the penalised
+        search keeps per route in its own terms.
+    load
+        Items carried.
+    """
+
+    ready: np.ndarray
+    reach: np.ndarray
+    slack: np.ndarray
+    load: int
+
+
+def slack_of(
+    start_s: int,
+    leg_s: Sequence[int],
+    service: Sequence[int],
+    earliest: Sequence[int | None],
+    latest: Sequence[int | None],
+    back_s: int,
+    *,
+    open_end: bool = False,
+    shift_s: int | None = None,
+    load: int = 0,
+) -> Slack:
+    """The :class:`Slack` of a route given its legs.
+
+    Parameters
+    ----------
+    start_s
+        Departure from the depot.
+    leg_s, service, earliest, latest
+        Per stop in order: seconds of the leg leading to it, its service, its window.
+    back_s
+        Seconds of the way from the last stop to the end (ignored for an open route).
+    open_end, shift_s, load
+        As in :class:`~route.solver.problem.Problem`; ``load`` is the route's items.
+    """
+    m = len(leg_s)
+    ready = np.empty(m + 1, np.int64)
+    reach = np.empty(m + 1, np.int64)
+    wait = np.zeros(m + 1, np.int64)
+    room = np.full(m + 1, np.inf)
+    t = start_s
+    ready[0] = t
+    for i in range(m):
+        raw = t + leg_s[i]
+        lo, hi = earliest[i], latest[i]
+        t = max(raw, lo) if lo is not None else raw
+        reach[i], wait[i] = raw, t - raw
+        if hi is not None and t <= hi:
+            room[i] = hi - t
+        t += service[i]
+        ready[i + 1] = t
+    finish = start_s if m == 0 else (t if open_end else t + back_s)
+    reach[m] = finish
+    slack = np.empty(m + 1)
+    slack[m] = np.inf if shift_s is None else max(start_s + shift_s, finish) - finish
+    for i in range(m - 1, -1, -1):
+        slack[i] = wait[i] + min(room[i], slack[i + 1])
+    return Slack(ready, reach, slack, load)
+
+
+def insertion_feasible(
+    s: Slack,
+    places: np.ndarray,
+    to_node_s: np.ndarray,
+    from_node_s: np.ndarray,
+    service_s: int,
+    earliest: int | None,
+    latest: int | None,
+    demand: int,
+    capacity: int | None,
+) -> np.ndarray:
+    """Whether putting a stop at each of ``places`` keeps every promise, in O(1) per place.
+
+    ``to_node_s[k]`` is the leg from the stop before ``places[k]`` to the new stop, and
+    ``from_node_s[k]`` the leg from it to what follows (0 where an open route ends there). The
+    same test as :func:`acceptable` on the re-timed route: the new stop is on time, no stop on
+    time becomes late, the bag holds the load and the finish stays within the shift (or the old
+    finish, if the route already ran over).
+    """
+    arrive = s.ready[places] + to_node_s
+    begin = np.maximum(arrive, earliest) if earliest is not None else arrive
+    ok: np.ndarray = begin <= latest if latest is not None else np.ones(len(places), bool)
+    delay = begin + service_s + from_node_s - s.reach[places]
+    ok &= delay <= s.slack[places]
+    if capacity is not None and s.load + demand > max(capacity, s.load):
+        ok[:] = False
+    return ok

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,24 +50,18 @@ class Model:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         n, k = problem.size, problem.carriers
-        dist = problem.distance.astype(np.int64)
-        travel = problem.duration.astype(np.int64) + np.asarray(problem.service, np.int64)[:, None]
-        if problem.open_end:
-            dist = _with_free_end(dist)
-            travel = _with_free_end(travel)
-            end = n
-        else:
-            end = 0 if problem.end is None else problem.end
+        free_end = problem.open_end
+        end = n if free_end else (0 if problem.end is None else problem.end)
         self.end = end
-        self.clients = [i for i in range(1, n) if i != end]
-        self.manager = pywrapcp.RoutingIndexManager(dist.shape[0], k, [0] * k, [end] * k)
+        self.clients = clients(problem)
+        self.manager = pywrapcp.RoutingIndexManager(n + free_end, k, [0] * k, [end] * k)
         self.routing = routing = pywrapcp.RoutingModel(self.manager)
-        arc = routing.RegisterTransitMatrix(dist.tolist())
+        arc = routing.RegisterTransitMatrix(_transit_rows(problem.distance, None, free_end))
         routing.SetArcCostEvaluatorOfAllVehicles(arc)
-        horizon = problem.start_s + 2 * 24 * 3600
-        routing.AddDimension(
-            routing.RegisterTransitMatrix(travel.tolist()), 24 * 3600, horizon, False, "Time"
-        )
+        service = np.asarray(problem.service, np.int64)
+        travel = routing.RegisterTransitMatrix(_transit_rows(problem.duration, service, free_end))
+        horizon = _horizon(problem)
+        routing.AddDimension(travel, 24 * 3600, horizon, False, "Time")
         self.time = time_dim = routing.GetDimensionOrDie("Time")
         for v in range(k):
             time_dim.CumulVar(routing.Start(v)).SetValue(problem.start_s)
@@ -159,26 +154,61 @@ class Model:
 
     def arrivals(self, routes: Routes) -> tuple[tuple[int, ...], ...]:
         """Earliest feasible arrival (service start) times along routes, waiting allowed."""
-        p = self.problem
-        out = []
-        for r in routes:
-            t, prev, times = p.start_s, 0, []
-            for node in r:
-                t += int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
-                lo = p.earliest[node]
-                t = max(t, lo) if lo is not None else t
-                times.append(t)
-                prev = node
-            out.append(tuple(times))
-        return tuple(out)
+        return arrivals(self.problem, routes)
 
 
-def _with_free_end(m: np.ndarray) -> np.ndarray:
-    """Add a virtual end node reached from anywhere at no cost and never left."""
+def clients(problem: Problem) -> list[int]:
+    """The nodes a route may visit: all but the depot and the end point."""
+    end = None if problem.open_end else problem.end
+    return [i for i in range(1, problem.size) if i != end]
+
+
+def arrivals(p: Problem, routes: Routes) -> tuple[tuple[int, ...], ...]:
+    """Earliest feasible arrival (service start) times along routes, waiting allowed."""
+    out = []
+    for r in routes:
+        t, prev, times = p.start_s, 0, []
+        for node in r:
+            t += int(p.duration[prev, node]) + (p.service[prev] if prev else 0)
+            lo = p.earliest[node]
+            t = max(t, lo) if lo is not None else t
+            times.append(t)
+            prev = node
+        out.append(tuple(times))
+    return tuple(out)
+
+
+def _transit_rows(m: np.ndarray, add: np.ndarray | None, free_end: bool) -> list[tuple[int, ...]]:
+    """A matrix as the rows OR-Tools reads, ``add[i]`` added to row ``i``.
+
+    With ``free_end``, a virtual end node is appended, reached from anywhere at no cost and
+    never left. The rows share one Python integer per distinct value: ``tolist()`` would make
+    a 28-byte object for every cell (a gigabyte at 5,000 stops) where a shared one costs the
+    8-byte reference.
+    """
     n = m.shape[0]
-    out = np.zeros((n + 1, n + 1), dtype=np.int64)
-    out[:n, :n] = m
-    return out
+    top = int(m.max()) + (int(add.max()) if add is not None and len(add) else 0)
+    values = list(range(top + 1))
+    rows = []
+    for i in range(n):
+        row = m[i].astype(np.int64)
+        if add is not None:
+            row += add[i]
+        cells = [*row.tolist(), 0] if free_end else row.tolist()
+        rows.append(itemgetter(*cells)(values) if len(cells) > 1 else (values[cells[0]],))
+    if free_end:
+        rows.append((0,) * (n + 1))
+    return rows
+
+
+def _horizon(problem: Problem) -> int:
+    """The latest time any route may end: two days, or more where one route could take longer.
+
+    Every leg of a route is at most its stop's longest leg, so the sum of those and of every
+    service time bounds any route (a carrier walking 5,000 stops needs more than two days).
+    """
+    bound = int(np.asarray(problem.duration).max(axis=1).astype(np.int64).sum())
+    return problem.start_s + max(2 * 24 * 3600, bound + sum(problem.service))
 
 
 def search_parameters(

@@ -28,7 +28,8 @@ class Problem:
     Attributes
     ----------
     distance, duration
-        Square integer matrices (metres, seconds); may be asymmetric.
+        Square integer matrices (metres, seconds); may be asymmetric. ``int32`` and ``int64``
+        are kept as given (read-only views); other types are copied to ``int64``.
     service
         Seconds spent at each node (0 for the depot).
     earliest, latest
@@ -60,8 +61,8 @@ class Problem:
         matrix; a capacity or shift that is not positive.
     """
 
-    distance: npt.NDArray[np.int64]
-    duration: npt.NDArray[np.int64]
+    distance: npt.NDArray[np.signedinteger[Any]]
+    duration: npt.NDArray[np.signedinteger[Any]]
     service: tuple[int, ...]
     earliest: tuple[int | None, ...]
     latest: tuple[int | None, ...]
@@ -86,7 +87,14 @@ class Problem:
                     wrong.append(f"{name} must hold whole numbers (see to_int_matrix)")
             elif m.size and int(m.min()) < 0:
                 wrong.append(f"{name} must not be negative, got {int(m.min())}")
-            ro = np.array(m, dtype=np.int64) if not wrong else m
+            if wrong:
+                ro = m
+            elif m.dtype in (np.int32, np.int64):
+                # The planning matrices come as int32 (route.network.matrix_dtype): keep the
+                # type and the memory, as a read-only view.
+                ro = m.view()
+            else:
+                ro = np.array(m, dtype=np.int64)
             ro.setflags(write=False)
             matrices[name] = ro
         if not wrong and matrices["distance"].shape != matrices["duration"].shape:

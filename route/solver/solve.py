@@ -125,8 +125,8 @@ def solve(
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
     t0 = time.perf_counter()
     deadline = t0 + time_limit
-    model = ortools_phase.Model(problem)
-    if not model.clients:
+    clients = ortools_phase.clients(problem)
+    if not clients:
         return Solution(((),) * k, ((),) * k, (), 0, SolveStats(method="empty"))
     best: list[int | None] = [None]
 
@@ -159,9 +159,11 @@ def solve(
         # The last phase may use everything left; earlier ones leave room for the rest.
         cap = remaining if i == len(phases) - 1 else min(remaining, phase_s * 1.5)
         params = ortools_phase.search_parameters(first, meta, _neighbours(problem.size))
-        if i:  # a model is closed by its first search
-            model = ortools_phase.Model(problem)
-        out = model.run(params, seed_routes, ortools_steps(problem.size, phase_s), cap, report)
+        # Built after the phase's seed, so the seed's search and the model (at 5,000 stops, a few
+        # hundred MB each) are never held at once; a model is closed by its first search.
+        out = ortools_phase.Model(problem).run(
+            params, seed_routes, ortools_steps(problem.size, phase_s), cap, report
+        )
         if out is None and seed_routes is not None:
             phase_stats.append(PhaseStats(name, seed_rejected=True))
             continue
@@ -179,7 +181,7 @@ def solve(
         )
     if not outcomes:
         failed = SolveStats("ortools-gls", status="no solution", phases=tuple(phase_stats))
-        return Solution(((),) * k, ((),) * k, tuple(model.clients), 0, failed)
+        return Solution(((),) * k, ((),) * k, tuple(clients), 0, failed)
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
     methods = {"tour": "tour+ortools", "penalised-ls": "penalised-ls"}
@@ -191,9 +193,13 @@ def solve(
         stopped_by="time_limit" if any(o.capped for _, o in outcomes) else "work_limit",
     )
     visited = {node for r in win.routes for node in r}
-    unassigned = tuple(i for i in model.clients if i not in visited)
+    unassigned = tuple(i for i in clients if i not in visited)
     return Solution(
-        win.routes, model.arrivals(win.routes), unassigned, _length(problem, win.routes), stats
+        win.routes,
+        ortools_phase.arrivals(problem, win.routes),
+        unassigned,
+        _length(problem, win.routes),
+        stats,
     )
 
 
@@ -326,7 +332,7 @@ def _tour_seed(problem: Problem, seconds: float, seed: int) -> Routes:
     """
     from route.solver.tour import solve_tour
 
-    d = problem.distance.astype(np.int64)
+    d = np.asarray(problem.distance)  # solve_tour takes it as it is (and copies it)
     n = problem.size
     if problem.open_end or problem.end is not None:
         symmetric = bool(np.array_equal(d, d.T))

@@ -322,11 +322,10 @@ def _validate(distance_matrix: npt.ArrayLike, time_limit: float) -> IntMatrix:
             f"distance matrix must hold integers (dtype {raw.dtype}); "
             "round or scale the costs to integers first"
         )
-    m = raw.astype(np.int64)
+    m = raw.astype(np.int64)  # a copy (astype copies by default), so the diagonal may change
     if m.min() < 0:
         i, j = np.unravel_index(int(np.argmin(m)), m.shape)
         raise ValueError(f"distance matrix must be non-negative, got {m[i, j]} at [{i}, {j}]")
-    m = m.copy()
     np.fill_diagonal(m, 0)
     return m
 
