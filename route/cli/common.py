@@ -196,8 +196,13 @@ def _usual_arrivals(
     from route.routebook.changes import usual_arrivals
 
     first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
-    index = _load_index(ws.settings, _Reporter(True))
-    spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
+    routed = set(book.order)
+    spreads = usual_arrivals(
+        book,
+        [s for s in subs if s.id in routed],
+        lambda: _load_index(ws.settings, _Reporter(True)),  # only if a bypass needs measuring
+        first,
+    )
     return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
 
 

@@ -12,30 +12,39 @@ from route.io.workspace import Workspace
 from route.model.routebook import RouteBook
 
 if TYPE_CHECKING:
-    from route.model.day import Travel
+    from route.model.day import Day, Travel
 
 
-def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter) -> Travel:
-    """Street metres and seconds between the route book's curb points, on the real network."""
-    import math
+def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter, day: Day) -> Travel:
+    """Street travel for the day's visits, measuring only the pairs the day needs.
 
-    index = _load_index(ws.settings, say)
-    ids = [s.subscriber_id for r in book.routes for s in r.stops]
-    points = [(book.depot.lat, book.depot.lon)]
-    points += [(s.curb_lat, s.curb_lon) for r in book.routes for s in r.stops]
-    matrix = index.matrix(index.snap(points))
-    at = {sid: i for i, sid in enumerate(ids, start=1)}
+    Neighbours in the route book come from its own legs. The rest, a visited stop to the next
+    one visited (the skipped stops between bypassed) and each redelivery to and from the stops
+    it may be placed between, are measured in one batch of street searches: memory grows with
+    those pairs, not with the square of the route.
+    """
     from route.day.travel import route_metric
+    from route.routebook.legs import BookTravel
 
-    fallback = route_metric(book)
-
-    def travel(a: str | None, b: str | None) -> tuple[int, int]:
-        i, j = at.get(a, 0) if a else 0, at.get(b, 0) if b else 0
-        m, t = matrix.distance[i, j], matrix.duration[i, j]
-        if not (math.isfinite(m) and math.isfinite(t)):
-            return fallback(a, b)
-        return round(float(m)), round(float(t))
-
+    travel = BookTravel(book, lambda: _load_index(ws.settings, say), route_metric(book))
+    visited = ("deliver", "deliver_substitute", "redeliver")
+    pairs: list[tuple[str | None, str | None]] = []
+    for r in book.routes:
+        mine = [s for s in day.stops if s.carrier == r.carrier and s.action in visited]
+        for late in (False, True):
+            ids = [s.id for s in mine if s.late == late and s.action != "redeliver"]
+            pairs += zip([None, *ids], [*ids, None], strict=True)
+    travel.prefetch(pairs)
+    for v in day.stops:
+        if v.action == "redeliver" and not v.late:
+            anchors = [
+                s.id
+                for s in day.stops
+                if s.carrier == v.carrier and s.action in visited[:2] and not s.late
+            ]
+            travel.around(v.id, [None, *anchors])
+    if travel.measured_pairs:
+        say(f"Measured {travel.measured_pairs:,} street legs the route book does not hold")
     return travel
 
 
@@ -140,7 +149,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         if bypassed:
             # Skipped stops are bypassed on the real streets: measure it there.
             try:
-                travel = _network_travel(ws, book, say)
+                travel = _network_travel(ws, book, say, day)
             except InputError as e:
                 say(
                     f"Street network unavailable ({e.issues[0].message}); measuring along "

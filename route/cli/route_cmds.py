@@ -25,7 +25,7 @@ from route.model.routebook import RouteBook
 from route.model.subscriber import Depot, Subscriber
 
 if TYPE_CHECKING:
-    from route.routebook.local_edit import Edit
+    from route.routebook.edits import Edit
 
 
 def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:

@@ -7,9 +7,9 @@ after the edit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,9 @@ import numpy as np
 from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
+from route.routebook.edits import Edit, Placed
 from route.routebook.insertion import Placement, insert_stops, remove_stops
-from route.routebook.local_edit import Edit, Placed, applies, local_stable_edit
+from route.routebook.local_edit import applies, local_stable_edit
 from route.routebook.plan import PlanOptions, Say, Snapped, assemble, prepare_problem
 from route.routebook.reoptimise import Reoptimised, reoptimise
 from route.routebook.skip_aware import Spread
@@ -411,15 +412,60 @@ def skip_report(
 
 
 def usual_arrivals(
-    book: RouteBook, subscribers: Sequence[Subscriber], index: StreetIndex, first: date
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex | Callable[[], StreetIndex],
+    first: date,
 ) -> dict[str, Spread]:
-    """Per subscriber id, the arrival spread over the week from ``first`` (schedules only)."""
-    from route.routebook.skip_aware import arrival_spread, week_of
+    """Per subscriber id, the arrival spread over the week from ``first`` (schedules only).
 
-    wb = workbench(subscribers, book, index)
-    week = week_of(first, wb.snapped.served)
-    return {
-        wb.ids([sp.node])[0]: sp
-        for r in routes_of(book, wb)
-        for sp in arrival_spread(wb.problem, r, week)
-    }
+    Each day's stops are the subscribers scheduled that weekday, in route-book order, the others
+    bypassed. Travel comes from the book's own legs, and only the bypasses are measured on the
+    streets (:class:`~route.routebook.legs.BookTravel`), all seven days in one batch: no travel
+    matrix is built. ``index`` may be a function giving the index, called only if a bypass
+    needs measuring. Stops of subscribers not given are left out.
+    """
+    from route.routebook.legs import BookTravel
+
+    subs = {s.id: s for s in subscribers}
+    travel = BookTravel(book, index)
+    runs = []
+    for k in range(7):
+        weekday = (first + timedelta(days=k)).weekday()
+        for r in book.routes:
+            present = [
+                s
+                for s in r.stops
+                if s.subscriber_id in subs and weekday in subs[s.subscriber_id].days
+            ]
+            if present:
+                runs.append(present)
+    travel.prefetch(
+        (a, b)
+        for run in runs
+        for a, b in zip(
+            [None, *(s.subscriber_id for s in run)], [s.subscriber_id for s in run], strict=False
+        )
+    )
+    seen: dict[str, list[int]] = {}
+    for run in runs:
+        t, prev, prev_service = book.start_s, None, 0
+        for s in run:
+            t += travel(prev, s.subscriber_id)[1] + prev_service
+            lo = subs[s.subscriber_id].earliest
+            t = max(t, lo) if lo is not None else t
+            seen.setdefault(s.subscriber_id, []).append(t)
+            prev, prev_service = s.subscriber_id, s.walk_in_s
+    out = {}
+    for node, sid in enumerate(book.order, start=1):
+        if sid in seen:
+            ts = np.asarray(seen[sid], dtype=float)
+            out[sid] = Spread(
+                node,
+                int(ts.size),
+                round(float(ts.mean())),
+                int(ts.min()),
+                int(ts.max()),
+                round(float(ts.std())),
+            )
+    return out
