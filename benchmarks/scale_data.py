@@ -40,9 +40,22 @@ _SPOTS = (
     ("curb", 0.05),
 )
 _DAYS = (("daily", 0.75), ("Mon-Sat", 0.15), ("Sun", 0.05), ("Mon,Wed,Fri", 0.05))
-_COLUMNS = (
-    "id name lat lon spot instructions days tier product substitutes earliest latest rain hazard"
-).split()
+_COLUMNS = [
+    "id",
+    "name",
+    "lat",
+    "lon",
+    "spot",
+    "instructions",
+    "days",
+    "tier",
+    "product",
+    "substitutes",
+    "earliest",
+    "latest",
+    "rain",
+    "hazard",
+]
 
 
 def _pick(rng: np.random.Generator, table: tuple[tuple[str, float], ...]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,21 +64,43 @@ def _load_index(settings: Settings, say: _Reporter) -> StreetIndex:
 
 
 def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
-    from route.io.osm import load_buildings
     from route.io.subscribers import read_subscribers
 
     addresses = None
     if path.suffix.lower() == ".csv":
-        from route.io.subscribers import normalise_address
-
-        addresses = {
-            normalise_address(b.address): (b.lat, b.lon)
-            for b in load_buildings(ws.settings.network)
-        }
+        addresses = _Addresses(ws.settings.network)
     result = read_subscribers(path, addresses=addresses)
     if result.ignored_columns:
         print(f"note: ignored columns {', '.join(result.ignored_columns)}", file=sys.stderr)
     return result.subscribers
+
+
+class _Addresses(Mapping[str, tuple[float, float]]):
+    """The street data's addresses, read only when a row has an address and no coordinates
+    (reading the buildings takes seconds; most files give coordinates)."""
+
+    def __init__(self, network: str) -> None:
+        self._network = network
+        self._table: dict[str, tuple[float, float]] | None = None
+
+    def _load(self) -> dict[str, tuple[float, float]]:
+        if self._table is None:
+            from route.io.osm import load_buildings
+            from route.io.subscribers import normalise_address
+
+            self._table = {
+                normalise_address(b.address): (b.lat, b.lon) for b in load_buildings(self._network)
+            }
+        return self._table
+
+    def __getitem__(self, key: str) -> tuple[float, float]:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def _need_book(ws: Workspace) -> RouteBook:

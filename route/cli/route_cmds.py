@@ -70,7 +70,10 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         subs = _read(ws, args.subscribers)
-        added, updated = _import_changes(ws, subs)
+        stored = ws.subscribers(active_only=False)
+        active_ids = {str(r[0]) for r in ws.query("SELECT id FROM subscribers WHERE active = 1")}
+        active = [s for s in stored if s.id in active_ids]
+        added, updated = _import_changes(stored, active_ids, subs)
         summary = (
             f"Imported {len(subs)} subscribers from {args.subscribers}: "
             f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
@@ -83,7 +86,7 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
             return 0
         edit = None
         if book is not None:
-            edit = _stable_edit_for_import(ws, book, subs, say)
+            edit = _stable_edit_for_import(ws, book, active, subs, say)
         with ws.transaction() as con:
             ws.upsert_subscribers(subs, con)
             if edit is not None and edit.changed:
@@ -101,15 +104,16 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
-def _import_changes(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[str], list[str]]:
+def _import_changes(
+    stored: Sequence[Subscriber], active: set[str], imported: Sequence[Subscriber]
+) -> tuple[list[str], list[str]]:
     """Ids an import would add and update (as :meth:`Workspace.upsert_subscribers` would)."""
-    stored = {s.id: s for s in ws.subscribers(active_only=False)}
-    active = {s.id for s in ws.subscribers()}
-    added = [s.id for s in imported if s.id not in stored]
+    by_id = {s.id: s for s in stored}
+    added = [s.id for s in imported if s.id not in by_id]
     updated = [
         s.id
         for s in imported
-        if s.id in stored and (s.id not in active or stored[s.id].to_dict() != s.to_dict())
+        if s.id in by_id and (s.id not in active or by_id[s.id].to_dict() != s.to_dict())
     ]
     return added, updated
 
@@ -158,27 +162,32 @@ def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
-def _merged(ws: Workspace, imported: Sequence[Subscriber]) -> tuple[list[Subscriber], list[str]]:
+def _merged(
+    active: Sequence[Subscriber], imported: Sequence[Subscriber]
+) -> tuple[list[Subscriber], list[str]]:
     """Active subscribers after an import (file order for new ones), and ids to re-slot."""
     from route.routebook.changes import changed_for_routing
 
-    active = {s.id: s for s in ws.subscribers()}
-    reslot = [s.id for s in imported if s.id in active and changed_for_routing(active[s.id], s)]
-    merged = dict(active)
+    now = {s.id: s for s in active}
+    reslot = [s.id for s in imported if s.id in now and changed_for_routing(now[s.id], s)]
+    merged = dict(now)
     for s in imported:
         merged[s.id] = s
     return list(merged.values()), reslot
 
 
 def _stable_edit_for_import(
-    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], say: _Reporter
+    ws: Workspace,
+    book: RouteBook,
+    active: Sequence[Subscriber],
+    subs: Sequence[Subscriber],
+    say: _Reporter,
 ) -> Edit:
     from route.routebook.changes import stable_edit
 
-    merged, reslot = _merged(ws, subs)
-    index = _load_index(ws.settings, say)
+    merged, reslot = _merged(active, subs)
     say("Slotting new subscribers into the planned route (nobody else's order changes)")
-    return stable_edit(book, merged, index, reslot=reslot, say=say)
+    return stable_edit(book, merged, lambda: _load_index(ws.settings, say), reslot=reslot, say=say)
 
 
 def _edit_note(what: str, edit: Edit) -> str:
@@ -223,8 +232,7 @@ def _plan_sync(
             "the planned route was made with other settings; changing them reorders the route",
             f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
         )
-    index = _load_index(ws.settings, say)
-    edit = stable_edit(book, ws.subscribers(), index, say=say)
+    edit = stable_edit(book, ws.subscribers(), lambda: _load_index(ws.settings, say), say=say)
     if not edit.changed:
         print(
             f"The route is up to date (version {book.version}); nothing changed, nothing "
@@ -241,8 +249,9 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
     from route.errors import Issue
 
     with Workspace.open(args.workspace) as ws:
-        active = {s.id for s in ws.subscribers()}
-        known = {s.id for s in ws.subscribers(active_only=False)}
+        everyone = ws.subscribers(active_only=False)
+        known = {s.id for s in everyone}
+        active = {str(r[0]) for r in ws.query("SELECT id FROM subscribers WHERE active = 1")}
         bad = [
             Issue(
                 "ID",
@@ -267,9 +276,9 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
         if book is not None:
             from route.routebook.changes import stable_edit
 
-            index = _load_index(ws.settings, say)
-            keep = [s for s in ws.subscribers() if s.id not in set(ids)]
-            edit = stable_edit(book, keep, index, say=say)
+            gone = set(ids)
+            keep = [s for s in everyone if s.id in active and s.id not in gone]
+            edit = stable_edit(book, keep, lambda: _load_index(ws.settings, say), say=say)
         with ws.transaction() as con:
             ws.deactivate(ids, con)
             if edit is not None and edit.changed:

@@ -17,7 +17,7 @@ import numpy as np
 from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
-from route.routebook.edits import Edit, Placed
+from route.routebook.edits import Edit, Placed, edit_work
 from route.routebook.insertion import Placement, insert_stops, remove_stops
 from route.routebook.local_edit import applies, local_stable_edit
 from route.routebook.plan import PlanOptions, Say, Snapped, assemble, prepare_problem
@@ -148,7 +148,7 @@ def changed_for_routing(old: Subscriber, new: Subscriber) -> bool:
 def stable_edit(
     book: RouteBook,
     subscribers: Sequence[Subscriber],
-    index: StreetIndex,
+    index: StreetIndex | Callable[[], StreetIndex],
     *,
     reslot: Sequence[str] = (),
     say: Say | None = None,
@@ -159,16 +159,23 @@ def stable_edit(
     and those named in ``reslot`` (their spot, window, service or quantity changed), are
     inserted one by one at their cheapest feasible place, in the order given. Everyone else
     keeps their carrier and relative order. A subscriber unserved before is tried again only
-    when something that could make them servable changed (see
-    :mod:`route.routebook.local_edit`).
+    when something that could make them servable changed
+    (:func:`~route.routebook.local_edit.edit_work`).
 
-    On the network the book was planned on, the book's own legs are kept and only new ones are
-    measured (:func:`~route.routebook.local_edit.local_stable_edit`); on another (a relinked
-    extract) every subscriber is measured again and every unserved one retried.
+    ``index`` may be a function giving the street index: it is called only when there is
+    something to do (an edit with nothing to do never loads the network). On the network the
+    book was planned on, the book's own legs are kept and only new ones are measured
+    (:func:`~route.routebook.local_edit.local_stable_edit`); on another (a relinked extract)
+    every subscriber is measured again and every unserved one retried.
     """
+    work = edit_work(book, subscribers, reslot)
+    if not work:
+        return Edit(book, (), (), (), (), base=book)
+    if not isinstance(index, StreetIndex):
+        index = index()
     if applies(book, index):
         return local_stable_edit(
-            book, subscribers, index, options_of(book), changed=reslot, say=say
+            book, subscribers, index, options_of(book), changed=reslot, say=say, work=work
         )
     return remeasured_edit(book, subscribers, index, reslot=reslot)
 

@@ -46,7 +46,7 @@ from route.model.routebook import (
 )
 from route.model.subscriber import Subscriber
 from route.network import CurbPoint, StreetIndex
-from route.routebook.edits import Edit, Placed
+from route.routebook.edits import OWN_DATA_ONLY, Edit, Placed, Work, edit_work
 from route.routebook.plan import PlanOptions, solver_record, walk_in, why_unplaced, window_reason
 from route.routebook.timing import insertion_feasible, slack_of
 from route.solver.problem import Problem
@@ -57,9 +57,6 @@ Leg = tuple[tuple[float, float], ...]
 _DEPOT, _END = "\x00depot", "\x00end"
 #: Places measured in the first batch of an insertion (doubling after each batch).
 _FIRST_BATCH = 24
-#: Stops whose subscribers were unserved for these reasons come back only with a new spot,
-#: window, service or quantity.
-_OWN_DATA_ONLY = (FAR, UNREACHABLE, WINDOW)
 
 
 @dataclass
@@ -425,7 +422,7 @@ class LocalEdit:
             )
         kept = {x for x in self.order if x in self.subs}
         unserved = tuple(u for u in self.unserved.values() if u.subscriber_id in kept)
-        set_aside = {u.subscriber_id for u in unserved if u.kind in _OWN_DATA_ONLY}
+        set_aside = {u.subscriber_id for u in unserved if u.kind in OWN_DATA_ONLY}
         served = [self.subs[x] for x in self.order if x not in set_aside]
         return RouteBook(
             mode=self.book.mode,
@@ -524,33 +521,19 @@ def local_stable_edit(
     *,
     changed: Sequence[str] = (),
     say: Say | None = None,
+    work: Work | None = None,
 ) -> Edit:
     """Bring ``book`` up to date with ``subscribers`` measuring only the new legs.
 
     ``changed`` names the subscribers whose spot, window, service or quantity changed: those on
-    the route are taken out and slotted in again, those unserved are tried again.
+    the route are taken out and slotted in again, those unserved are tried again (see
+    :func:`edit_work`).
     """
     say = say or (lambda _m: None)
+    work = work or edit_work(book, subscribers, changed)
     e = LocalEdit(book, subscribers, index, options, say)
-    current = set(e.order)
-    routed = set(book.order)
-    changed_set = set(changed)
-    gone = {x for x in routed if x not in current}
-    again = [x for x in changed if x in routed and x in current]
-    e.remove(gone | set(again))
-    room_freed = bool(gone or again)
-    todo: list[str] = []
-    for x in e.order:
-        if x in routed:
-            continue
-        u = e.unserved.get(x)
-        if u is None or x in changed_set:
-            todo.append(x)
-        elif u.kind in _OWN_DATA_ONLY:
-            continue
-        elif u.kind != NO_PLACE or room_freed:
-            todo.append(x)
-    todo += again
+    e.remove(set(work.gone) | set(work.again))
+    todo = work.todo
     if len(todo) > 1:
         say(f"Slotting {len(todo):,} subscribers into the route")
     shown = 0.0
@@ -570,7 +553,7 @@ def local_stable_edit(
         book=new,
         placements=tuple((p.subscriber_id, p) for p in e.placed),
         inserted_ids=tuple(p.subscriber_id for p in e.placed),
-        removed_ids=tuple(x for x in book.order if x in gone),
+        removed_ids=tuple(x for x in book.order if x in work.gone),
         unplaced_ids=tuple(e.unplaced),
         base=book,
     )
