@@ -110,15 +110,31 @@ LIMITS = {
 }
 
 
+def _promises(subs: list[Subscriber], start_s: int) -> list[Subscriber]:
+    """Windows and a bag that bind: early latest times, a late earliest time, three papers."""
+    r = dataclasses.replace
+    return [
+        r(subs[0], earliest=None, latest=start_s + 10 * 60),
+        r(subs[1], earliest=start_s + 50 * 60, latest=None),
+        r(subs[2], earliest=None, latest=start_s + 25 * 60),
+        r(subs[3], quantity=3),
+        r(subs[4], earliest=start_s + 20 * 60, latest=start_s + 30 * 60),
+    ]
+
+
+@pytest.mark.parametrize("batch", [1, 24], ids=["one place a batch", "default batches"])
 @pytest.mark.parametrize("limits", list(LIMITS.values()), ids=list(LIMITS))
-def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits):
+def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits, batch, monkeypatch):
+    import route.routebook.local_edit as local_edit
+
+    monkeypatch.setattr(local_edit, "_FIRST_BATCH", batch)
     index = _index()
     base = plan(subs[:40], DEMO_DEPOT, index, PlanOptions(time_limit=1, **limits))
-    # Import five, then remove three (the first, one in the middle, the last), then move one
-    # subscriber's window: each edit from the book the previous one made.
-    moved = dataclasses.replace(subs[12], earliest=6 * 3600, latest=9 * 3600)
+    # Import five with windows and a bag that bind, then remove three (the first, one in the
+    # middle, the last), then give one subscriber a window their place misses: each edit from
+    # the book the previous one made.
     book = base
-    current = subs[:45]
+    current = [*subs[:40], *_promises(subs[40:45], base.start_s)]
     for k in range(3):
         if k == 1:
             order = book.order
@@ -126,6 +142,10 @@ def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits):
             current = [s for s in current if s.id not in gone]
             reslot = ()
         elif k == 2:
+            _c, stop = book.stop_of(subs[12].id) or (0, None)
+            assert stop is not None
+            latest = book.start_s + (stop.arrival_s - book.start_s) // 2
+            moved = dataclasses.replace(subs[12], earliest=None, latest=latest)
             current = [moved if s.id == moved.id else s for s in current]
             reslot = (moved.id,)
         else:
@@ -134,17 +154,23 @@ def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits):
         whole = remeasured_edit(book, current, index, reslot=reslot)
         _same(local.book, whole.book)
         assert local.changed
+        if k == 2:  # they went earlier in a route, or are unserved with the reason
+            after = local.book.stop_of(moved.id)
+            if after is None:
+                assert moved.id in local.unplaced_ids
+            else:
+                assert after[1].arrival_s <= latest
         # Everyone else kept their carrier and order.
         for old, new in zip(book.routes, local.book.routes, strict=True):
-            kept = [x for x in new.order if x in set(old.order)]
-            assert kept == [x for x in old.order if x in set(new.order)]
+            both = (set(old.order) & set(new.order)) - set(reslot)
+            assert [x for x in new.order if x in both] == [x for x in old.order if x in both]
         book = local.book
     assert book.distance_m == sum(r.distance_m for r in book.routes)
 
 
 def test_local_edit_measures_only_the_neighbourhood(subs, monkeypatch):
     index = _index()
-    book = plan(subs[:60], DEMO_DEPOT, index, PlanOptions(time_limit=1))
+    book = plan(subs[:79], DEMO_DEPOT, index, PlanOptions(time_limit=1))
     searched = []
     real = type(index).around
 
@@ -155,8 +181,8 @@ def test_local_edit_measures_only_the_neighbourhood(subs, monkeypatch):
     monkeypatch.setattr(type(index), "around", counting)
     monkeypatch.setattr(type(index), "matrix", None)  # no matrix of any kind
     monkeypatch.setattr(type(index), "int_matrix", None)
-    edit = stable_edit(book, subs[:61], index)
-    assert edit.inserted_ids == (subs[60].id,)
+    edit = stable_edit(book, subs[:80], index)
+    assert edit.inserted_ids == (subs[79].id,)
     # A few batches of curb points around the new one, not every stop of the route.
     assert sum(searched) < len(book.order) / 2
 
@@ -168,11 +194,11 @@ def _far(sub: Subscriber) -> Subscriber:
 
 def test_unserved_are_retried_only_when_something_could_make_them_servable(subs):
     index = _index()
-    heavy = dataclasses.replace(subs[3], quantity=9)  # more than the bag holds
+    heavy = dataclasses.replace(subs[3], quantity=41)  # more than the bag holds
     early = dataclasses.replace(subs[4], earliest=None, latest=5 * 3600 + 10)  # 05:00:10
     far = _far(subs[5])
     group = [*subs[:3], heavy, early, far, *subs[6:30]]
-    book = plan(group, DEMO_DEPOT, index, PlanOptions(time_limit=1, capacity=5))
+    book = plan(group, DEMO_DEPOT, index, PlanOptions(time_limit=1, capacity=40))
     kinds = {u.subscriber_id: u.kind for u in book.unserved}
     assert kinds == {heavy.id: NO_PLACE, early.id: WINDOW, far.id: FAR}
     # A new subscriber: nothing that could make them servable changed; nobody is retried.
