@@ -117,7 +117,7 @@ def lower_bound(
 @nb.njit(cache=True)
 def _symmetric(d, sel):
     m = len(sel)
-    out = np.empty((m, m), np.int64)
+    out = np.empty((m, m), d.dtype)  # int32 planning matrices stay int32: half the memory
     for a in range(m):
         for b in range(a, m):
             w = min(d[sel[a], sel[b]], d[sel[b], sel[a]])

@@ -8,7 +8,10 @@ Python callbacks.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -60,6 +63,9 @@ class Model:
         routing.SetArcCostEvaluatorOfAllVehicles(arc)
         service = np.asarray(problem.service, np.int64)
         travel = routing.RegisterTransitMatrix(_transit_rows(problem.duration, service, free_end))
+        # The rows are copied into OR-Tools and let go: hand their memory back before the
+        # search allocates its own (at 5,000 stops, 200 MB the allocator would keep).
+        release_memory()
         horizon = _horizon(problem)
         routing.AddDimension(travel, 24 * 3600, horizon, False, "Time")
         self.time = time_dim = routing.GetDimensionOrDie("Time")
@@ -87,16 +93,20 @@ class Model:
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
         self.solutions = 0
         self._report: Callable[[int], None] | None = None
-        routing.AddAtSolutionCallback(self._on_solution)
+        # The callbacks reach the model through a weak reference: OR-Tools holds them, and a
+        # strong one would make a cycle through C++ that Python never collects (the model and
+        # its matrices, 400 MB at 5,000 stops, would outlive every phase).
+        me = weakref.ref(self)
+        routing.AddAtSolutionCallback(lambda: _on_solution(me))
         # The search's work, counted in checks of this limit (OR-Tools checks its limits at
         # every step of the search): a measure of effort that does not depend on the clock.
-        self.work = 0
-        self.work_limit = 0
-        routing.AddSearchMonitor(routing.solver().CustomLimit(self._spent))
+        self.budget = _Budget()
+        routing.AddSearchMonitor(routing.solver().CustomLimit(self.budget.spent))
 
-    def _spent(self) -> bool:
-        self.work += 1
-        return self.work > self.work_limit
+    @property
+    def work(self) -> int:
+        """Search steps the last run took."""
+        return self.budget.work
 
     def _on_solution(self) -> None:
         self.solutions += 1
@@ -118,8 +128,8 @@ class Model:
         routing = self.routing
         params.time_limit.FromMilliseconds(max(1, int(cap_s * 1000)))
         self.solutions = 0
-        self.work = 0
-        self.work_limit = work
+        self.budget.work = 0
+        self.budget.limit = work
         self._report = report
         t0 = time.perf_counter()
         initial = None
@@ -149,12 +159,50 @@ class Model:
             self.solutions,
             self.work,
             elapsed,
-            self.work <= self.work_limit and elapsed >= cap_s * 0.95,
+            self.work <= self.budget.limit and elapsed >= cap_s * 0.95,
         )
 
     def arrivals(self, routes: Routes) -> tuple[tuple[int, ...], ...]:
         """Earliest feasible arrival (service start) times along routes, waiting allowed."""
         return arrivals(self.problem, routes)
+
+
+class _Budget:
+    """The search's work, counted in checks of this limit (OR-Tools checks its limits at every
+    step of the search): a measure of effort that does not depend on the clock. Kept apart
+    from the model so that OR-Tools, which holds the check, holds no way back to the model."""
+
+    __slots__ = ("limit", "work")
+
+    def __init__(self) -> None:
+        self.work = 0
+        self.limit = 0
+
+    def spent(self) -> bool:
+        self.work += 1
+        return self.work > self.limit
+
+
+def _on_solution(ref: weakref.ReferenceType[Model]) -> None:
+    """Count a solution of a model that may be gone."""
+    model = ref()
+    if model is not None:
+        model._on_solution()
+
+
+def release_memory() -> None:
+    """Give memory freed by Python and OR-Tools back to the operating system.
+
+    The C allocator keeps freed small blocks (a matrix row each) for reuse, so a process's
+    resident memory never falls after a search; later large arrays then come on top. Where the
+    C library offers ``malloc_trim`` (glibc), it returns them; elsewhere this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # another C library
+        pass
 
 
 def clients(problem: Problem) -> list[int]:

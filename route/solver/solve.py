@@ -164,6 +164,7 @@ def solve(
         out = ortools_phase.Model(problem).run(
             params, seed_routes, ortools_steps(problem.size, phase_s), cap, report
         )
+        ortools_phase.release_memory()  # the model is gone: its matrices go back to the system
         if out is None and seed_routes is not None:
             phase_stats.append(PhaseStats(name, seed_rejected=True))
             continue
