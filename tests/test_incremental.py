@@ -18,7 +18,7 @@ from route.model.routebook import FAR, NO_PLACE, WINDOW
 from route.model.subscriber import DeliverySpot, Subscriber
 from route.routebook.changes import remeasured_edit, stable_edit
 from route.routebook.edits import edit_work
-from route.routebook.insertion import cheapest_insertion, insert_stops
+from route.routebook.insertion import cheapest_insertion
 from route.routebook.plan import PlanOptions, plan
 from route.routebook.timing import acceptable, problem_slack, time_route
 from route.teaching.demo import DEMO_DEPOT, demo_rows

@@ -8,6 +8,7 @@ Python callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 import time
@@ -199,10 +200,8 @@ def release_memory() -> None:
     """
     if not sys.platform.startswith("linux"):
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # another C library
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # another C library
-        pass
 
 
 def clients(problem: Problem) -> list[int]:
