@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from route.constants import VERSION
 from route.day.run import run_day as run_day
 from route.errors import InputError as InputError
 from route.errors import Issue as Issue
@@ -54,7 +55,7 @@ from route.teaching.compare import compare_disciplines as compare_disciplines
 from route.teaching.demo import DEMO_DEPOT as DEMO_DEPOT
 from route.teaching.demo import write_demo_csv as write_demo_csv
 
-__version__ = "0.2.0"
+__version__ = VERSION
 
 __all__ = [
     "DEFAULT_POLICY",

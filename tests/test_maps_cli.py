@@ -79,11 +79,26 @@ def test_day_commands_write_into_the_day_folder(demo: Path) -> None:
     assert len(rows) == len(day["stops"])
 
 
-def test_export_writes_geojson_and_geopackage(demo: Path) -> None:
+def test_export_writes_geojson_per_layer_and_geopackage(demo: Path) -> None:
     assert main(["--quiet", "export", str(demo)]) == 0
-    assert (demo / "route.geojson").is_file()
+    for name in ("route", "stops", "spots", "walk_ins", "unserved"):
+        assert (demo / f"{name}.geojson").is_file(), name
     assert (demo / "route.gpkg").is_file()
     assert main(["--quiet", "export", str(demo), "-o", str(demo / "x.shp")]) == 2
+    assert main(["--quiet", "export", str(demo), "-o", str(demo / "x.geojson")]) == 2
+    assert main(["export", str(demo), "-o", str(demo / "x.gpx"), "--format", "kml"]) == 2
+    assert not list(demo.glob("x.*"))
+
+
+def test_a_days_export_goes_into_the_days_folder_in_every_format(demo: Path) -> None:
+    args = ["--quiet", "export", str(demo), "--date", DATE]
+    assert main([*args, *(f"--format={f}" for f in ("gpx", "kml", "geojson", "gpkg"))]) == 0
+    folder = demo / "days" / DATE
+    for name in ("route.gpx", "route.kml", "route.gpkg", "stops.geojson"):
+        assert (folder / name).is_file(), name
+    day = json.loads((folder / "day.json").read_text(encoding="utf-8"))
+    stops = json.loads((folder / "stops.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(stops) == len(day["stops"])
 
 
 def _keep(shot: Path) -> None:

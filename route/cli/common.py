@@ -149,6 +149,7 @@ def _write_map(
     out: Path | None,
     day: dict[str, Any] | None = None,
     say: _Reporter | None = None,
+    nav: str = "osm",
 ) -> Path:
     from route.output.maps import day_map, plan_map, street_lines
     from route.output.offline import save_offline
@@ -156,21 +157,38 @@ def _write_map(
     streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
-        m = plan_map(book, subs, streets=streets)
+        m = plan_map(book, subs, streets=streets, nav=nav)
         path = out or ws.path / "map.html"
     else:
-        m = day_map(book, subs, day, streets=streets)
+        m = day_map(book, subs, day, streets=streets, nav=nav)
         path = out or ws.path / "days" / str(day["date"]) / "map.html"
     return save_offline(m, path)
 
 
 def _write_sheet(
-    ws: Workspace, book: RouteBook, out: Path | None, day: dict[str, Any] | None = None
-) -> tuple[Path, Path]:
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: dict[str, Any] | None = None,
+    *,
+    nav: str = "osm",
+    pdf: bool = False,
+    paper: str = "a4",
+    say: _Reporter | None = None,
+) -> list[Path]:
+    """Write the sheet as HTML and CSV (and PDF): the paths written, HTML first.
+
+    With ``pdf``, a missing browser is found out before anything is written.
+    """
     from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 
+    browser = None
+    if pdf:
+        from route.output.pdf import find_chromium
+
+        browser = find_chromium()
     subs = ws.subscribers(active_only=False)
-    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
+    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day), nav=nav)
     if day is None:
         path = out or ws.path / "sheet.html"
         title = "Route sheet"
@@ -182,9 +200,17 @@ def _write_sheet(
         f"from {ws.settings.depot.name}"
     )
     page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+    pdf_path = None
+    if browser is not None:
+        from route.output.pdf import html_to_pdf
+
+        # The PDF first: if the browser fails, nothing has been written.
+        pdf_path = html_to_pdf(
+            page, path.with_suffix(".pdf"), paper=paper, header=title, chromium=browser, say=say
+        )
     html_path = atomic_write(path, page)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
-    return html_path, csv_path
+    return [html_path, csv_path, *([pdf_path] if pdf_path else [])]
 
 
 def _usual_arrivals(
@@ -263,6 +289,22 @@ def _minutes(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+#: The ``plan`` flag that sets each :class:`PlanOptions` field (for messages).
+_FLAG_OF = {
+    "carriers": "--carriers",
+    "capacity": "--capacity",
+    "shift_s": "--shift",
+    "end": "--end",
+    "open_end": "--open",
+    "balance": "--balance",
+}
+
+
+def _flags(fields: Sequence[str] | dict[str, Any]) -> str:
+    """The ``plan`` flags that set these option fields, as a user types them."""
+    return ", ".join(_FLAG_OF.get(k, "--" + k.replace("_", "-")) for k in fields)
 
 
 def _changed_limits(

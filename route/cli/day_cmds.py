@@ -158,6 +158,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
             say(f"Wrote the default shortage policy to {policy_path}")
         print(day_summary(day, subs))
         if voided:
-            print(f"\nReplaced the earlier run of {iso} ({voided} ledger lines cancelled).")
+            lines = "ledger line" if voided == 1 else "ledger lines"
+            print(f"\nReplaced the earlier run of {iso} ({voided} {lines} cancelled).")
         print(f"\nDay: {path}")
     return 0

@@ -7,7 +7,14 @@ import contextlib
 from collections.abc import Sequence
 from datetime import date
 
-from route.cli.common import _changed_limits, _load_index, _need_book, _plan_limits, _Reporter
+from route.cli.common import (
+    _changed_limits,
+    _flags,
+    _load_index,
+    _need_book,
+    _plan_limits,
+    _Reporter,
+)
 from route.errors import input_error
 from route.io.workspace import Workspace
 from route.model.routebook import RouteBook
@@ -41,7 +48,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
             "--carriers", "must be at least 1", "give a whole number >= 1", value=args.carriers
         )
     changed = _changed_limits(book, args, _plan_limits(args))
-    flags = ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed)
+    flags = _flags(changed)
     if changed and (args.max_moved is not None or args.keep_first or args.skip_aware):
         raise input_error(
             flags,

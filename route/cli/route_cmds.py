@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from route.cli.common import (
     _changed_limits,
+    _flags,
     _load_index,
     _need_book,
     _parse_latlon,
@@ -76,6 +77,10 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
             edit = _stable_edit_for_import(ws, book, subs, say)
         with ws.transaction() as con:
             added, updated = ws.upsert_subscribers(subs, con)
+            # A file that changes nothing (one the workspace wrote, say) makes no new version.
+            unchanged = not added and not updated
+            if edit is not None and book is not None and unchanged and _same_book(edit.book, book):
+                edit = None
             if edit is not None:
                 saved = ws.save_book(
                     edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
@@ -87,6 +92,8 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
         )
         if edit is not None:
             _print_edit(edit, saved)
+        elif book is not None:
+            print(f"The route book is unchanged (version {book.version}).")
     return 0
 
 
@@ -157,6 +164,13 @@ def _stable_edit_for_import(
     return stable_edit(book, merged, index, reslot=reslot)
 
 
+def _same_book(new: RouteBook, old: RouteBook) -> bool:
+    """Whether a route book is the old one, the version number aside."""
+    from dataclasses import replace
+
+    return replace(new, version=old.version).to_json() == old.to_json()
+
+
 def _edit_note(what: str, edit: Edit) -> str:
     parts = [what]
     if edit.placements:
@@ -195,7 +209,7 @@ def _plan_sync(
     changed = _changed_limits(book, args, limits)
     if changed:
         raise input_error(
-            ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed),
+            _flags(changed),
             "the planned route was made with other settings; changing them reorders the route",
             f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
         )

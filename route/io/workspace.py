@@ -210,6 +210,29 @@ class Workspace:
         rows = self._con.execute(sql + " ORDER BY position").fetchall()
         return tuple(Subscriber.from_dict(json.loads(r[0])) for r in rows)
 
+    def subscribers_frame(self, *, active_only: bool = True) -> Any:
+        """The subscribers as a GeoDataFrame (WGS84), in the order they were first imported.
+
+        :meth:`subscribers` gives them as :class:`~route.model.subscriber.Subscriber` objects;
+        this gives the same as a table for a notebook or GIS: the subscriber file's columns,
+        ``active`` (False for removed subscribers, listed with ``active_only=False``) and the
+        location as the point ``geometry``. See :func:`route.io.subscribers.subscribers_frame`.
+        """
+        from route.io.subscribers import subscribers_frame
+
+        sql = "SELECT data, active FROM subscribers"
+        if active_only:
+            sql += " WHERE active = 1"
+        rows = self._con.execute(sql + " ORDER BY position").fetchall()
+        subs = [Subscriber.from_dict(json.loads(r[0])) for r in rows]
+        return subscribers_frame(subs, [bool(r[1]) for r in rows])
+
+    def inactive_count(self) -> int:
+        """How many subscribers were removed (they stay in the history)."""
+        return int(
+            self._con.execute("SELECT COUNT(*) FROM subscribers WHERE active = 0").fetchone()[0]
+        )
+
     def upsert_subscribers(
         self, subscribers: Sequence[Subscriber], con: sqlite3.Connection | None = None
     ) -> tuple[list[str], list[str]]:

@@ -195,6 +195,21 @@ class Day:
             ],
         }
 
+    def to_dataframe(self) -> Any:
+        """The day's actions as a :class:`pandas.DataFrame`, one row per action in the day's
+        order (a redelivery is its own row).
+
+        Columns: ``date``, then the fields of ``day.json``'s stops: ``seq``, ``carrier``,
+        ``id``, ``action``, ``product``, ``spot`` (the day's spot: the rain spot when it rains),
+        ``instructions``, ``reason``, ``items`` (copies per product, a dict), ``late``,
+        ``credit``.
+        """
+        import pandas as pd
+
+        records = [{"date": self.date, **s.to_dict()} for s in self.stops]
+        fields = ["date", *DayStop.__dataclass_fields__, *(k for r in records for k in r)]
+        return pd.DataFrame(records, columns=list(dict.fromkeys(fields)))
+
     def to_json(self) -> str:
         """Canonical, indented JSON."""
         return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
