@@ -101,6 +101,41 @@ def test_a_days_export_goes_into_the_days_folder_in_every_format(demo: Path) -> 
     assert len(stops) == len(day["stops"])
 
 
+def test_sheet_pdf_without_a_browser_says_what_is_missing_and_writes_nothing(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PAPERROUTE_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "sheets" / "sheet.html"
+    assert main(["--quiet", "sheet", str(demo), "--pdf", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Chromium" in err
+    assert "apt-get install chromium" in err
+    assert "Nothing was written" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "sheets").exists()
+
+
+@pytest.mark.browser
+def test_sheet_pdf_of_a_day_on_letter_paper(
+    demo: Path, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pypdf import PdfReader
+
+    out = tmp_path / "day.html"
+    args = ["--quiet", "sheet", str(demo), "--date", DATE, "--pdf", "--paper", "letter"]
+    assert main([*args, "-o", str(out), "--nav", "google"]) == 0
+    said = capsys.readouterr().out
+    assert f"Route sheet (PDF): {out.with_suffix('.pdf')}" in said
+    reader = PdfReader(out.with_suffix(".pdf"))
+    assert {(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages} == {
+        (612.0, 792.0)
+    }
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert f"Route sheet for {DATE}" in text
+    assert "nav-google" in out.read_text(encoding="utf-8")  # the HTML keeps its links
+
+
 def _keep(shot: Path) -> None:
     """Copy a screenshot to $PAPERROUTE_SCREENSHOTS, if set, to look at it."""
     folder = os.environ.get("PAPERROUTE_SCREENSHOTS")

@@ -128,7 +128,14 @@ def cmd_subscribers(args: argparse.Namespace, say: _Reporter) -> int:
         if str(target) == "-":
             sys.stdout.write(text)
             return 0
-        path = atomic_write(target, text)
+        try:
+            path = atomic_write(target, text)
+        except OSError as e:
+            raise input_error(
+                str(target),
+                f"cannot be written ({e.strerror or e})",
+                "give a file in a folder you can write to",
+            ) from None
         note = f" ({removed} removed not included)" if removed else ""
         print(f"Subscribers: {path} ({len(active)} subscribers{note})")
         return 0

@@ -165,10 +165,12 @@ def _stable_edit_for_import(
 
 
 def _same_book(new: RouteBook, old: RouteBook) -> bool:
-    """Whether a route book is the old one, the version number aside."""
+    """Whether a route book serves the same stops the same way as the old one, with the same
+    inputs (its version and the note of how it was made aside)."""
     from dataclasses import replace
 
-    return replace(new, version=old.version).to_json() == old.to_json()
+    same = replace(new, version=old.version, solver=old.solver)
+    return same.to_json() == old.to_json()
 
 
 def _edit_note(what: str, edit: Edit) -> str:

@@ -226,7 +226,8 @@ def kml_document(
                 ("instructions", w.instructions),
                 ("action", w.action),
             ):
-                point.extendeddata.newdata(key, str(value))
+                # simplekml escapes names and descriptions but writes data values as given.
+                point.extendeddata.newdata(key, html.escape(str(value), quote=False))
     return str(kml.kml())
 
 
