@@ -64,17 +64,9 @@ def _load_index(settings: Settings, say: _Reporter) -> StreetIndex:
 
 
 def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
-    from route.io.osm import load_buildings
-    from route.io.subscribers import read_subscribers
+    from route.io.subscribers import read_subscribers, street_addresses
 
-    addresses = None
-    if path.suffix.lower() == ".csv":
-        from route.io.subscribers import normalise_address
-
-        addresses = {
-            normalise_address(b.address): (b.lat, b.lon)
-            for b in load_buildings(ws.settings.network)
-        }
+    addresses = street_addresses(ws.settings.network) if path.suffix.lower() == ".csv" else None
     result = read_subscribers(path, addresses=addresses)
     if result.ignored_columns:
         print(f"note: ignored columns {', '.join(result.ignored_columns)}", file=sys.stderr)
