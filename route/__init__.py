@@ -53,6 +53,7 @@ from route.output.gps import write_gpx as write_gpx
 from route.output.gps import write_kml as write_kml
 from route.output.maps import day_map as day_map
 from route.output.maps import plan_map as plan_map
+from route.output.maps import street_lines as street_lines
 from route.output.offline import render_offline as render_offline
 from route.output.offline import save_offline as save_offline
 from route.output.offline import show as show
@@ -105,6 +106,7 @@ __all__ = [
     "show",
     "solve_tour",
     "street_addresses",
+    "street_lines",
     "subscribers_frame",
     "write_demo_csv",
     "write_gpx",
