@@ -10,6 +10,7 @@ from route.cli.common import (
     DEMO_MARKER,
     _for_date,
     _load_index,
+    _open,
     _plan,
     _read,
     _Reporter,
@@ -23,16 +24,31 @@ from route.model.routebook import RouteBook
 
 
 def cmd_map(args: argparse.Namespace, say: _Reporter) -> int:
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        print(f"Map: {_write_map(ws, book, args.output, day, say)}")
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            print(f"Map: {_write_map(ws, book, args.output, day, say)}")
     return 0
 
 
+def _restore_day(ws: Workspace, date: str | None, say: _Reporter) -> None:
+    """A day committed but missing its ``day.json`` (or with an edited one) is written again
+    from the database before its outputs are drawn."""
+    from route.io.dayrecord import stored_day
+
+    if date is not None:
+        iso, _day = stored_day(ws, date)
+        if ws.sync_day_files([iso]):
+            say(f"Wrote {ws.day_path(iso)} again from the workspace's database")
+
+
 def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        html_path, csv_path = _write_sheet(ws, book, args.output, day)
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            html_path, csv_path = _write_sheet(ws, book, args.output, day)
         print(f"Route sheet: {html_path}\nRoute sheet (CSV): {csv_path}")
     return 0
 
@@ -45,9 +61,11 @@ def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
         raise input_error(
             "--output", "unknown export format", "name a .geojson or a .gpkg file", value=str(out)
         )
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        layers = export_features(book, ws.subscribers(active_only=False), day)
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            layers = export_features(book, ws.subscribers(active_only=False), day)
         paths = []
         if out is None or out.suffix.lower() != ".gpkg":
             paths.append(write_geojson(layers, out or ws.path / "route.geojson"))
@@ -77,8 +95,7 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
     ws = Workspace.create(out, Settings("demo", "walk", DEMO_DEPOT))
     with ws:
         subs = _read(ws, csv_path)
-        with ws.transaction() as con:
-            ws.upsert_subscribers(subs, con)
+        ws.upsert_subscribers(subs)
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
         map_path = _write_map(ws, book, out / "map.html", say=say)
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")
