@@ -14,13 +14,16 @@ from collections.abc import Mapping, Sequence
 from route.day.ledger import CarrierLine, LedgerReport
 
 
-def _table(rows: Sequence[Sequence[str]], right: int = 1) -> list[str]:
-    """Rows as aligned text; columns from ``right`` on are right-aligned (numbers)."""
+def _table(
+    rows: Sequence[Sequence[str]], right: int = 1, left: frozenset[int] = frozenset()
+) -> list[str]:
+    """Rows as aligned text; columns from ``right`` on are right-aligned (numbers), except
+    those in ``left``."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
     for r in rows:
         cells = [
-            c.rjust(w) if i >= right else c.ljust(w)
+            c.rjust(w) if i >= right and i not in left else c.ljust(w)
             for i, (c, w) in enumerate(zip(r, widths, strict=True))
         ]
         out.append("  " + "  ".join(cells).rstrip())
