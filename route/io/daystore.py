@@ -41,7 +41,11 @@ def iso_date(text: str) -> str:
     ValueError
         For anything else: dates name folders.
     """
-    if Date.fromisoformat(text).isoformat() != text:
+    try:
+        canonical = Date.fromisoformat(text).isoformat() == text
+    except (TypeError, ValueError):
+        canonical = False
+    if not canonical:
         raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
     return text
 
