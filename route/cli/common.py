@@ -72,15 +72,15 @@ def _load_index(settings: Settings, say: _Reporter, workspace: Path | None = Non
     from route.io.schema import is_network_file
     from route.network import StreetIndex
 
+    missing = is_network_file(settings.network) and not Path(settings.network).is_file()
+    if workspace is not None and missing:
+        raise input_error(
+            settings.network,
+            "the workspace's street network file is missing (moved or renamed?)",
+            f"point the workspace at it: paperroute relink {workspace} FILE",
+        )
     key = (settings.network, settings.mode)
     if key not in _INDEXES:
-        missing = is_network_file(settings.network) and not Path(settings.network).is_file()
-        if workspace is not None and missing:
-            raise input_error(
-                settings.network,
-                "the workspace's street network file is missing (moved or renamed?)",
-                f"point the workspace at it: paperroute relink {workspace} FILE",
-            )
         _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
     return _INDEXES[key]
 
