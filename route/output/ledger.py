@@ -122,7 +122,7 @@ CSV_COLUMNS = (
     "table", "date", "carrier", "id", "name", "route_version", "deliveries", "delivered",
     "substituted", "skipped", "shorted", "short_units", "redelivered", "credits",
     "substitutions", "redeliveries", "complaints", "complaints_per_1000", "stops", "km",
-    "hours", "pay",
+    "hours", "distance_m", "duration_s", "pay",
 )  # fmt: skip
 
 
@@ -155,6 +155,8 @@ def ledger_csv(report: LedgerReport, names: Mapping[str, str] | None = None) -> 
             "deliveries": c.deliveries, "redeliveries": c.redeliveries, "stops": c.stops,
             "km": "" if c.km is None else f"{c.km:.3f}",
             "hours": "" if c.hours is None else f"{c.hours:.3f}",
+            "distance_m": "" if c.distance_m is None else c.distance_m,
+            "duration_s": "" if c.duration_s is None else c.duration_s,
             "pay": "" if c.pay is None else f"{c.pay:.2f}",
             **{f"pieces_{p}": c.pieces.get(p, 0) for p in products},
         })  # fmt: skip
