@@ -74,7 +74,11 @@ def test_a_reoptimisation_that_drops_subscribers_is_refused(planned, capsys):
     dropped = [u for u in new.unserved if u.subscriber_id in before.order]
     assert len(dropped) == 6
     for u in dropped:
-        assert f"    {u.subscriber_id:<10} {u.reason}" in committed  # each one's reason
+        c, stop = before.stop_of(u.subscriber_id)
+        # Each one with the carrier and stop they had, and the reason.
+        assert (
+            f"    {u.subscriber_id:<10} (was carrier {c}, stop {stop.seq}) {u.reason}" in committed
+        )
     assert "no longer served " + ", ".join(u.subscriber_id for u in dropped) in note
     # The saving is measured on the eight subscribers both routes serve: the old route without
     # the six, against the new one.

@@ -126,6 +126,12 @@ def _dropped(book: RouteBook, candidate: RouteBook) -> list[Unserved]:
     return [u for u in candidate.unserved if u.subscriber_id in served]
 
 
+def _was(book: RouteBook, u: Unserved) -> str:
+    found = book.stop_of(u.subscriber_id)
+    where = f"(was carrier {found[0]}, stop {found[1].seq}) " if found else ""
+    return where + u.reason
+
+
 def _refuse_dropping(dropped: Sequence[Unserved], args: argparse.Namespace) -> None:
     """``--yes`` never commits a route that serves fewer subscribers, unless told to."""
     if dropped and not args.allow_unserved:
@@ -164,7 +170,7 @@ def _like_for_like(
         distance_m=new.distance_m - old.distance_m,
         duration_s=new.duration_s - old.duration_s,
         compared=len(both),
-        dropped={u.subscriber_id: u.reason for u in _dropped(book, candidate)},
+        dropped={u.subscriber_id: _was(book, u) for u in _dropped(book, candidate)},
     )
 
 
