@@ -23,15 +23,11 @@ def _covering(holds: Sequence[Hold], day: Date) -> Hold | None:
     return next((h for h in holds if h.covers(day)), None)
 
 
-def _scheduled(sub: Subscriber, day: Date) -> bool:
-    return day.weekday() in sub.days and sub.in_service(day)
-
-
 def _neighbour(sub: Subscriber, day: Date, step: int) -> Date | None:
     """The subscriber's scheduled day before (step -1) or after (step 1) ``day`` within a week."""
     for k in range(1, 8):
         d = day + timedelta(days=step * k)
-        if _scheduled(sub, d):
+        if sub.due(d):
             return d
     return None
 
@@ -55,7 +51,7 @@ def day_changes(
     out: list[dict[str, str]] = []
     for sid in ids:
         sub = subscribers.get(sid)
-        if sub is None or not _scheduled(sub, day):
+        if sub is None or not sub.due(day):
             continue
         mine = by_id.get(sid, [])
         before = _neighbour(sub, day, -1)

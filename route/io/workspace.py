@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -447,7 +448,7 @@ class Workspace(DayRecords):
         active = {str(r[0]) for r in con.execute("SELECT id FROM subscribers WHERE active = 1")}
         routed = list(book.order)
         listed = set(routed) | {u.subscriber_id for u in book.unserved}
-        twice = sorted({x for x in routed if routed.count(x) > 1})
+        twice = sorted(x for x, n in Counter(routed).items() if n > 1)
         gone = sorted(set(routed) - active)
         missing = sorted(active - listed)
         problems = []
