@@ -161,8 +161,10 @@ class BookDiff:
             out.append(f"  ... and {len(self.retimed) - limit} more retimed")
         if self.dropped:
             out.append(f"  would no longer be served ({len(self.dropped)}):")
-            for x, reason in self.dropped.items():
+            for x, reason in list(self.dropped.items())[:limit]:
                 out.append(f"    {x:<10} {reason}")
+            if limit is not None and len(self.dropped) > limit:
+                out.append(f"    ... and {len(self.dropped) - limit} more")
         return out
 
 
