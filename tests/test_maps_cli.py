@@ -38,10 +38,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["--quiet", "demo", "--out", str(out), "--time-limit", "1"]) == 0
     with Workspace.open(out) as ws:
         book = ws.latest_book()
-    assert book is not None
-    folder = out / "days" / DATE
-    folder.mkdir(parents=True)
-    (folder / "day.json").write_text(json.dumps(make_day(book, DATE)), encoding="utf-8")
+        assert book is not None
+        # Stored as the day command stores it: the database is the truth, and the commands
+        # that need day.json write it from there.
+        ws.save_day(DATE, book.version, json.dumps(make_day(book, DATE)), [])
     return out
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from route.cli.common import _Reporter
 from route.cli.day_cmds import cmd_day
 from route.cli.edit_cmds import cmd_history, cmd_skips
+from route.cli.hold_cmds import cmd_hold, cmd_holds
+from route.cli.ledger_cmds import cmd_ledger, cmd_rates
 from route.cli.output_cmds import (
     EXPORT_FORMATS,
     PAPERS,
@@ -23,9 +25,10 @@ from route.cli.output_cmds import (
     cmd_sheet,
     cmd_subscribers,
 )
-from route.cli.route_cmds import cmd_import, cmd_init, cmd_plan, cmd_remove
+from route.cli.route_cmds import cmd_import, cmd_init, cmd_plan, cmd_relink, cmd_remove
+from route.cli.workspace_args import add_wait, add_workspace_commands
 from route.constants import MODES, VERSION
-from route.errors import InputError
+from route.errors import ConflictError, InputError
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -125,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
         help="LAT,LON where bundles are picked up (default: the centre of the street network)",
     )
     i.add_argument("--start", default="05:00", help="shift start, HH:MM")
+    i.add_argument(
+        "--copy-network",
+        action="store_true",
+        help="copy the network file into the workspace, so the folder moves as one",
+    )
 
     im = command(
         "import",
@@ -135,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     im.add_argument("workspace", type=Path, help=_WS)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
+    add_wait(im)
+    im.epilog = (
+        "With a route planned, new subscribers are slotted in at their cheapest place "
+        "and nobody else's order changes (a new route-book version)."
+    )
 
     rm = command(
         "remove",
@@ -143,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rm.add_argument("workspace", type=Path, help=_WS)
     rm.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
+    add_wait(rm)
 
     sb = command(
         "subscribers",
@@ -229,6 +243,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --reoptimize: commit the new order (without it, only report)",
     )
+    pl.add_argument(
+        "--allow-unserved",
+        action="store_true",
+        help="with --reoptimize --yes: commit even if the new route leaves subscribers "
+        "unserved who are served now (refused without it)",
+    )
+    add_wait(pl)
     pl.add_argument("--capacity", type=int, help="items a carrier's bag holds (default: no limit)")
     pl.add_argument("--shift", help="longest shift per carrier, HH:MM or minutes (default: none)")
     ends = pl.add_mutually_exclusive_group()
@@ -302,7 +323,11 @@ def _parser() -> argparse.ArgumentParser:
         "default: none)",
     )
     dy.add_argument(
-        "--holds", type=Path, help="CSV id,from,to (default WORKSPACE/holds.csv when it exists)"
+        "--holds",
+        type=Path,
+        help="CSV id,from,to[,note]: stored in the workspace (the same file again changes "
+        "nothing); every day applies the stored holds (default WORKSPACE/holds.csv when it "
+        "exists)",
     )
     dy.add_argument(
         "--complaints",
@@ -325,6 +350,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run a date again; the ledger keeps the first run, cancelled",
     )
+    add_wait(dy)
 
     nav = {
         "choices": ("osm", "google"),
@@ -395,6 +421,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder, or one .gpkg, .gpx or .kml file (default: the workspace, or "
         "WORKSPACE/days/DATE)",
     )
+    add_workspace_commands(sub)
     return p
 
 
@@ -407,6 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as e:
         print(f"paperroute {args.command}: {e.report()}", file=sys.stderr)
         return 2
+    except ConflictError as e:
+        print(f"paperroute {args.command}: {e}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (``paperroute history WS | head``): not an error of ours.
         import os
@@ -440,6 +470,11 @@ _COMMANDS = {
     "day": cmd_day,
     "export": cmd_export,
     "subscribers": cmd_subscribers,
+    "hold": cmd_hold,
+    "holds": cmd_holds,
+    "ledger": cmd_ledger,
+    "rates": cmd_rates,
+    "relink": cmd_relink,
 }
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from route.cli.common import (
     DEMO_MARKER,
     _for_date,
     _load_index,
+    _open,
     _plan,
     _read,
     _Reporter,
@@ -32,24 +33,40 @@ _SINGLE = {".gpkg": "gpkg", ".gpx": "gpx", ".kml": "kml"}
 
 
 def cmd_map(args: argparse.Namespace, say: _Reporter) -> int:
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        print(f"Map: {_write_map(ws, book, args.output, day, say, nav=args.nav)}")
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            print(f"Map: {_write_map(ws, book, args.output, day, say, nav=args.nav)}")
     return 0
+
+
+def _restore_day(ws: Workspace, date: str | None, say: _Reporter) -> None:
+    """A day committed but missing its ``day.json`` (or with an edited one) is written again
+    from the database before its outputs are drawn."""
+    from route.io.dayrecord import stored_day
+
+    if date is not None:
+        iso, _day = stored_day(ws, date)
+        if ws.sync_day_files([iso]):
+            say(f"Wrote {ws.day_path(iso)} again from the workspace's database")
 
 
 def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
     from route.output.pdf import ChromiumNotFound
 
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        try:
-            paths = _write_sheet(
-                ws, book, args.output, day, nav=args.nav, pdf=args.pdf, paper=args.paper, say=say
-            )
-        except ChromiumNotFound as e:
-            print(f"paperroute sheet --pdf: {e}. Nothing was written.", file=sys.stderr)
-            return 1
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            try:
+                paths = _write_sheet(
+                    ws, book, args.output, day, nav=args.nav, pdf=args.pdf, paper=args.paper,
+                    say=say,
+                )  # fmt: skip
+            except ChromiumNotFound as e:
+                print(f"paperroute sheet --pdf: {e}. Nothing was written.", file=sys.stderr)
+                return 1
     labels = ("Route sheet", "Route sheet (CSV)", "Route sheet (PDF)")
     for label, path in zip(labels, paths, strict=False):
         print(f"{label}: {path}")
@@ -93,10 +110,13 @@ def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
     from route.output.gps import write_gpx, write_kml
 
     formats, single, folder = _export_plan(args)
-    with Workspace.open(args.workspace) as ws:
-        book, day = _for_date(ws, args.date)
-        folder = folder or (ws.path if day is None else ws.path / "days" / str(day["date"]))
-        subs = ws.subscribers(active_only=False)
+    with _open(args) as ws:
+        _restore_day(ws, args.date, say)
+        with ws.reading():
+            book, day = _for_date(ws, args.date)
+            # The folder comes from the checked date the day is stored under, never from a file.
+            folder = folder or (ws.path if day is None else ws.day_folder(str(day["date"])))
+            subs = ws.subscribers(active_only=False)
         layers = export_features(book, subs, day) if {"geojson", "gpkg"} & set(formats) else {}
         paths: list[Path] = []
         for fmt in formats:
@@ -202,8 +222,7 @@ def cmd_demo(args: argparse.Namespace, say: _Reporter) -> int:
     ws = Workspace.create(out, Settings("demo", "walk", DEMO_DEPOT))
     with ws:
         subs = _read(ws, csv_path)
-        with ws.transaction() as con:
-            ws.upsert_subscribers(subs, con)
+        ws.upsert_subscribers(subs)
         book = _plan(ws, say, carriers=1, time_limit=args.time_limit, seed=0, note="demo plan")
         map_path = _write_map(ws, book, out / "map.html", say=say)
         sheet_path, sheet_csv_path = _write_sheet(ws, book, out / "sheet.html")[:2]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from route.io.fields import (
     cell_text,
     is_missing,
     parse_clock,
+    parse_date,
     parse_days,
     parse_float,
     parse_positive_int,
@@ -53,6 +55,8 @@ COLUMNS = (
     "rain",
     "hazard",
     "service_s",
+    "start",
+    "stop",
 )
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
@@ -269,6 +273,14 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
         "not a number of seconds >= 0",
         "write 30",
     )
+    first = p.parse(
+        "start", c.get("start", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    last = p.parse(
+        "stop", c.get("stop", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    if first is not None and last is not None and last < first:
+        p.add("stop", c.get("stop"), "service stops before it starts", "swap 'start' and 'stop'")
     if p.count > start or lat is None or lon is None:
         return None
     # A failed parse adds a problem, so past the check above these parsed.
@@ -297,7 +309,16 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
         latest=latest,
         hazard=c.get("hazard", ""),
         service_s=service,
+        start=first,
+        stop=last,
     )
+
+
+def _optional_date(text: str) -> date | None:
+    # GeoPackage and GeoJSON readers turn date columns into midnight timestamps.
+    if len(text) == 19 and text[10] in " T" and text.endswith("00:00:00"):
+        text = text[:10]
+    return parse_date(text) if text else None
 
 
 def _point(

@@ -241,13 +241,19 @@ h2{font-size:12pt;margin:14px 0 4px}
 
 def sheet_html(
     rows: Sequence[SheetRow], title: str, totals: Sequence[tuple[str, str]] = (),
-    subtitle: str = "",
+    subtitle: str = "", changes: Sequence[str] = (),
 ) -> str:  # fmt: skip
     """The rows as a printable, well-formed HTML page, one table per carrier.
 
-    Every stop is a ``<tr class="stop">``; the page parses as XML.
+    Every stop is a ``<tr class="stop">``; the page parses as XML. ``changes`` (the day's
+    starts, last deliveries and holds, one line each) are listed at the top.
     """
     e = html.escape
+    news = ""
+    if changes:
+        items = "".join(f"<li>{e(c)}</li>" for c in changes)
+        news = f'<section class="changes"><h2>Changes today</h2><ul>{items}</ul></section>'
+
     with_day = any(r.action for r in rows)
     head = ["", "#", "Time", "Subscriber", "Spot and instructions"]
     head += ["Today"] if with_day else []
@@ -274,7 +280,7 @@ def sheet_html(
         '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'
         '<meta charset="utf-8"/><meta name="viewport" content="width=device-width, '
         f'initial-scale=1"/><title>{e(title)}</title><style>{_CSS}</style></head><body>'
-        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{"".join(sections)}'
+        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{news}{"".join(sections)}'
         f'<table class="totals"><tbody>{total_rows}</tbody></table>'
         f"<footer>Street data {e(OSM_CREDIT)} (ODbL). Made with paperroute.</footer>"
         "</body></html>\n"
