@@ -14,6 +14,7 @@ import pytest
 
 from route.cli.main import main
 from route.io.workspace import Settings, Workspace
+from route.output.export import LAYERS
 from tests._daykit import DEPOT, book, sub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,8 +60,9 @@ def test_a_tampered_day_json_cannot_redirect_a_write(ws, tmp_path):
         f"ws/days/{DATE}/map.html",
         f"ws/days/{DATE}/sheet.html",
         f"ws/days/{DATE}/sheet.csv",
-        "ws/route.geojson",
-        "ws/route.gpkg",
+        # A day's export goes into that day's folder: a GeoJSON file per layer and one GeoPackage.
+        *(f"ws/days/{DATE}/{layer}.geojson" for layer in LAYERS),
+        f"ws/days/{DATE}/route.gpkg",
     }
     # The file is written again from the database, and the outputs follow the database.
     assert path.read_text(encoding="utf-8") == stored(ws, DATE)

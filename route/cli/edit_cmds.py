@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from route.cli.common import (
     _changed_limits,
     _flags,
-    _load_index,
     _need_book,
     _open,
     _plan_limits,

@@ -421,7 +421,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder, or one .gpkg, .gpx or .kml file (default: the workspace, or "
         "WORKSPACE/days/DATE)",
     )
-    add_workspace_commands(sub)
+    add_workspace_commands(sub, parents=[common], formatter_class=_HelpFormatter)
     return p
 
 

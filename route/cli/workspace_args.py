@@ -18,23 +18,34 @@ def add_wait(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_WAIT_S,
         metavar="SECONDS",
         help="when another command is changing the workspace, wait this long for it, then "
-        f"give up with exit status 2 (default {DEFAULT_WAIT_S:g}; 0 = do not wait)",
+        f"give up with exit status 2 (default: {DEFAULT_WAIT_S}; 0 = do not wait)",
     )
 
 
-def add_workspace_commands(sub: Any) -> None:
-    """The ``hold``, ``holds``, ``ledger``, ``rates`` and ``relink`` commands."""
+def add_workspace_commands(sub: Any, **parser_options: Any) -> None:
+    """The ``hold``, ``holds``, ``ledger``, ``rates`` and ``relink`` commands.
+
+    ``parser_options`` (the shared options and the help formatter) go to every subparser.
+    """
     h = sub.add_parser(
         "hold",
-        help="store a hold (vacation, temporary stop) for subscribers, or cancel one",
+        help="store or cancel a hold (vacation, temporary stop)",
         description="Store a hold: no delivery from --from to --to (inclusive; without --to, "
         "until cancelled). Every day run afterwards applies it. --cancel ends the holds of "
         "the subscribers from --from (default today) on: that day is delivered again.",
+        **parser_options,
     )
-    h.add_argument("workspace", type=Path)
+    h.add_argument("workspace", type=Path, help="the workspace folder")
     h.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
-    h.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day held")
-    h.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day held (inclusive)")
+    h.add_argument(
+        "--from", dest="first", metavar="YYYY-MM-DD", help="first day held (default: today)"
+    )
+    h.add_argument(
+        "--to",
+        dest="last",
+        metavar="YYYY-MM-DD",
+        help="last day held, inclusive (default: until cancelled)",
+    )
     h.add_argument("--note", default="", help="shown on the day's sheet (e.g. 'vacation')")
     h.add_argument(
         "--cancel",
@@ -43,62 +54,89 @@ def add_workspace_commands(sub: Any) -> None:
     )
     add_wait(h)
 
-    hs = sub.add_parser("holds", help="list the holds active on a date and the upcoming ones")
-    hs.add_argument("workspace", type=Path)
-    hs.add_argument("--date", metavar="YYYY-MM-DD", help="the date (default today)")
+    hs = sub.add_parser(
+        "holds",
+        help="list the holds active on a date, and upcoming ones",
+        description="The holds active on a date, then the upcoming ones.",
+        **parser_options,
+    )
+    hs.add_argument("workspace", type=Path, help="the workspace folder")
+    hs.add_argument("--date", metavar="YYYY-MM-DD", help="the date (default: today)")
 
     lg = sub.add_parser(
         "ledger",
-        help="the ledger as a report: per subscriber, per day, and each carrier's record",
+        help="credits, shortages, complaints, carrier figures",
         description="Per subscriber: deliveries, credits, shortages, substitutions, "
         "redeliveries and complaints. Per day: the totals and complaints per 1,000 "
         "deliveries. Per day and carrier: stops, pieces by product, km and hours, and pay "
         "when rates are set (paperroute rates).",
+        **parser_options,
     )
-    lg.add_argument("workspace", type=Path)
-    lg.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day (inclusive)")
-    lg.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    lg.add_argument("workspace", type=Path, help="the workspace folder")
+    lg.add_argument(
+        "--from",
+        dest="first",
+        metavar="YYYY-MM-DD",
+        help="first day, inclusive (default: the first day run)",
+    )
+    lg.add_argument(
+        "--to",
+        dest="last",
+        metavar="YYYY-MM-DD",
+        help="last day, inclusive (default: the last day run)",
+    )
     lg.add_argument(
         "--id",
         dest="ids",
         action="append",
         default=[],
         metavar="ID",
-        help="only this subscriber, with each ledger line (repeat for more)",
+        help="only this subscriber, with each ledger line (repeat for more; default: everyone)",
     )
     lg.add_argument(
         "--csv",
         type=Path,
         metavar="FILE",
-        help="also write the report as CSV (a 'table' column: subscriber, day, carrier)",
+        help="also write the report as CSV, a 'table' column naming each part (default: none)",
     )
 
     rt = sub.add_parser(
         "rates",
-        help="set the pay rates the ledger turns carrier figures into pay with",
+        help="set the pay rates for the ledger's carrier figures",
         description="Pay per carrier and day = stops x --per-stop + pieces x --per-piece "
         "+ km x --per-km + hours x --per-hour. Without options, shows the rates.",
+        **parser_options,
     )
-    rt.add_argument("workspace", type=Path)
-    rt.add_argument("--per-stop", type=float, metavar="AMOUNT", help="per stop visited")
+    rt.add_argument("workspace", type=Path, help="the workspace folder")
+    rt.add_argument(
+        "--per-stop", type=float, metavar="AMOUNT", help="per stop visited (default: unchanged)"
+    )
     rt.add_argument(
         "--per-piece",
         action="append",
         default=[],
         metavar="AMOUNT|PRODUCT=AMOUNT",
-        help="per piece handed out, for every product or one (repeat)",
+        help="per piece handed out, for every product or one (repeat; default: unchanged)",
     )
-    rt.add_argument("--per-km", type=float, metavar="AMOUNT", help="per km on the streets")
-    rt.add_argument("--per-hour", type=float, metavar="AMOUNT", help="per hour of the day's run")
-    rt.add_argument("--currency", help="shown with the amounts, e.g. EUR")
+    rt.add_argument(
+        "--per-km", type=float, metavar="AMOUNT", help="per km on the streets (default: unchanged)"
+    )
+    rt.add_argument(
+        "--per-hour",
+        type=float,
+        metavar="AMOUNT",
+        help="per hour of the day's run (default: unchanged)",
+    )
+    rt.add_argument("--currency", help="shown with the amounts, e.g. EUR (default: unchanged)")
     rt.add_argument("--clear", action="store_true", help="remove every rate")
     add_wait(rt)
 
     rl = sub.add_parser(
         "relink",
-        help="point the workspace at its street network file after the file moved",
+        help="point the workspace at its moved network file",
         description="Checks that FILE is the same network (fingerprint) before using it.",
+        **parser_options,
     )
-    rl.add_argument("workspace", type=Path)
+    rl.add_argument("workspace", type=Path, help="the workspace folder")
     rl.add_argument("network", type=Path, metavar="FILE", help="the moved .osm.pbf/.osm/.graphml")
     add_wait(rl)

@@ -427,6 +427,8 @@ def subscriber_records(subscribers: Iterable[Subscriber]) -> list[dict[str, Any]
                 "rain": s.spot.rain,
                 "hazard": s.hazard,
                 "service_s": _number(s.service_s),
+                "start": s.start.isoformat() if s.start else "",
+                "stop": s.stop.isoformat() if s.stop else "",
             }
         )
     return out

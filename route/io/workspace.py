@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 DB_NAME = "paperroute.sqlite"
 #: Seconds a writer waits for another to finish before giving up (``--wait``).
-DEFAULT_WAIT_S = 60.0
+DEFAULT_WAIT_S = 60
 
 Notify = Callable[[str], None]
 
