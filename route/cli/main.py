@@ -26,7 +26,7 @@ from route.cli.output_cmds import (
     cmd_subscribers,
 )
 from route.cli.route_cmds import cmd_import, cmd_init, cmd_plan, cmd_relink, cmd_remove
-from route.cli.workspace_args import add_wait, add_workspace_commands
+from route.cli.workspace_args import WORKSPACE_HELP, add_wait, add_workspace_commands
 from route.constants import MODES, VERSION
 from route.errors import ConflictError, InputError
 
@@ -66,7 +66,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {default})"
 
 
-_WS = "the workspace folder"
+_WS = WORKSPACE_HELP
 
 
 def _global_options(p: argparse.ArgumentParser, default: object) -> None:
@@ -421,7 +421,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder, or one .gpkg, .gpx or .kml file (default: the workspace, or "
         "WORKSPACE/days/DATE)",
     )
-    add_workspace_commands(sub, parents=[common], formatter_class=_HelpFormatter)
+    add_workspace_commands(command)
     return p
 
 

@@ -4,10 +4,15 @@ relinking a moved extract, and the ``--wait`` every writing command takes."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from route.io.workspace import DEFAULT_WAIT_S
+
+#: Makes a command's subparser: ``command(name, summary, description)``.
+Command = Callable[[str, str, str], argparse.ArgumentParser]
+#: The help of every command's workspace argument.
+WORKSPACE_HELP = "the workspace folder"
 
 
 def add_wait(p: argparse.ArgumentParser) -> None:
@@ -22,20 +27,20 @@ def add_wait(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_workspace_commands(sub: Any, **parser_options: Any) -> None:
+def add_workspace_commands(command: Command) -> None:
     """The ``hold``, ``holds``, ``ledger``, ``rates`` and ``relink`` commands.
 
-    ``parser_options`` (the shared options and the help formatter) go to every subparser.
+    ``command(name, summary, description)`` makes each subparser, as it does every other
+    command's (the shared options and the help formatter).
     """
-    h = sub.add_parser(
+    h = command(
         "hold",
-        help="store or cancel a hold (vacation, temporary stop)",
-        description="Store a hold: no delivery from --from to --to (inclusive; without --to, "
+        "store or cancel a hold (vacation, temporary stop)",
+        "Store a hold: no delivery from --from to --to (inclusive; without --to, "
         "until cancelled). Every day run afterwards applies it. --cancel ends the holds of "
         "the subscribers from --from (default today) on: that day is delivered again.",
-        **parser_options,
     )
-    h.add_argument("workspace", type=Path, help="the workspace folder")
+    h.add_argument("workspace", type=Path, help=WORKSPACE_HELP)
     h.add_argument("ids", nargs="+", metavar="ID", help="subscriber ids")
     h.add_argument(
         "--from", dest="first", metavar="YYYY-MM-DD", help="first day held (default: today)"
@@ -54,25 +59,23 @@ def add_workspace_commands(sub: Any, **parser_options: Any) -> None:
     )
     add_wait(h)
 
-    hs = sub.add_parser(
+    hs = command(
         "holds",
-        help="list the holds active on a date, and upcoming ones",
-        description="The holds active on a date, then the upcoming ones.",
-        **parser_options,
+        "list the holds active on a date, and upcoming ones",
+        "The holds active on a date, then the upcoming ones.",
     )
-    hs.add_argument("workspace", type=Path, help="the workspace folder")
+    hs.add_argument("workspace", type=Path, help=WORKSPACE_HELP)
     hs.add_argument("--date", metavar="YYYY-MM-DD", help="the date (default: today)")
 
-    lg = sub.add_parser(
+    lg = command(
         "ledger",
-        help="credits, shortages, complaints, carrier figures",
-        description="Per subscriber: deliveries, credits, shortages, substitutions, "
+        "credits, shortages, complaints, carrier figures",
+        "Per subscriber: deliveries, credits, shortages, substitutions, "
         "redeliveries and complaints. Per day: the totals and complaints per 1,000 "
         "deliveries. Per day and carrier: stops, pieces by product, km and hours, and pay "
         "when rates are set (paperroute rates).",
-        **parser_options,
     )
-    lg.add_argument("workspace", type=Path, help="the workspace folder")
+    lg.add_argument("workspace", type=Path, help=WORKSPACE_HELP)
     lg.add_argument(
         "--from",
         dest="first",
@@ -100,14 +103,13 @@ def add_workspace_commands(sub: Any, **parser_options: Any) -> None:
         help="also write the report as CSV, a 'table' column naming each part (default: none)",
     )
 
-    rt = sub.add_parser(
+    rt = command(
         "rates",
-        help="set the pay rates for the ledger's carrier figures",
-        description="Pay per carrier and day = stops x --per-stop + pieces x --per-piece "
+        "set the pay rates for the ledger's carrier figures",
+        "Pay per carrier and day = stops x --per-stop + pieces x --per-piece "
         "+ km x --per-km + hours x --per-hour. Without options, shows the rates.",
-        **parser_options,
     )
-    rt.add_argument("workspace", type=Path, help="the workspace folder")
+    rt.add_argument("workspace", type=Path, help=WORKSPACE_HELP)
     rt.add_argument(
         "--per-stop", type=float, metavar="AMOUNT", help="per stop visited (default: unchanged)"
     )
@@ -131,12 +133,11 @@ def add_workspace_commands(sub: Any, **parser_options: Any) -> None:
     rt.add_argument("--clear", action="store_true", help="remove every rate")
     add_wait(rt)
 
-    rl = sub.add_parser(
+    rl = command(
         "relink",
-        help="point the workspace at its moved network file",
-        description="Checks that FILE is the same network (fingerprint) before using it.",
-        **parser_options,
+        "point the workspace at its moved network file",
+        "Checks that FILE is the same network (fingerprint) before using it.",
     )
-    rl.add_argument("workspace", type=Path, help="the workspace folder")
+    rl.add_argument("workspace", type=Path, help=WORKSPACE_HELP)
     rl.add_argument("network", type=Path, metavar="FILE", help="the moved .osm.pbf/.osm/.graphml")
     add_wait(rl)
