@@ -22,6 +22,7 @@ from route.routebook.insertion import cheapest_insertion
 from route.routebook.plan import PlanOptions, plan
 from route.routebook.timing import acceptable, problem_slack, time_route
 from route.teaching.demo import DEMO_DEPOT, demo_rows
+from tests.budget import explicit_work
 from tests.test_edit import FAST, instances
 
 
@@ -94,6 +95,12 @@ def subs() -> list[Subscriber]:
     return list(parse_subscribers(demo_rows(), source="demo").subscribers)
 
 
+@pytest.fixture
+def limit(monkeypatch: pytest.MonkeyPatch) -> float:
+    """A plan's time limit: one calibrated second of counted work, the clock far above it."""
+    return explicit_work(monkeypatch, 1.0)
+
+
 def _same(a, b) -> None:
     """Two route books are the same apart from the order of their unserved list."""
     da, db = a.to_dict(), b.to_dict()
@@ -124,12 +131,12 @@ def _promises(subs: list[Subscriber], start_s: int) -> list[Subscriber]:
 
 @pytest.mark.parametrize("batch", [1, 24], ids=["one place a batch", "default batches"])
 @pytest.mark.parametrize("limits", list(LIMITS.values()), ids=list(LIMITS))
-def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits, batch, monkeypatch):
+def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limit, limits, batch, monkeypatch):
     import route.routebook.local_edit as local_edit
 
     monkeypatch.setattr(local_edit, "_FIRST_BATCH", batch)
     index = _index()
-    base = plan(subs[:40], DEMO_DEPOT, index, PlanOptions(time_limit=1, **limits))
+    base = plan(subs[:40], DEMO_DEPOT, index, PlanOptions(time_limit=limit, **limits))
     # Import five with windows and a bag that bind, then remove three (the first, one in the
     # middle, the last), then give one subscriber a window their place misses: each edit from
     # the book the previous one made.
@@ -168,9 +175,9 @@ def test_local_edit_gives_the_book_a_whole_matrix_gives(subs, limits, batch, mon
     assert book.distance_m == sum(r.distance_m for r in book.routes)
 
 
-def test_local_edit_measures_only_the_neighbourhood(subs, monkeypatch):
+def test_local_edit_measures_only_the_neighbourhood(subs, limit, monkeypatch):
     index = _index()
-    book = plan(subs[:79], DEMO_DEPOT, index, PlanOptions(time_limit=1))
+    book = plan(subs[:79], DEMO_DEPOT, index, PlanOptions(time_limit=limit))
     searched = []
     real = type(index).around
 
@@ -192,13 +199,13 @@ def _far(sub: Subscriber) -> Subscriber:
     return dataclasses.replace(sub, spot=spot, lat=spot.lat)
 
 
-def test_unserved_are_retried_only_when_something_could_make_them_servable(subs):
+def test_unserved_are_retried_only_when_something_could_make_them_servable(subs, limit):
     index = _index()
     heavy = dataclasses.replace(subs[3], quantity=41)  # more than the bag holds
     early = dataclasses.replace(subs[4], earliest=None, latest=5 * 3600 + 10)  # 05:00:10
     far = _far(subs[5])
     group = [*subs[:3], heavy, early, far, *subs[6:30]]
-    book = plan(group, DEMO_DEPOT, index, PlanOptions(time_limit=1, capacity=40))
+    book = plan(group, DEMO_DEPOT, index, PlanOptions(time_limit=limit, capacity=40))
     kinds = {u.subscriber_id: u.kind for u in book.unserved}
     assert kinds == {heavy.id: NO_PLACE, early.id: WINDOW, far.id: FAR}
     # A new subscriber: nothing that could make them servable changed; nobody is retried.
@@ -223,9 +230,9 @@ def test_unserved_are_retried_only_when_something_could_make_them_servable(subs)
     assert far.id not in {u.subscriber_id for u in edit.book.unserved}
 
 
-def test_an_edit_with_nothing_to_do_changes_nothing_and_needs_no_network(subs):
+def test_an_edit_with_nothing_to_do_changes_nothing_and_needs_no_network(subs, limit):
     index = _index()
-    book = plan(subs[:20], DEMO_DEPOT, index, PlanOptions(time_limit=1))
+    book = plan(subs[:20], DEMO_DEPOT, index, PlanOptions(time_limit=limit))
 
     def no_network():
         raise AssertionError("the network was loaded for nothing")
@@ -237,10 +244,10 @@ def test_an_edit_with_nothing_to_do_changes_nothing_and_needs_no_network(subs):
     assert not stable_edit(book, renamed, no_network).changed
 
 
-def test_the_plan_tries_what_the_search_left_out_and_bounds_its_length(subs):
+def test_the_plan_tries_what_the_search_left_out_and_bounds_its_length(subs, limit):
     index = _index()
     said: list[str] = []
-    book = plan(subs[:40], DEMO_DEPOT, index, PlanOptions(time_limit=1), say=said.append)
+    book = plan(subs[:40], DEMO_DEPOT, index, PlanOptions(time_limit=limit), say=said.append)
     lb = book.solver["lower_bound"]
     assert lb["method"] == "held-karp"
     assert 0 < lb["metres"] <= book.distance_m
@@ -252,9 +259,9 @@ def test_the_plan_tries_what_the_search_left_out_and_bounds_its_length(subs):
     assert "lower_bound" not in edit.book.solver
 
 
-def test_every_subscriber_is_routed_once_or_unserved_after_edits(subs):
+def test_every_subscriber_is_routed_once_or_unserved_after_edits(subs, limit):
     index = _index()
-    book = plan(subs[:25], DEMO_DEPOT, index, PlanOptions(time_limit=1))
+    book = plan(subs[:25], DEMO_DEPOT, index, PlanOptions(time_limit=limit))
     current = list(subs[:25])
     for k in range(4):  # alternate imports and removals
         if k % 2 == 0:

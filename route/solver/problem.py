@@ -87,15 +87,14 @@ class Problem:
                     wrong.append(f"{name} must hold whole numbers (see to_int_matrix)")
             elif m.size and int(m.min()) < 0:
                 wrong.append(f"{name} must not be negative, got {int(m.min())}")
-            if wrong:
-                ro = m
-            elif m.dtype in (np.int32, np.int64):
-                # The planning matrices come as int32 (route.network.matrix_dtype): keep the
-                # type and the memory, as a read-only view.
-                ro = m.view()
+            if m.dtype in (np.int32, np.int64) and not m.flags.writeable:
+                ro = m  # already frozen (a problem derived from another): no copy
             else:
-                ro = np.array(m, dtype=np.int64)
-            ro.setflags(write=False)
+                # A copy: the caller's array is never frozen or changed under it. The planning
+                # matrices come as int32 (route.network.matrix_dtype) and stay int32.
+                keep = np.int32 if m.dtype == np.int32 else np.int64
+                ro = np.array(m, dtype=keep) if not wrong else m.copy()
+                ro.setflags(write=False)
             matrices[name] = ro
         if not wrong and matrices["distance"].shape != matrices["duration"].shape:
             wrong.append(
