@@ -69,20 +69,34 @@ def _load_index(settings: Settings, say: _Reporter, workspace: Path | None = Non
         If the workspace's extract is not where it was (moved): naming ``relink``.
     """
     from route.io.osm import load_network
-    from route.io.schema import is_network_file
     from route.network import StreetIndex
 
-    missing = is_network_file(settings.network) and not Path(settings.network).is_file()
-    if workspace is not None and missing:
+    if workspace is not None:
+        _check_network(settings, workspace)
+    key = (settings.network, settings.mode)
+    if key not in _INDEXES:
+        _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
+    return _INDEXES[key]
+
+
+def _check_network(settings: Settings, workspace: Path) -> None:
+    """Refuse a workspace whose extract is not where it was (a moved file names ``relink``).
+
+    A cheap look at the file, for commands that may not need to load the network at all.
+
+    Raises
+    ------
+    InputError
+        If the extract is missing.
+    """
+    from route.io.schema import is_network_file
+
+    if is_network_file(settings.network) and not Path(settings.network).is_file():
         raise input_error(
             settings.network,
             "the workspace's street network file is missing (moved or renamed?)",
             f"point the workspace at it: paperroute relink {workspace} FILE",
         )
-    key = (settings.network, settings.mode)
-    if key not in _INDEXES:
-        _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
-    return _INDEXES[key]
 
 
 def _ws_index(ws: Workspace, say: _Reporter) -> StreetIndex:
@@ -280,6 +294,9 @@ def _usual_arrivals(
     from route.routebook.changes import usual_arrivals
 
     first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
+    # The week's travel comes from the route book's legs, and the network is loaded only if a
+    # bypass needs measuring; a moved extract is still named at once, whichever it is.
+    _check_network(ws.settings, ws.path)
     routed = set(book.order)
     spreads = usual_arrivals(
         book,
