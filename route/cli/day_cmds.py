@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from route.cli.common import _load_index, _need_book, _Reporter
 from route.errors import InputError
@@ -16,22 +16,43 @@ if TYPE_CHECKING:
 
 
 def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter) -> Travel:
-    """Street metres and seconds between the route book's curb points, on the real network."""
+    """Street metres and seconds between the route book's curb points, on the real network.
+
+    The network is loaded on the first question only (an all-present day never asks one); when
+    it cannot be loaded, or a pair is not connected, the route book's legs are used instead.
+    """
     import math
 
-    index = _load_index(ws.settings, say)
-    ids = [s.subscriber_id for r in book.routes for s in r.stops]
-    points = [(book.depot.lat, book.depot.lon)]
-    points += [(s.curb_lat, s.curb_lon) for r in book.routes for s in r.stops]
-    matrix = index.matrix(index.snap(points))
-    at = {sid: i for i, sid in enumerate(ids, start=1)}
     from route.day.travel import route_metric
 
     fallback = route_metric(book)
+    ids = [s.subscriber_id for r in book.routes for s in r.stops]
+    at = {sid: i for i, sid in enumerate(ids, start=1)}
+    loaded: list[Any] = []
+
+    def matrix() -> Any:
+        if not loaded:
+            try:
+                index = _load_index(ws.settings, say)
+            except InputError as e:
+                say(
+                    f"Street network unavailable ({e.issues[0].message}); measuring along "
+                    "the route book's legs"
+                )
+                loaded.append(None)
+            else:
+                points = [(book.depot.lat, book.depot.lon)]
+                points += [(s.curb_lat, s.curb_lon) for r in book.routes for s in r.stops]
+                say(f"Measuring the day's bypasses between {len(points)} curb points")
+                loaded.append(index.matrix(index.snap(points)))
+        return loaded[0]
 
     def travel(a: str | None, b: str | None) -> tuple[int, int]:
+        found = matrix()
+        if found is None:
+            return fallback(a, b)
         i, j = at.get(a, 0) if a else 0, at.get(b, 0) if b else 0
-        m, t = matrix.distance[i, j], matrix.duration[i, j]
+        m, t = found.distance[i, j], found.duration[i, j]
         if not (math.isfinite(m) and math.isfinite(t)):
             return fallback(a, b)
         return round(float(m)), round(float(t))
@@ -43,6 +64,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
     from route.day.history import history_from_ledger
     from route.day.run import run_day
     from route.day.summary import day_summary
+    from route.day.travel import day_metric
     from route.errors import Issue
     from route.io.dayfiles import (
         load_policy,
@@ -133,21 +155,9 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         )
         history = history_from_ledger(ws.ledger_rows(), iso, ws.day_dates())
         say(f"Running {iso} on route book version {book.version}")
-        day = run_day(book, subs, date, inputs, policy, history)
-        bypassed = any(
-            s.action not in ("deliver", "deliver_substitute") or s.late for s in day.stops
-        )
-        if bypassed:
-            # Skipped stops are bypassed on the real streets: measure it there.
-            try:
-                travel = _network_travel(ws, book, say)
-            except InputError as e:
-                say(
-                    f"Street network unavailable ({e.issues[0].message}); measuring along "
-                    "the route book's legs"
-                )
-            else:
-                day = run_day(book, subs, date, inputs, policy, history, travel)
+        # Skipped stops are bypassed on the real streets: the day is measured there, once.
+        travel = day_metric(book, _network_travel(ws, book, say))
+        day = run_day(book, subs, date, inputs, policy, history, travel)
         text = day.to_json()
         entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
         with ws.transaction() as con:

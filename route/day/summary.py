@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from route.model.day import Day
-from route.model.subscriber import Subscriber
+from route.model.day import CarrierDay, Day
+from route.model.subscriber import Subscriber, format_duration, format_km
 
 
 def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
@@ -49,14 +49,8 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         )
     ]
     lines += _table(counts)
-    km = day.distance_m / 1000
-    lines += ["", f"  {km:.2f} km on the streets, {day.duration_s / 60:.0f} min"]
-    if day.late.get("stops"):
-        lines.append(
-            f"  catch-up pass with the late delivery: {len(day.late['stops'])} "
-            f"stops, {day.late.get('distance_m', 0) / 1000:.2f} km"
-        )
-    elif day.late:
+    lines += ["", *carrier_lines(day)]
+    if day.late and not day.late.get("stops"):
         lines.append("  late delivery: nobody left to catch up")
 
     groups = [
@@ -102,3 +96,62 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         rows += [(n["id"], name(n["id"]), n["reason"]) for n in day.not_routed]
         lines += ["", "Not on the route book:", *_table(rows)]
     return "\n".join(lines)
+
+
+def pieces_label(pieces: Mapping[str, int]) -> str:
+    """The bag load as people say it: ``paper 52, tabloid 5`` (``nothing`` when empty)."""
+    return ", ".join(f"{p} {n}" for p, n in sorted(pieces.items())) or "nothing"
+
+
+def carrier_row(c: CarrierDay) -> tuple[str, ...]:
+    """One carrier's day as the summary, the sheet and the map print it: stops, bag, km,
+    start, end, hours, waiting."""
+    return (
+        f"Carrier {c.carrier}",
+        f"{c.stops} stops",
+        f"bag: {pieces_label(c.pieces)}",
+        format_km(c.distance_m),
+        f"{c.start}–{c.end}",
+        format_duration(c.duration_s),
+        f"waiting {format_duration(c.wait_s)}" if c.wait_s else "no waiting",
+    )
+
+
+def late_row(c: CarrierDay) -> tuple[str, ...]:
+    """A carrier's catch-up pass, in the same columns as :func:`carrier_row`."""
+    return (
+        "  late pass",
+        f"{c.late_stops} stops",
+        f"bag: {pieces_label(c.late_pieces)}",
+        format_km(c.late_distance_m),
+        f"{c.late_start}–{c.late_end}",
+        format_duration(c.late_duration_s),
+        "",
+    )
+
+
+def leave_later_note(c: CarrierDay) -> str:
+    """The advice to leave later when that avoids waiting, or ``""``."""
+    if not c.leave_at:
+        return ""
+    return (
+        f"Carrier {c.carrier}: leave at {c.leave_at} instead of {c.start} and save "
+        f"{format_duration(c.avoidable_wait_s)} of waiting; every window is still kept and "
+        f"you are back at {c.end}"
+    )
+
+
+def carrier_lines(day: Day) -> list[str]:
+    """Per carrier (and in total when there are several): stops, bag, km, hours, waiting."""
+    rows: list[tuple[str, ...]] = []
+    for c in day.carriers:
+        rows.append(carrier_row(c))
+        if c.late_stops:
+            rows.append(late_row(c))
+    if len(day.carriers) > 1:
+        total = sum(c.stops for c in day.carriers)
+        rows.append(("Total", f"{total} stops", "", format_km(day.distance_m), "",
+                     format_duration(day.duration_s), ""))  # fmt: skip
+    out = _table(rows) if rows else []
+    out += [f"  {n}" for c in day.carriers if (n := leave_later_note(c))]
+    return out

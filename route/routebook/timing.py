@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from route.model.routebook import Stop
 from route.solver.problem import Problem, Routes
 
 #: An arrival time that moves by more than this counts as a disturbance (seconds).
@@ -100,3 +101,42 @@ def acceptable(problem: Problem, new: Timing, old: Timing, node: int | None = No
         if new.finish_s > max(limit, old.finish_s):
             return False
     return True
+
+
+# -- waiting for windows ------------------------------------------------------------------------
+
+
+def route_waits(stops: Sequence[Stop], start_s: int) -> list[tuple[int, int]]:
+    """``(reached_s, wait_s)`` per stop of a route book's carrier route: when the carrier gets
+    there, and how long they wait for the window to open (arrival minus reached)."""
+    out = []
+    t = start_s
+    for stop in stops:
+        reached = t + stop.leg_s
+        out.append((reached, max(0, stop.arrival_s - reached)))
+        t = max(reached, stop.arrival_s) + stop.walk_in_s
+    return out
+
+
+def departure_slack(visits: Sequence[tuple[int, int, int | None]]) -> int:
+    """How much later a carrier may leave and still keep every window and come back on time.
+
+    Leaving ``d`` seconds later moves each arrival later by what is left of ``d`` after the
+    waits before it (a wait absorbs the delay), so the return is unchanged while ``d`` is at
+    most the total wait, and a stop ``j`` still meets its window while
+    ``d <= waits before j + latest_j - reached_j``. The largest such ``d`` is returned (0 when
+    nothing can be gained); leaving that much later saves exactly that much waiting.
+
+    Parameters
+    ----------
+    visits
+        ``(reached_s, wait_s, latest_s)`` per visit in order; ``latest_s`` is ``None`` without
+        a window's end.
+    """
+    waited = 0
+    slack = sum(w for _, w, _ in visits)
+    for reached, wait, latest in visits:
+        if latest is not None:
+            slack = min(slack, waited + max(0, latest - reached))
+        waited += wait
+    return max(0, slack)
