@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,38 +165,41 @@ def _write_map(
 
 
 def _write_sheet(
-    ws: Workspace, book: RouteBook, out: Path | None, day: dict[str, Any] | None = None
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: Mapping[str, Any] | None = None,
+    paper: str = "a4",
 ) -> tuple[Path, Path]:
-    from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+    from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+    from route.output.sheet_page import sheet_html
 
     subs = ws.subscribers(active_only=False)
-    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
+    usual = _usual_arrivals(ws, book, subs, day)
     if day is None:
         path = out or ws.path / "sheet.html"
-        title = "Route sheet"
     else:
         path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
-        title = f"Route sheet for {day['date']}"
-    subtitle = (
-        f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
-        f"from {ws.settings.depot.name}"
-    )
-    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
-    html_path = atomic_write(path, page)
-    csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
+    sheet = route_sheet(book, subs, day, usual, depot_name=ws.settings.depot.name)
+    html_path = atomic_write(path, sheet_html(sheet, paper))
+    csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(sheet_rows(book, subs, day, usual)))
     return html_path, csv_path
 
 
 def _usual_arrivals(
-    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict[str, Any] | None
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: Mapping[str, Any] | None
 ) -> dict[str, tuple[int, int]]:
-    """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
+    """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule);
+    empty when the street network cannot be loaded (the sheet then has no usual column)."""
     import datetime as dt
 
     from route.routebook.changes import usual_arrivals
 
     first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
-    index = _load_index(ws.settings, _Reporter(True))
+    try:
+        index = _load_index(ws.settings, _Reporter(True))
+    except InputError:
+        return {}
     spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
     return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
 

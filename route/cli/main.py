@@ -165,8 +165,13 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sheet", help="write the printable route sheet (HTML and CSV)")
     s.add_argument("workspace", type=Path)
-    s.add_argument("--date", help="YYYY-MM-DD: that day's actions and reasons on the sheet")
+    s.add_argument(
+        "--date", help="YYYY-MM-DD: that day's sheet (its times, bag, late pass, skipped stops)"
+    )
     s.add_argument("-o", "--output", type=Path)
+    s.add_argument(
+        "--paper", choices=("a4", "letter"), default="a4", help="paper size (default a4)"
+    )
 
     dy = sub.add_parser(
         "day",

@@ -32,7 +32,7 @@ def cmd_map(args: argparse.Namespace, say: _Reporter) -> int:
 def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
         book, day = _for_date(ws, args.date)
-        html_path, csv_path = _write_sheet(ws, book, args.output, day)
+        html_path, csv_path = _write_sheet(ws, book, args.output, day, args.paper)
         print(f"Route sheet: {html_path}\nRoute sheet (CSV): {csv_path}")
     return 0
 

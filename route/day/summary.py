@@ -103,31 +103,30 @@ def pieces_label(pieces: Mapping[str, int]) -> str:
     return ", ".join(f"{p} {n}" for p, n in sorted(pieces.items())) or "nothing"
 
 
-def carrier_row(c: CarrierDay) -> tuple[str, ...]:
-    """One carrier's day as the summary, the sheet and the map print it: stops, bag, km,
-    start, end, hours, waiting."""
-    return (
-        f"Carrier {c.carrier}",
-        f"{c.stops} stops",
-        f"bag: {pieces_label(c.pieces)}",
-        format_km(c.distance_m),
-        f"{c.start}–{c.end}",
-        format_duration(c.duration_s),
-        f"waiting {format_duration(c.wait_s)}" if c.wait_s else "no waiting",
-    )
+def carrier_facts(c: CarrierDay, bag: str = "Bag") -> list[tuple[str, str]]:
+    """One carrier's day as the summary, the sheet and the map all print it (``bag`` names the
+    load: the plan's sheet calls it the items of an all-present day)."""
+    return [
+        ("Stops", f"{c.stops} ({c.late_stops} in the late pass)" if c.late_stops else str(c.stops)),
+        (bag, pieces_label(c.pieces)),
+        ("Distance", format_km(c.distance_m)),
+        ("Leave", c.start),
+        ("Back", c.end),
+        ("Hours", format_duration(c.duration_s)),
+        ("Waiting", format_duration(c.wait_s) if c.wait_s else "none"),
+    ]
 
 
-def late_row(c: CarrierDay) -> tuple[str, ...]:
-    """A carrier's catch-up pass, in the same columns as :func:`carrier_row`."""
-    return (
-        "  late pass",
-        f"{c.late_stops} stops",
-        f"bag: {pieces_label(c.late_pieces)}",
-        format_km(c.late_distance_m),
-        f"{c.late_start}–{c.late_end}",
-        format_duration(c.late_duration_s),
-        "",
-    )
+def late_facts(c: CarrierDay) -> list[tuple[str, str]]:
+    """A carrier's catch-up pass with the late bundle, in the terms of :func:`carrier_facts`."""
+    return [
+        ("Stops", str(c.late_stops)),
+        ("Bag", pieces_label(c.late_pieces)),
+        ("Distance", format_km(c.late_distance_m)),
+        ("Leave", c.late_start),
+        ("Back", c.late_end),
+        ("Hours", format_duration(c.late_duration_s)),
+    ]
 
 
 def leave_later_note(c: CarrierDay) -> str:
@@ -135,23 +134,25 @@ def leave_later_note(c: CarrierDay) -> str:
     if not c.leave_at:
         return ""
     return (
-        f"Carrier {c.carrier}: leave at {c.leave_at} instead of {c.start} and save "
-        f"{format_duration(c.avoidable_wait_s)} of waiting; every window is still kept and "
-        f"you are back at {c.end}"
+        f"Leave at {c.leave_at} instead of {c.start}: {format_duration(c.avoidable_wait_s)} "
+        f"less waiting, every window still kept, back at {c.end} as planned"
     )
 
 
 def carrier_lines(day: Day) -> list[str]:
     """Per carrier (and in total when there are several): stops, bag, km, hours, waiting."""
-    rows: list[tuple[str, ...]] = []
+    if not day.carriers:
+        return []
+    head = ("carrier", *(k.lower() for k, _ in carrier_facts(day.carriers[0])))
+    rows: list[tuple[str, ...]] = [head]
     for c in day.carriers:
-        rows.append(carrier_row(c))
+        rows.append((str(c.carrier), *(v for _, v in carrier_facts(c))))
         if c.late_stops:
-            rows.append(late_row(c))
+            rows.append(("  late pass", *(v for _, v in late_facts(c)), ""))
     if len(day.carriers) > 1:
-        total = sum(c.stops for c in day.carriers)
-        rows.append(("Total", f"{total} stops", "", format_km(day.distance_m), "",
-                     format_duration(day.duration_s), ""))  # fmt: skip
-    out = _table(rows) if rows else []
-    out += [f"  {n}" for c in day.carriers if (n := leave_later_note(c))]
+        stops = str(sum(c.stops for c in day.carriers))
+        km, hours = format_km(day.distance_m), format_duration(day.duration_s)
+        rows.append(("total", stops, "", km, "", "", hours, ""))
+    out = _table(rows)
+    out += [f"  Carrier {c.carrier}: {n}" for c in day.carriers if (n := leave_later_note(c))]
     return out

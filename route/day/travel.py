@@ -19,13 +19,10 @@ from typing import TYPE_CHECKING, Any
 from route.model.day import CarrierDay
 from route.model.routebook import RouteBook
 from route.model.subscriber import format_clock
-from route.routebook.timing import departure_slack
+from route.routebook.timing import LEAVE_LATER_FROM_S, departure_slack
 
 if TYPE_CHECKING:
     from route.model.day import DayStop, Travel
-
-#: Leaving later is advised only when it saves at least this much waiting (seconds).
-LEAVE_LATER_FROM_S = 60
 
 
 def place_visits(book: RouteBook, stops: list[DayStop], travel: Travel) -> list[DayStop]:

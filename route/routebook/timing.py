@@ -8,14 +8,19 @@ the start of its window. The same routes always give the same times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from route.model.routebook import Stop
+from route.model.day import CarrierDay
+from route.model.routebook import RouteBook, Stop
+from route.model.subscriber import Subscriber
 from route.solver.problem import Problem, Routes
 
 #: An arrival time that moves by more than this counts as a disturbance (seconds).
 RETIME_THRESHOLD_S = 300
+
+#: Leaving later is advised only when it saves at least this much waiting (seconds).
+LEAVE_LATER_FROM_S = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +145,37 @@ def departure_slack(visits: Sequence[tuple[int, int, int | None]]) -> int:
             slack = min(slack, waited + max(0, latest - reached))
         waited += wait
     return max(0, slack)
+
+
+def plan_carriers(book: RouteBook, subscribers: Mapping[str, Subscriber]) -> tuple[CarrierDay, ...]:
+    """Each carrier's all-present day in the route book: stops, items, km, times, waiting, and
+    when to leave instead when leaving later avoids waiting (see :func:`departure_slack`)."""
+    from route.model.subscriber import format_clock
+
+    out = []
+    for r in book.routes:
+        waits = route_waits(r.stops, book.start_s)
+        pieces: dict[str, int] = {}
+        rows = []
+        for stop, (reached, wait) in zip(r.stops, waits, strict=True):
+            sub = subscribers.get(stop.subscriber_id)
+            if sub is not None:
+                pieces[sub.product] = pieces.get(sub.product, 0) + sub.quantity
+            rows.append((reached, wait, sub.latest if sub else None))
+        slack = departure_slack(rows)
+        leave = slack >= LEAVE_LATER_FROM_S
+        out.append(
+            CarrierDay(
+                carrier=r.carrier,
+                stops=len(r.stops),
+                pieces=dict(sorted(pieces.items())),
+                distance_m=r.distance_m,
+                duration_s=r.duration_s,
+                start=format_clock(book.start_s),
+                end=format_clock(book.start_s + r.duration_s),
+                wait_s=sum(w for _, w in waits),
+                leave_at=format_clock(book.start_s + slack) if leave else "",
+                avoidable_wait_s=slack if leave else 0,
+            )
+        )
+    return tuple(out)
