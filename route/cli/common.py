@@ -4,6 +4,7 @@ sheets, and the checks on plan options."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -147,21 +148,48 @@ def _write_map(
     ws: Workspace,
     book: RouteBook,
     out: Path | None,
-    day: dict[str, Any] | None = None,
+    day: Mapping[str, Any] | None = None,
     say: _Reporter | None = None,
 ) -> Path:
+    """Write the plan's or a day's map; without the street network, without its base layer."""
     from route.output.maps import day_map, plan_map, street_lines
     from route.output.offline import save_offline
 
-    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
+    try:
+        index: StreetIndex | None = _load_index(ws.settings, say or _Reporter(True))
+    except InputError:
+        index = None
+    streets = street_lines(index.net.G) if index is not None else None
     subs = ws.subscribers(active_only=False)
     if day is None:
         m = plan_map(book, subs, streets=streets)
         path = out or ws.path / "map.html"
     else:
-        m = day_map(book, subs, day, streets=streets)
+        late = _late_path(index, book, day) if index is not None else None
+        m = day_map(book, subs, day, streets=streets, late_path=late)
         path = out or ws.path / "days" / str(day["date"]) / "map.html"
     return save_offline(m, path)
+
+
+def _late_path(
+    index: StreetIndex, book: RouteBook, day: Mapping[str, Any]
+) -> dict[int, list[tuple[float, float]]]:
+    """The catch-up pass of each carrier along the streets: depot, its stops, depot."""
+    late = [ds for ds in day.get("stops") or () if ds.get("late") and ds.get("arrival")]
+    out: dict[int, list[tuple[float, float]]] = {}
+    for r in book.routes:
+        ids = [ds["id"] for ds in late if ds.get("carrier") == r.carrier]
+        found = [book.stop_of(i) for i in dict.fromkeys(ids)]
+        curbs = [(f[1].curb_lat, f[1].curb_lon) for f in found if f is not None]
+        if not curbs:
+            continue
+        depot = (book.depot.lat, book.depot.lon)
+        points = index.snap([depot, *curbs, depot])
+        path: list[tuple[float, float]] = []
+        for a, b in itertools.pairwise(points):
+            path += [p for p in index.leg(a, b) if not path or p != path[-1]]
+        out[r.carrier] = path
+    return out
 
 
 def _write_sheet(
@@ -184,6 +212,23 @@ def _write_sheet(
     html_path = atomic_write(path, sheet_html(sheet, paper))
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(sheet_rows(book, subs, day, usual)))
     return html_path, csv_path
+
+
+def _write_export(
+    ws: Workspace, book: RouteBook, out: Path | None, day: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """GeoJSON and GeoPackage (or the one ``out`` names): in the workspace for the plan, in
+    the day's folder for a day."""
+    from route.output.export import export_features, write_geojson, write_geopackage
+
+    layers = export_features(book, ws.subscribers(active_only=False), day)
+    folder = ws.path if day is None else ws.path / "days" / str(day["date"])
+    paths = []
+    if out is None or out.suffix.lower() != ".gpkg":
+        paths.append(write_geojson(layers, out or folder / "route.geojson"))
+    if out is None or out.suffix.lower() == ".gpkg":
+        paths.append(write_geopackage(layers, out or folder / "route.gpkg"))
+    return paths
 
 
 def _usual_arrivals(

@@ -160,6 +160,7 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         day = run_day(book, subs, date, inputs, policy, history, travel)
         text = day.to_json()
         entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
+        replaced = ws.day_json(iso) is not None
         with ws.transaction() as con:
             voided = ws.save_day(iso, book.version, text, entries, con, replace=args.replace)
         path = atomic_write(ws.day_path(iso), text)
@@ -167,7 +168,35 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
             atomic_write(policy_path, DEFAULT_POLICY_TOML)
             say(f"Wrote the default shortage policy to {policy_path}")
         print(day_summary(day, subs))
-        if voided:
+        if replaced:
             print(f"\nReplaced the earlier run of {iso} ({voided} ledger lines cancelled).")
+            for line in _rewrite_outputs(ws, book, day.to_dict(), args.paper, say):
+                print(line)
         print(f"\nDay: {path}")
     return 0
+
+
+#: Stems of the files written into a day's folder from its day (sheets, maps, exports).
+_DAY_OUTPUTS = ("sheet", "map", "route")
+
+
+def _rewrite_outputs(
+    ws: Workspace, book: RouteBook, day: dict[str, Any], paper: str, say: _Reporter
+) -> list[str]:
+    """After ``--replace``: the sheet, map and export of the date are written again from the
+    new run, and any other file made from the earlier run (a printed PDF, a GPX track) is
+    removed, so nothing in the day's folder describes the run that was replaced."""
+    from route.cli.common import _write_export, _write_map, _write_sheet
+
+    folder = ws.day_path(str(day["date"])).parent
+    stale = sorted(p for p in folder.iterdir() if p.is_file() and p.stem in _DAY_OUTPUTS)
+    for p in stale:
+        p.unlink()
+    say("Writing the day's sheet, map and export again")
+    written = [*_write_sheet(ws, book, None, day, paper), _write_map(ws, book, None, day, say)]
+    written += _write_export(ws, book, None, day)
+    removed = [p for p in stale if p not in written]
+    lines = [f"Rewritten for the new run: {', '.join(p.name for p in written)} in {folder}"]
+    if removed:
+        lines.append(f"Removed (made from the earlier run): {', '.join(p.name for p in removed)}")
+    return lines

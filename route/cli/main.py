@@ -212,7 +212,14 @@ def _parser() -> argparse.ArgumentParser:
     dy.add_argument(
         "--replace",
         action="store_true",
-        help="run a date again; the ledger keeps the first run, cancelled",
+        help="run a date again; the ledger keeps the first run, cancelled; the date's sheet, "
+        "map and export are written again from the new run",
+    )
+    dy.add_argument(
+        "--paper",
+        choices=("a4", "letter"),
+        default="a4",
+        help="paper size of the sheet written again with --replace (default a4)",
     )
 
     ex = sub.add_parser("export", help="write the route and stops as GeoJSON and GeoPackage")
@@ -222,7 +229,8 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg in the workspace)",
+        help="FILE.geojson or FILE.gpkg (default: route.geojson and route.gpkg in the "
+        "workspace, or in days/DATE with --date)",
     )
     return p
 

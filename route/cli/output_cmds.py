@@ -14,6 +14,7 @@ from route.cli.common import (
     _read,
     _Reporter,
     _summary,
+    _write_export,
     _write_map,
     _write_sheet,
 )
@@ -38,8 +39,6 @@ def cmd_sheet(args: argparse.Namespace, say: _Reporter) -> int:
 
 
 def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
-    from route.output.export import export_features, write_geojson, write_geopackage
-
     out: Path | None = args.output
     if out is not None and out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
         raise input_error(
@@ -47,12 +46,7 @@ def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
         )
     with Workspace.open(args.workspace) as ws:
         book, day = _for_date(ws, args.date)
-        layers = export_features(book, ws.subscribers(active_only=False), day)
-        paths = []
-        if out is None or out.suffix.lower() != ".gpkg":
-            paths.append(write_geojson(layers, out or ws.path / "route.geojson"))
-        if out is None or out.suffix.lower() == ".gpkg":
-            paths.append(write_geopackage(layers, out or ws.path / "route.gpkg"))
+        paths = _write_export(ws, book, out, day)
     for p in paths:
         print(f"Export: {p}")
     return 0

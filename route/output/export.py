@@ -75,6 +75,11 @@ def export_features(
             if day is not None:
                 props["action"] = str(ds["action"]) if ds else ""
                 props["reason"] = str(ds.get("reason") or "") if ds else ""
+                # That day's arrival ("" for a stop passed by), its wait and its pass.
+                if ds and "arrival" in ds:
+                    props["arrival"] = str(ds.get("arrival") or "")
+                props["wait_s"] = int(ds.get("wait_s") or 0) if ds else 0
+                props["late"] = bool(ds.get("late")) if ds else False
             curb = _pt(stop.curb_lat, stop.curb_lon)
             spot = _pt(sub.spot.lat, sub.spot.lon)
             layers["stops"].append(_feature("Point", curb, props))
