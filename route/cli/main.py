@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         "--depot",
         help="LAT,LON where bundles are picked up (default: the centre of the street network)",
     )
+    i.add_argument(
+        "--depot-name",
+        default="Depot",
+        help="what the pick-up point is called on sheets and maps (default 'Depot')",
+    )
     i.add_argument("--start", default="05:00", help="shift start, HH:MM (default 05:00)")
 
     im = sub.add_parser("import", help="validate and add or update subscribers")

@@ -58,11 +58,20 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
             "give a depot inside the area of the street data",
             value=f"{lat},{lon}",
         )
-    ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
+    name = " ".join(args.depot_name.split())
+    if not name or len(name) > 80:
+        raise input_error(
+            "--depot-name",
+            "empty" if not name else "longer than 80 characters",
+            "name the pick-up point in a few words, e.g. 'Bundle drop, Rautatientori'",
+            value=args.depot_name,
+        )
+    depot = Depot(lat, lon, name)
+    ws = Workspace.create(args.workspace, Settings(network, args.mode, depot, start))
     ws.close()
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
-        f"depot {lat:.5f},{lon:.5f})."
+        f"{name} at {lat:.5f},{lon:.5f})."
     )
     return 0
 
