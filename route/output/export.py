@@ -45,7 +45,10 @@ def export_features(
     subs = subscribers_by_id(book, subscribers)
     actions: dict[str, Mapping[str, Any]] = {}
     if day is not None:
-        actions = {ds["id"]: ds for _, _, ds in day_stops(book, day)}
+        # The stop's own entry: a redelivery visit placed after it does not replace it.
+        for _, _, ds in day_stops(book, day):
+            if ds["action"] != "redeliver" or ds["id"] not in actions:
+                actions[ds["id"]] = ds
     layers: dict[str, list[dict[str, Any]]] = {name: [] for name in LAYERS}
     for r in book.routes:
         coords: list[list[float]] = []
