@@ -46,9 +46,9 @@ def export_features(
     actions: dict[str, Mapping[str, Any]] = {}
     if day is not None:
         # The stop's own entry: a redelivery visit placed after it does not replace it.
-        for _, _, ds in day_stops(book, day):
-            if ds["action"] != "redeliver" or ds["id"] not in actions:
-                actions[ds["id"]] = ds
+        for _, _, entry in day_stops(book, day):
+            if entry["action"] != "redeliver" or entry["id"] not in actions:
+                actions[entry["id"]] = entry
     layers: dict[str, list[dict[str, Any]]] = {name: [] for name in LAYERS}
     for r in book.routes:
         coords: list[list[float]] = []

@@ -280,7 +280,7 @@ def route_sheet(
             )
         )
     mode = f"{book.mode} · " if book.mode else ""
-    subtitle = f"Route book version {book.version} · {mode}{len(rows)} stops · from {depot}"
+    subtitle = f"Route book version {book.version} · {mode}{len(book.order)} stops · from {depot}"
     if record is None:
         return Sheet(title, subtitle, tuple(sections), _plan_totals(book, carriers),
                      has_usual=bool(usual))  # fmt: skip

@@ -71,6 +71,7 @@ table.totals{border-collapse:collapse;margin-top:12px}
  thead{display:table-header-group}
  tr{break-inside:avoid}
  h2,h3,dl.facts,.advice{break-after:avoid}
+ .passed-by{break-inside:avoid}
  .stops tr.stop:nth-child(even) td,table.late tr.stop td{background:none}
  section.carrier+section.carrier{break-before:page}
  .act{color:#1f2328;background:none!important;border:1px solid #1f2328}
@@ -84,6 +85,7 @@ table.totals{border-collapse:collapse;margin-top:12px}
  .stops tr.stop{border:1px solid #d0d7de;border-radius:6px;margin:0 0 8px;padding:4px 6px}
  .stops td{border:none;padding:1px 0}
  .stops tr.stop:nth-child(even) td{background:none}
+ table.late tr.stop{background:#fbefff}
  .seq,.time,.usual{display:inline-block!important;text-align:left;width:auto!important;
   margin-right:8px}
  .seq::before{content:"#"}
@@ -156,7 +158,7 @@ def _section(c: CarrierSheet, sheet: Sheet, several: bool) -> str:
         out.append(_table(c.late, sheet, head, "stops late"))
     if c.passed:
         n = sum(len(rows) for _, rows in c.passed)
-        out.append(f"<h3>Passed by today: {n} stops</h3>")
+        out.append(f'<div class="passed-by"><h3>Passed by today: {n} stops</h3>')
         for reason, rows in c.passed:
             seqs = ", ".join(f"#{r.seq}" for r in rows[:12]) + (" …" if len(rows) > 12 else "")
             out.append(
@@ -164,6 +166,7 @@ def _section(c: CarrierSheet, sheet: Sheet, several: bool) -> str:
                 f'<span class="note">{e(seqs)}</span></summary>'
                 f"{_table(rows, sheet, head, 'stops', tick=False)}</details>"
             )
+        out.append("</div>")
     out.append("</section>")
     return "".join(out)
 
