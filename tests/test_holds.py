@@ -13,11 +13,13 @@ import pytest
 
 from route.cli.main import main
 from route.day.changes import day_changes
+from route.day.run import run_day
 from route.errors import InputError
 from route.io.subscribers import parse_subscribers
 from route.io.workspace import Workspace
 from route.model.day import Hold
-from route.output.sheet import sheet_html, sheet_rows
+from route.output.sheet import Sheet, route_sheet
+from route.output.sheet_page import sheet_html
 from tests._daykit import book, sub
 from tests._wskit import changes, day, make_workspace, stops
 
@@ -192,9 +194,14 @@ def test_day_changes_follow_the_schedule():
 
 def test_the_days_sheet_lists_its_changes_at_the_top():
     page = sheet_html(
-        sheet_rows(book(["p1"]), [sub("p1")]),
-        "Route sheet for 2024-12-21",
-        changes=["p2 Name p2: back from hold (held from 2024-12-05)", "p3 <x>: first delivery"],
+        Sheet(
+            "Route sheet for 2024-12-21",
+            "",
+            (),
+            (),
+            changes=("p2 Name p2: back from hold (held from 2024-12-05)", "p3 <x>: first delivery"),
+            is_day=True,
+        )
     )
     root = ET.fromstring(page.split("\n", 1)[1])
     ns = "{http://www.w3.org/1999/xhtml}"
@@ -203,4 +210,12 @@ def test_the_days_sheet_lists_its_changes_at_the_top():
     assert sections[0].get("class") == "changes"
     items = [li.text for li in sections[0].iter(f"{ns}li")]
     assert items == ["p2 Name p2: back from hold (held from 2024-12-05)", "p3 <x>: first delivery"]
-    assert 'class="changes"' not in sheet_html(sheet_rows(book(["p1"]), [sub("p1")]), "Sheet")
+    assert 'class="changes"' not in sheet_html(route_sheet(book(["p1"]), [sub("p1")]))
+
+
+def test_a_days_changes_read_as_their_text_with_the_subscribers_name():
+    b, s = book(["p1"]), sub("p1")
+    day = run_day(b, [s], date(2024, 12, 16))
+    change = {"id": "p1", "kind": "back", "text": "back from hold (held from 2024-12-09)"}
+    sheet = route_sheet(b, [s], replace(day, changes=(change,)))
+    assert sheet.changes == (f"{s.name} (p1): back from hold (held from 2024-12-09)",)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from route.cli.main import main
-from route.io.workspace import Workspace
+from route.io.workspace import Workspace, load_day
 from tests._daykit import sub
 from tests._wskit import day, make_workspace
 
@@ -225,11 +225,14 @@ def test_a_complaint_given_twice_counts_once_with_a_note(month, tmp_path, capsys
     assert "p1 'missed' is given 2 times; counted once" in capsys.readouterr().err
     with Workspace.open(ws) as w:
         lines = [r for r in w.ledger_rows() if r[3] in ("redeliver", "complaint")]
-    # One spare copy (the household's): the missed paper is redelivered, the wet one credited.
+    # The paying subscriber's replacements come before the household's and the complimentary
+    # copy: both complaints are redelivered, once each, and those two copies are short.
     assert sorted((r[3], json.loads(r[5])["kind"]) for r in lines) == [
-        ("complaint", "wet"),
         ("redeliver", "missed"),
+        ("redeliver", "wet"),
     ]
+    shorted = {s.id for s in load_day(ws, "2024-06-03").stops if s.action == "short"}
+    assert shorted == {"h7", "c8"}
     with Workspace.open(month) as w:
         tenth = json.loads(w.day_json("2024-06-10"))
         lines = [r for r in w.ledger_rows() if r[1] == "2024-06-10" and r[2] == "p2"]

@@ -14,7 +14,8 @@ import pytest
 from route.output.maps import day_map, plan_map
 from route.output.nav import geo_uri, google_url, nav_links, osm_url
 from route.output.offline import render_offline
-from route.output.sheet import sheet_csv, sheet_html, sheet_rows
+from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+from route.output.sheet_page import sheet_html
 from tests.routes import DEPOT, make_day, make_route
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -94,7 +95,7 @@ def _sheet_links(page: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize("carriers", [1, 3])
 def test_every_sheet_stop_links_to_its_curb_point_from_the_previous_stop(carriers):
     book, subs = make_route(12, carriers=carriers)
-    links = _sheet_links(sheet_html(sheet_rows(book, subs), "Sheet"))
+    links = _sheet_links(sheet_html(route_sheet(book, subs)))
 
     stops = [s for r in book.routes for s in r.stops]
     assert len(links) == len(stops)
@@ -117,8 +118,14 @@ def test_a_days_sheet_routes_past_the_stops_it_skips_and_offers_google_when_aske
     book, subs = make_route(10)
     day = make_day(book)  # actions cycle deliver, substitute, skip, short, redeliver
     rows = sheet_rows(book, subs, day, nav="google")
-    links = _sheet_links(sheet_html(rows, "Day"))
+    links = [{f"nav-{link.kind}": link.url for link in r.links} for r in rows]
     assert all(set(x) == {"nav-geo", "nav-osm", "nav-google"} for x in links)
+    # The page shows them on every stop the carrier goes to (not on those passed by).
+    on_page = _sheet_links(sheet_html(route_sheet(book, subs, day, nav="google")))
+    visited = [x for x, r in zip(links, rows, strict=True) if not r.group]
+    assert sorted(map(sorted, (x.items() for x in on_page if x))) == sorted(
+        map(sorted, (x.items() for x in visited))
+    )
     stops = book.routes[0].stops
     # Stop 4 comes after a skipped stop 3: its directions start at stop 2, the last visited.
     _, start, _ = _osm_route(links[3]["nav-osm"])

@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from route.output.pdf import ChromiumNotFound, find_chromium, html_to_pdf
-from route.output.sheet import sheet_html, sheet_rows, sheet_totals
+from route.output.sheet import route_sheet
+from route.output.sheet_page import sheet_html
 from tests.routes import make_day, make_route
 
 #: Page sizes in PostScript points.
@@ -44,9 +45,9 @@ def test_a_120_stop_day_sheet_prints_each_carrier_on_its_own_pages(
 ):
     book, subs = make_route(120, carriers=3)
     day = make_day(book)
-    rows = sheet_rows(book, subs, day)
-    title = "Route sheet for 2024-06-03"
-    page = sheet_html(rows, title, sheet_totals(book, rows, day), "Route book version 3")
+    sheet = route_sheet(book, subs, day)
+    title = sheet.title
+    page = sheet_html(sheet, paper)
     path = html_to_pdf(page, tmp_path / "sheet.pdf", paper=paper, header=title, chromium=chromium)
 
     reader = PdfReader(path)
@@ -77,7 +78,14 @@ def test_a_120_stop_day_sheet_prints_each_carrier_on_its_own_pages(
         assert f"Carrier {c}" in text  # a carrier's pages say whose they are
         assert re.search(r"#\s*Time\s*Subscriber\s*Spot and instructions", text)  # repeated
         seen += names
-    assert sorted(seen) == list(range(1, 121))
+    # Every stop the carriers go to is printed; those passed by that day are one line per
+    # reason, with their numbers.
+    visited = [r for c in sheet.carriers for r in (*c.visits, *c.late)]
+    assert sorted(seen) == sorted(int(r.name.split()[1]) for r in visited)
+    passed = [r for c in sheet.carriers for _, rows in c.passed for r in rows]
+    assert passed
+    assert len(visited) + len(passed) == 120
+    assert "Passed by today" in "".join(pages)
     assert sorted(first_page_of) == [1, 2, 3]
     assert "Credits" in "".join(pages[-2:])  # the totals close the sheet
     assert "OpenStreetMap contributors" in pages[-1]

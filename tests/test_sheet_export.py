@@ -14,7 +14,8 @@ import pytest
 
 from route.errors import InputError
 from route.output.export import LAYERS, export_features, write_geojson, write_geopackage
-from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+from route.output.sheet_page import sheet_html
 from tests.routes import make_day, make_route
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -32,8 +33,7 @@ def _stop_rows(root: ET.Element) -> list[ET.Element]:
 @pytest.mark.parametrize("carriers", [1, 3])
 def test_sheet_is_well_formed_with_one_row_per_stop_in_route_order(carriers: int) -> None:
     book, subs = make_route(25, carriers=carriers)
-    rows = sheet_rows(book, subs)
-    page = sheet_html(rows, "Route sheet", sheet_totals(book, rows))
+    page = sheet_html(route_sheet(book, subs))
 
     root = _parse(page)
     trs = _stop_rows(root)
@@ -46,9 +46,12 @@ def test_sheet_is_well_formed_with_one_row_per_stop_in_route_order(carriers: int
 
 def test_sheet_prints_on_a4_and_letter_and_reads_on_a_phone() -> None:
     book, subs = make_route(3)
-    page = sheet_html(sheet_rows(book, subs), "t")
+    page = sheet_html(route_sheet(book, subs))
     assert "@media print" in page
-    assert "@page{size:auto" in page
+    assert "@page{size:A4;" in page
+    assert "@page{size:letter;" in sheet_html(route_sheet(book, subs), paper="letter")
+    with pytest.raises(ValueError, match="legal"):
+        sheet_html(route_sheet(book, subs), paper="legal")
     assert "thead{display:table-header-group}" in page  # header repeats on every page
     assert 'name="viewport"' in page
     assert "@media (max-width:640px)" in page
@@ -65,7 +68,7 @@ def test_sheet_rows_carry_spot_instructions_hazard_and_the_days_action() -> None
     assert rows[1].product == "tabloid"
     assert rows[3].hazard == "Dog in the yard"
     assert rows[2].reason == "reason for S0003"
-    page = sheet_html(rows, "Day", sheet_totals(book, rows, day))
+    page = sheet_html(route_sheet(book, subs, day))
     root = _parse(page)
     assert len(_stop_rows(root)) == 10
     assert "act-short" in page
@@ -77,11 +80,11 @@ def test_sheet_escapes_user_text_and_stays_well_formed() -> None:
 
     book, subs = make_route(2)
     subs[0] = replace(subs[0], name="A & B <Ltd>", hazard='"steps" & ice')
-    page = sheet_html(sheet_rows(book, subs), "Sheet <1>")
+    page = sheet_html(route_sheet(book, subs, depot_name="Kiosk <North> & Co"))
     root = _parse(page)
     text = "".join(root.itertext())
     assert "A & B <Ltd>" in text
-    assert "Sheet <1>" in text
+    assert "from Kiosk <North> & Co" in text
 
 
 def test_sheet_csv_has_a_header_and_one_row_per_stop() -> None:
@@ -190,7 +193,12 @@ def test_sheet_shows_each_stops_usual_arrival_over_the_week() -> None:
     }
     rows = sheet_rows(book, subs, usual=usual)
     assert [r.usual for r in rows[:3]] == ["", "05:40–06:05", ""]
-    page = sheet_html(rows, "Route sheet")
-    assert page.count('title="usual arrival over a week"') == 1
-    assert "05:40–06:05" in page
+    root = _parse(sheet_html(route_sheet(book, subs, usual=usual)))
+    heads = [th.text for th in root.iter(f"{XHTML}th")]
+    assert "Usual arrival" in heads
+    cells = [td.text for td in root.iter(f"{XHTML}td") if td.get("class") == "usual"]
+    assert cells[:3] == [None, "05:40–06:05", None]
+    # Without usual arrivals there is no such column.
+    root = _parse(sheet_html(route_sheet(book, subs)))
+    assert "Usual arrival" not in [th.text for th in root.iter(f"{XHTML}th")]
     assert next(csv.DictReader(io.StringIO(sheet_csv(rows))))["usual"] == ""

@@ -4,6 +4,7 @@ sheets, and the checks on plan options."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -206,30 +207,54 @@ def _write_map(
     ws: Workspace,
     book: RouteBook,
     out: Path | None,
-    day: dict[str, Any] | None = None,
+    day: Mapping[str, Any] | None = None,
     say: _Reporter | None = None,
     nav: str = "osm",
 ) -> Path:
+    """Write the plan's or a day's map; without the street network, without its base layer."""
     from route.output.maps import day_map, plan_map, street_lines
     from route.output.offline import save_offline
 
-    streets = street_lines(_ws_index(ws, say or _Reporter(True)).net.G)
+    index = _ws_index(ws, say or _Reporter(True))
+    streets = street_lines(index.net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
         m = plan_map(book, subs, streets=streets, nav=nav)
         path = out or ws.path / "map.html"
     else:
-        m = day_map(book, subs, day, streets=streets, nav=nav)
+        late = _late_path(index, book, day)
+        m = day_map(book, subs, day, streets=streets, nav=nav, late_path=late)
         # The folder comes from the checked date the day is stored under, never from the file.
         path = out or ws.day_folder(str(day["date"])) / "map.html"
     return save_offline(m, path)
+
+
+def _late_path(
+    index: StreetIndex, book: RouteBook, day: Mapping[str, Any]
+) -> dict[int, list[tuple[float, float]]]:
+    """The catch-up pass of each carrier along the streets: depot, its stops, depot."""
+    late = [ds for ds in day.get("stops") or () if ds.get("late") and ds.get("arrival")]
+    out: dict[int, list[tuple[float, float]]] = {}
+    for r in book.routes:
+        ids = [ds["id"] for ds in late if ds.get("carrier") == r.carrier]
+        found = [book.stop_of(i) for i in dict.fromkeys(ids)]
+        curbs = [(f[1].curb_lat, f[1].curb_lon) for f in found if f is not None]
+        if not curbs:
+            continue
+        depot = (book.depot.lat, book.depot.lon)
+        points = index.snap([depot, *curbs, depot])
+        path: list[tuple[float, float]] = []
+        for a, b in itertools.pairwise(points):
+            path += [p for p in index.leg(a, b) if not path or p != path[-1]]
+        out[r.carrier] = path
+    return out
 
 
 def _write_sheet(
     ws: Workspace,
     book: RouteBook,
     out: Path | None,
-    day: dict[str, Any] | None = None,
+    day: Mapping[str, Any] | None = None,
     *,
     nav: str = "osm",
     pdf: bool = False,
@@ -240,7 +265,8 @@ def _write_sheet(
 
     With ``pdf``, a missing browser is found out before anything is written.
     """
-    from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+    from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+    from route.output.sheet_page import sheet_html
 
     browser = None
     if pdf:
@@ -248,45 +274,65 @@ def _write_sheet(
 
         browser = find_chromium()
     subs = ws.subscribers(active_only=False)
-    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day), nav=nav)
+    usual = _usual_arrivals(ws, book, subs, day)
     if day is None:
         path = out or ws.path / "sheet.html"
-        title = "Route sheet"
     else:
         path = out or ws.day_folder(str(day["date"])) / "sheet.html"
-        title = f"Route sheet for {day['date']}"
-    subtitle = (
-        f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
-        f"from {ws.settings.depot.name}"
-    )
-    changes = _changes_text(day, subs) if day is not None else ()
-    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle, changes)
+    sheet = route_sheet(book, subs, day, usual, depot_name=ws.settings.depot.name, nav=nav)
+    page = sheet_html(sheet, paper)
     pdf_path = None
     if browser is not None:
         from route.output.pdf import html_to_pdf
 
         # The PDF first: if the browser fails, nothing has been written.
         pdf_path = html_to_pdf(
-            page, path.with_suffix(".pdf"), paper=paper, header=title, chromium=browser, say=say
-        )
+            page, path.with_suffix(".pdf"), paper=paper, header=sheet.title, chromium=browser,
+            say=say,
+        )  # fmt: skip
     html_path = atomic_write(path, page)
+    rows = sheet_rows(book, subs, day, usual, nav=nav)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
     return [html_path, csv_path, *([pdf_path] if pdf_path else [])]
 
 
-def _changes_text(day: dict[str, Any], subs: Sequence[Subscriber]) -> list[str]:
-    """The day's changes for the carrier as lines: id, name and what changes."""
-    names = {s.id: s.name for s in subs}
-    out = []
-    for c in day.get("changes") or ():
-        sid = str(c.get("id", ""))
-        who = f"{sid} {names.get(sid, '')}".strip()
-        out.append(f"{who}: {c.get('text', '')}")
-    return out
+def _write_export(
+    ws: Workspace,
+    book: RouteBook,
+    day: Mapping[str, Any] | None = None,
+    formats: Sequence[str] = ("geojson", "gpkg"),
+    *,
+    single: Path | None = None,
+    folder: Path | None = None,
+    say: _Reporter | None = None,
+) -> list[Path]:
+    """Write the plan's or a day's export in ``formats``: into ``single`` (one file), else into
+    ``folder``, else the workspace for the plan and the day's folder for a day."""
+    from route.output.export import export_features, write_geojson, write_geopackage
+    from route.output.gps import write_gpx, write_kml
+
+    # The folder comes from the checked date the day is stored under, never from a file.
+    folder = folder or (ws.path if day is None else ws.day_folder(str(day["date"])))
+    subs = ws.subscribers(active_only=False)
+    layers = export_features(book, subs, day) if {"geojson", "gpkg"} & set(formats) else {}
+    paths: list[Path] = []
+    for fmt in formats:
+        if say is not None:
+            say(f"Writing {fmt}")
+        target = single or folder / f"route.{fmt}"
+        if fmt == "geojson":
+            paths += write_geojson(layers, folder)
+        elif fmt == "gpkg":
+            paths.append(write_geopackage(layers, target))
+        elif fmt == "gpx":
+            paths.append(write_gpx(book, subs, target, day))
+        else:
+            paths.append(write_kml(book, subs, target, day))
+    return paths
 
 
 def _usual_arrivals(
-    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict[str, Any] | None
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: Mapping[str, Any] | None
 ) -> dict[str, tuple[int, int]]:
     """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
     import datetime as dt

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from route.cli.common import _need_book, _open, _Reporter, _ws_index
 from route.day.summary import day_summary
@@ -16,48 +18,55 @@ from route.model.routebook import RouteBook
 if TYPE_CHECKING:
     from route.model.day import Day, Travel
     from route.model.subscriber import Subscriber
+    from route.network import StreetIndex
 
 
-def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter, day: Day) -> Travel:
-    """Street travel for the day's visits, measuring only the pairs the day needs.
+def _network_travel(ws: Workspace, book: RouteBook, say: _Reporter) -> Travel:
+    """Street metres and seconds between the route book's stops, for the day's bypasses.
 
-    Neighbours in the route book come from its own legs. The rest, a visited stop to the next
-    one visited (the skipped stops between bypassed) and each redelivery to and from the stops
-    it may be placed between, are measured in one batch of street searches: memory grows with
-    those pairs, not with the square of the route.
+    :func:`~route.day.travel.day_metric` asks only about pairs that do not follow each other
+    in the route book; each is measured on the streets when first asked
+    (:class:`~route.routebook.legs.BookTravel`), so memory grows with the pairs a day needs,
+    never with the square of the route. The network is loaded on the first question only (an
+    all-present day never asks one); when it cannot be loaded, or a pair is not connected, the
+    route book's legs are used instead.
     """
     from route.day.travel import route_metric
     from route.routebook.legs import BookTravel
 
-    travel = BookTravel(book, lambda: _ws_index(ws, say), route_metric(book))
-    visited = ("deliver", "deliver_substitute", "redeliver")
-    pairs: list[tuple[str | None, str | None]] = []
-    for r in book.routes:
-        mine = [s for s in day.stops if s.carrier == r.carrier and s.action in visited]
-        for late in (False, True):
-            ids = [s.id for s in mine if s.late == late and s.action != "redeliver"]
-            pairs += zip([None, *ids], [*ids, None], strict=True)
-    travel.prefetch(pairs)
-    for v in day.stops:
-        if v.action == "redeliver" and not v.late:
-            anchors = [
-                s.id
-                for s in day.stops
-                if s.carrier == v.carrier and s.action in visited[:2] and not s.late
-            ]
-            travel.around(v.id, [None, *anchors])
-    if travel.measured_pairs:
-        say(f"Measured {travel.measured_pairs:,} street legs the route book does not hold")
+    fallback = route_metric(book)
+
+    def load() -> StreetIndex:
+        say("Measuring the day's bypasses on the streets (only the legs the route book lacks)")
+        return _ws_index(ws, say)
+
+    measured = BookTravel(book, load, fallback)
+    unavailable: list[str] = []
+
+    def travel(a: str | None, b: str | None) -> tuple[int, int]:
+        if unavailable:
+            return fallback(a, b)
+        try:
+            return measured(a, b)
+        except InputError as e:
+            unavailable.append(e.issues[0].message)
+            say(
+                f"Street network unavailable ({unavailable[0]}); measuring along "
+                "the route book's legs"
+            )
+            return fallback(a, b)
+
     return travel
 
 
 def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
     # The whole day, from its first read to its commit, holds the workspace's lock: days are
     # run one at a time, so each day's rotation sees the days before it.
+    rewritten: list[str] = []
     with _open(args) as ws:
         with ws.transaction():
             out = _run_day(ws, args, say)
-        day, subs, voided, stored = out
+        day, subs, voided, stored, replaced = out
         iso = day.date
         text = day.to_json()
         # After the commit: a crash here leaves the day committed without its file, and the
@@ -69,6 +78,9 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
 
             atomic_write(policy_path, DEFAULT_POLICY_TOML)
             say(f"Wrote the default shortage policy to {policy_path}")
+        if replaced:
+            book = ws.book(day.route_version) or _need_book(ws)
+            rewritten = _rewrite_outputs(ws, book, day.to_dict(), args.paper, say)
     if stored:
         print(stored)
     print(day_summary(day, subs))
@@ -77,19 +89,22 @@ def cmd_day(args: argparse.Namespace, say: _Reporter) -> int:
         print("\nChanges for the carrier today:")
         for c in day.changes:
             print(f"  {c['id']:<10} {names.get(c['id'], '')[:24]:<24} {c['text']}")
-    if voided:
+    if replaced:
         lines = "ledger line" if voided == 1 else "ledger lines"
         print(f"\nReplaced the earlier run of {iso} ({voided} {lines} cancelled).")
+        for line in rewritten:
+            print(line)
     print(f"\nDay: {path}")
     return 0
 
 
 def _run_day(
     ws: Workspace, args: argparse.Namespace, say: _Reporter
-) -> tuple[Day, tuple[Subscriber, ...], int, str]:
+) -> tuple[Day, tuple[Subscriber, ...], int, str, bool]:
     """Read, compute and store one day (inside the caller's transaction)."""
     from route.day.history import history_from_ledger
     from route.day.run import run_day
+    from route.day.travel import day_metric
     from route.errors import Issue
     from route.io.dayfiles import (
         load_policy,
@@ -191,20 +206,58 @@ def _run_day(
     )
     history = history_from_ledger(ws.ledger_rows(), iso, ws.day_dates())
     say(f"Running {iso} on route book version {book.version}")
-    day = run_day(book, subs, date, inputs, policy, history)
-    bypassed = any(s.action not in ("deliver", "deliver_substitute") or s.late for s in day.stops)
-    if bypassed:
-        # Skipped stops are bypassed on the real streets: measure it there.
-        # The network is loaded only if a pair has to be measured; a missing extract (moved,
-        # see relink) leaves the day measured along the route book's legs.
-        try:
-            travel = _network_travel(ws, book, say, day)
-            day = run_day(book, subs, date, inputs, policy, history, travel)
-        except InputError as e:
-            say(
-                f"Street network unavailable ({e.issues[0].message}); measuring along "
-                "the route book's legs"
-            )
+    # Skipped stops are bypassed on the real streets: the day is measured there, once.
+    travel = day_metric(book, _network_travel(ws, book, say))
+    day = run_day(book, subs, date, inputs, policy, history, travel)
     entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
+    replaced = ws.day_json(iso) is not None
     voided = ws.save_day(iso, book.version, day.to_json(), entries, replace=args.replace)
-    return day, subs, voided, stored
+    return day, subs, voided, stored, replaced
+
+
+def _rewrite_outputs(
+    ws: Workspace, book: RouteBook, day: dict[str, Any], paper: str, say: _Reporter
+) -> list[str]:
+    """After ``--replace``: the sheet, map and export files the earlier run of the date had in
+    its folder are written again from the new run, so nothing there describes the run that was
+    replaced; what cannot be written again (no street network, no browser for a PDF) is
+    removed, and the lines say so."""
+    from route.cli.common import _write_export, _write_map, _write_sheet
+    from route.output.export import LAYERS
+    from route.output.pdf import ChromiumNotFound
+
+    iso = str(day["date"])
+    folder = ws.day_folder(iso)
+    made_from_day = {"sheet", "map", *LAYERS}
+    stale = sorted(p for p in folder.iterdir() if p.is_file() and p.stem in made_from_day)
+    if not stale:
+        return []
+    for p in stale:
+        p.unlink()
+    kinds = {(p.stem if p.stem in ("sheet", "map") else "export", p.suffix.lower()) for p in stale}
+    formats = [f for f in ("geojson", "gpkg", "gpx", "kml") if ("export", f".{f}") in kinds]
+    say("Writing the day's sheet, map and export again")
+    written: list[Path] = []
+    failed: list[str] = []
+    steps: list[tuple[str, Callable[[], list[Path]]]] = []
+    if any(k == "sheet" for k, _ in kinds):
+        pdf = ("sheet", ".pdf") in kinds
+        steps.append(("sheet", lambda: _write_sheet(ws, book, None, day, pdf=pdf, paper=paper)))
+    if ("map", ".html") in kinds:
+        steps.append(("map", lambda: [_write_map(ws, book, None, day, say)]))
+    if formats:
+        steps.append(("export", lambda: _write_export(ws, book, day, formats)))
+    for name, step in steps:
+        try:
+            written += step()
+        except (InputError, ChromiumNotFound) as e:
+            reason = e.issues[0].message if isinstance(e, InputError) else str(e)
+            failed.append(f"{name} ({reason}; run paperroute {name} {ws.path} --date {iso})")
+    removed = [p for p in stale if p not in written]
+    lines = []
+    if written:
+        lines.append(f"Rewritten for the new run: {', '.join(p.name for p in written)} in {folder}")
+    if removed:
+        lines.append(f"Removed (made from the earlier run): {', '.join(p.name for p in removed)}")
+    lines += [f"Not written again: {f}" for f in failed]
+    return lines

@@ -57,6 +57,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             or default is None
             or default is False
             or default == []
+            or default == ""
             or default is argparse.SUPPRESS
             or isinstance(action, argparse._VersionAction)
         ):
@@ -126,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--depot",
         help="LAT,LON where bundles are picked up (default: the centre of the street network)",
+    )
+    i.add_argument(
+        "--depot-name",
+        default="Depot",
+        help="what the pick-up point is called on sheets and maps",
     )
     i.add_argument("--start", default="05:00", help="shift start, HH:MM")
     i.add_argument(
@@ -348,7 +354,14 @@ def _parser() -> argparse.ArgumentParser:
     dy.add_argument(
         "--replace",
         action="store_true",
-        help="run a date again; the ledger keeps the first run, cancelled",
+        help="run a date again; the ledger keeps the first run, cancelled; the date's sheet, "
+        "map and export are written again from the new run",
+    )
+    dy.add_argument(
+        "--paper",
+        choices=("a4", "letter"),
+        default="a4",
+        help="paper size of the sheet written again with --replace",
     )
     add_wait(dy)
 
@@ -375,7 +388,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("workspace", type=Path, help=_WS)
     s.add_argument(
         "--date",
-        help="YYYY-MM-DD: that day's actions and reasons on the sheet (default: the plan)",
+        help="YYYY-MM-DD: that day's sheet: its times, bag, late pass and the stops passed by "
+        "(default: the plan)",
     )
     s.add_argument(
         "-o",
@@ -390,7 +404,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also write a PDF (rendered by headless Chromium or Chrome, which must be "
         "installed; PAPERROUTE_CHROMIUM names it if it is not on the PATH)",
     )
-    s.add_argument("--paper", choices=PAPERS, default="a4", help="paper size of the PDF")
+    s.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper size of the page and the PDF"
+    )
     s.add_argument("--nav", **nav)  # type: ignore[arg-type]
 
     ex = command(

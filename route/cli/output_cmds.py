@@ -17,6 +17,7 @@ from route.cli.common import (
     _read,
     _Reporter,
     _summary,
+    _write_export,
     _write_map,
     _write_sheet,
 )
@@ -106,30 +107,12 @@ def _export_plan(args: argparse.Namespace) -> tuple[list[str], Path | None, Path
 
 
 def cmd_export(args: argparse.Namespace, say: _Reporter) -> int:
-    from route.output.export import export_features, write_geojson, write_geopackage
-    from route.output.gps import write_gpx, write_kml
-
     formats, single, folder = _export_plan(args)
     with _open(args) as ws:
         _restore_day(ws, args.date, say)
         with ws.reading():
             book, day = _for_date(ws, args.date)
-            # The folder comes from the checked date the day is stored under, never from a file.
-            folder = folder or (ws.path if day is None else ws.day_folder(str(day["date"])))
-            subs = ws.subscribers(active_only=False)
-        layers = export_features(book, subs, day) if {"geojson", "gpkg"} & set(formats) else {}
-        paths: list[Path] = []
-        for fmt in formats:
-            say(f"Writing {fmt}")
-            target = single or folder / f"route.{fmt}"
-            if fmt == "geojson":
-                paths += write_geojson(layers, folder)
-            elif fmt == "gpkg":
-                paths.append(write_geopackage(layers, target))
-            elif fmt == "gpx":
-                paths.append(write_gpx(book, subs, target, day))
-            else:
-                paths.append(write_kml(book, subs, target, day))
+            paths = _write_export(ws, book, day, formats, single=single, folder=folder, say=say)
     for p in paths:
         print(f"Export: {p}")
     return 0

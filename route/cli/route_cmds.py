@@ -77,12 +77,21 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
             "give a depot inside the area of the street data",
             value=f"{lat},{lon}",
         )
+    name = " ".join(args.depot_name.split())
+    if not name or len(name) > 80:
+        raise input_error(
+            "--depot-name",
+            "empty" if not name else "longer than 80 characters",
+            "name the pick-up point in a few words, e.g. 'Bundle drop, Rautatientori'",
+            value=args.depot_name,
+        )
+    depot = Depot(lat, lon, name)
     copied = None
     if args.copy_network:
         copied = _copy_network(Path(network), args.workspace, say)
         network = str(copied)
     try:
-        ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
+        ws = Workspace.create(args.workspace, Settings(network, args.mode, depot, start))
     except BaseException:
         if copied is not None:
             copied.unlink(missing_ok=True)
@@ -92,7 +101,7 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
         where = ws.stored_network
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
-        f"depot {lat:.5f},{lon:.5f})."
+        f"{name} at {lat:.5f},{lon:.5f})."
     )
     if where != "demo" and is_network_file(where):
         print(

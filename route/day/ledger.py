@@ -275,7 +275,7 @@ def _carriers(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "stops": int(r["stops"]),
                 "deliveries": int(r["deliveries"]),
                 "redeliveries": int(r["redeliveries"]),
-                "pieces": dict(r.get("pieces", {})),
+                "pieces": _sum_pieces(r.get("pieces") or {}, r.get("late_pieces") or {}),
                 "distance_m": int(r["distance_m"]),
                 "duration_s": int(r["duration_s"]),
             }
@@ -305,6 +305,15 @@ def _carriers(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         }
         for k, v in sorted(by.items())
     ]
+
+
+def _sum_pieces(*parts: Mapping[str, Any]) -> dict[str, int]:
+    """Pieces per product of both passes (a day record keeps the late bundle apart)."""
+    out: dict[str, int] = {}
+    for part in parts:
+        for p, n in part.items():
+            out[p] = out.get(p, 0) + int(n)
+    return dict(sorted(out.items()))
 
 
 def _words(kind: str, product: str, detail: Mapping[str, Any]) -> str:

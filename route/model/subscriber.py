@@ -147,3 +147,14 @@ def format_clock(seconds: int | None) -> str:
         return ""
     m = round(seconds / 60)
     return f"{m // 60 % 24:02d}:{m % 60:02d}"
+
+
+def format_km(metres: float) -> str:
+    """Write a distance as every sheet, map and summary prints it: ``12.34 km``."""
+    return f"{metres / 1000:.2f} km"
+
+
+def format_duration(seconds: float) -> str:
+    """Write a duration as every sheet, map and summary prints it: ``25 min``, ``6 h 05 min``."""
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

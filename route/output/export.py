@@ -154,8 +154,9 @@ def _day_props(sub: Subscriber, ds: Mapping[str, Any]) -> dict[str, Any]:
         "late": bool(ds.get("late", False)),
         "credit": int(ds.get("credit") or 0),
     }
-    if "arrival" in ds:  # the day's own time of the visit, where the day has one
+    if "arrival" in ds:  # the day's own time of the visit, where the day has one, and its wait
         out["arrival"] = str(ds.get("arrival") or "")
+        out["wait_s"] = int(ds.get("wait_s") or 0)
     return out
 
 

@@ -28,6 +28,7 @@ from folium.plugins import MarkerCluster, PolyLineTextPath
 
 from route.constants import OSM_ATTRIBUTION, OSM_CREDIT
 from route.io.dayrecord import DayLike, as_record, day_stops
+from route.model.day import VISITED
 from route.model.routebook import CarrierRoute, RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
 from route.output.layers import (
@@ -50,6 +51,7 @@ from route.output.style import (
     shorten,
     spot_icon,
 )
+from route.routebook.timing import route_waits
 
 __all__ = [
     "CLUSTER_FROM",
@@ -124,10 +126,11 @@ def plan_map(
     for r in book.routes:
         line = carrier_colour(r.carrier)
         _draw_route(back, r, line, len(book.order))
-        for stop in r.stops:
+        for stop, (_, wait) in zip(r.stops, route_waits(r.stops, book.start_s), strict=True):
             sub = subs[stop.subscriber_id]
-            card = stop_card(sub, r.carrier, stop, book, links=next(links))
-            stop_rows.append(_stop_row(stop, sub, line, card))
+            card = stop_card(sub, r.carrier, stop, book, links=next(links), wait_s=wait)
+            style = "pr-wait" if wait >= 60 else ""
+            stop_rows.append(_stop_row(stop, sub, line, card, style=style))
             tier = TIER_COLOURS.get(sub.tier, TIER_COLOURS["paying"])
             spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), tier, card))
     StopLayer(stop_rows).add_to(back["stops"])
@@ -148,6 +151,7 @@ def day_map(
     tiles: bool = True,
     cluster: bool | None = None,
     nav: str = "osm",
+    late_path: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> folium.Map:
     """Draw one day: every stop coloured by its action, with the reason in the popup.
 
@@ -162,6 +166,12 @@ def day_map(
         ``product``, ``spot``, ``instructions``, ``reason``; ``totals``, ``supply``...).
     m, streets, tiles, cluster, nav
         As for :func:`plan_map`.
+    late_path
+        The catch-up pass along the streets, ``(lat, lon)`` points per carrier; without it the
+        pass is drawn as a dashed line in its visiting order.
+
+    The catch-up pass with a late bundle is its own layer: ringed stops numbered L1, L2... in
+    route order, and its path. Stops where the carrier waits for a window are ringed in amber.
 
     Returns
     -------
@@ -181,15 +191,26 @@ def day_map(
     for r in book.routes:
         _draw_route(back, r, carrier_colour(r.carrier), len(book.order))
     stop_rows, spot_rows = [], []
+    late_rows: dict[int, list[list[Any]]] = {}
     links = stop_links(book, paired, subs, nav)
     for (carrier, stop, ds), stop_nav in zip(paired, links, strict=True):
         sub = subs[stop.subscriber_id]
         label, colour, _ = ACTION_STYLES[str(ds["action"])]
         card = stop_card(sub, carrier, stop, book, ds, stop_nav)
-        stop_rows.append(_stop_row(stop, sub, colour, card, tip=f"{label}: {display_name(sub)}"))
+        tip = f"{label}: {display_name(sub)}"
+        if ds.get("late") and ds["action"] in VISITED:
+            rows = late_rows.setdefault(carrier, [])
+            tip = f"late pass {len(rows) + 1} ({ds.get('arrival') or ''}): {display_name(sub)}"
+            label = f"L{len(rows) + 1}"
+            rows.append(_stop_row(stop, sub, colour, card, tip, style="pr-late", label=label))
+        else:
+            style = "pr-wait" if int(ds.get("wait_s") or 0) >= 60 else ""
+            stop_rows.append(_stop_row(stop, sub, colour, card, tip=tip, style=style))
         spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), colour, card))
     StopLayer(stop_rows).add_to(back["stops"])
     SpotLayer(spot_rows).add_to(front)
+    if late_rows:
+        _draw_late_pass(m, book, late_rows, late_path or {})
     _draw_depot(back["route"], book)
     Panel(day_panel(book, day, paired)).add_to(m)
     return _finish(m, book, subs)
@@ -317,17 +338,52 @@ def _draw_route(back: dict[str, Element], r: CarrierRoute, colour: str, n_stops:
 
 
 def _stop_row(
-    stop: Stop, sub: Subscriber, colour: str, card: str, tip: str | None = None
+    stop: Stop,
+    sub: Subscriber,
+    colour: str,
+    card: str,
+    tip: str | None = None,
+    style: str = "",
+    label: str | int | None = None,
 ) -> list[Any]:
     return [
         round(stop.curb_lat, _DECIMALS),
         round(stop.curb_lon, _DECIMALS),
-        stop.seq,
+        stop.seq if label is None else label,
         colour,
         card,
         html.escape(tip or f"{stop.seq}. {display_name(sub)}"),
         1 if sub.hazard else 0,
+        style,
     ]
+
+
+#: The catch-up pass's colour on the day map.
+LATE_COLOUR = "#8250df"
+
+
+def _draw_late_pass(
+    m: folium.Map,
+    book: RouteBook,
+    rows: Mapping[int, list[list[Any]]],
+    paths: Mapping[int, Sequence[tuple[float, float]]],
+) -> None:
+    """The catch-up pass as its own layer: ringed stops L1, L2... and its path per carrier."""
+    n = sum(len(r) for r in rows.values())
+    group = folium.FeatureGroup(name=f"Late pass: {n} stops after the late bundle").add_to(m)
+    depot = (round(book.depot.lat, _DECIMALS), round(book.depot.lon, _DECIMALS))
+    for carrier, carrier_rows in rows.items():
+        path = paths.get(carrier)
+        if path:
+            pts = [(round(a, _DECIMALS), round(o, _DECIMALS)) for a, o in path]
+            dash, tip = None, f"Late pass of carrier {carrier}, along the streets"
+        else:
+            pts = [depot, *((r[0], r[1]) for r in carrier_rows), depot]
+            dash, tip = "6 8", f"Late pass of carrier {carrier}: visiting order"
+        folium.PolyLine(  # type: ignore[no-untyped-call]  # folium leaves it unannotated
+            pts, color=LATE_COLOUR, weight=4, opacity=0.85, dash_array=dash, tooltip=tip
+        ).add_to(group)
+        StopLayer(carrier_rows).add_to(group)
 
 
 def _spot_row(stop: Stop | None, sub: Subscriber, icon: str, colour: str, card: str) -> list[Any]:
