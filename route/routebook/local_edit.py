@@ -189,8 +189,14 @@ class LocalEdit:
 
     # -- insertion ----------------------------------------------------------------------------
 
-    def insert(self, sub: Subscriber) -> Placed | None:
-        """Slot ``sub`` in at its cheapest feasible place, or list them as unserved."""
+    def insert(self, sub: Subscriber, *, retry: bool = False) -> Placed | None:
+        """Slot ``sub`` in at its cheapest feasible place, or list them as unserved.
+
+        ``retry``: ``sub`` is unserved, unchanged, because no place kept their promises, and is
+        tried again because room was freed. When not one place can keep them even by the
+        straight-line bounds, they stay unserved for the reason recorded, and nothing is
+        measured on the streets (their reason depends only on their own data and the limits).
+        """
         self.subs[sub.id] = sub
         self._curbs.pop(sub.id, None)
         cx = self.curb(sub.id)
@@ -202,6 +208,9 @@ class LocalEdit:
                 FAR,
             )
         walk_m, walk_s = walk_in(sub, cx, self.index)
+        if retry and sub.id in self.unserved and not len(self._candidates(sub, cx, walk_s)[1]):
+            self.unplaced.append(sub.id)
+            return None
         near = Measure(self, cx)
         near.measure([_DEPOT, _END] if self.closed else [_DEPOT], math.inf)
         out_m, out_s = near.into.get(_DEPOT, (math.inf, math.inf))
@@ -279,10 +288,11 @@ class LocalEdit:
             )
         return r.cache
 
-    def _best_place(
-        self, sub: Subscriber, cx: CurbPoint, service: int, near: Measure
-    ) -> tuple[int, int, int, int, tuple[int, int], tuple[int, int]] | None:
-        """The cheapest feasible place: (metres, seconds, carrier, place, leg in, leg out)."""
+    def _candidates(
+        self, sub: Subscriber, cx: CurbPoint, service: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The places the bounds leave: a lower bound on each one's added metres, and its
+        (carrier, place); no street is measured."""
         ratio, fastest = self.index.length_ratio, self.index.fastest_mps
         x = np.asarray([cx.x, cx.y])
         lows, groups = [], []
@@ -307,10 +317,17 @@ class LocalEdit:
             keep = np.flatnonzero(maybe)
             lows.append(low_m[keep])
             groups.append(np.column_stack([np.full(len(keep), c), keep]))
-        if not groups or not sum(len(g) for g in groups):
+        if not groups:
+            return np.zeros(0), np.zeros((0, 2), np.int64)
+        return np.concatenate(lows), np.vstack(groups)
+
+    def _best_place(
+        self, sub: Subscriber, cx: CurbPoint, service: int, near: Measure
+    ) -> tuple[int, int, int, int, tuple[int, int], tuple[int, int]] | None:
+        """The cheapest feasible place: (metres, seconds, carrier, place, leg in, leg out)."""
+        low, cand = self._candidates(sub, cx, service)
+        if not len(cand):
             return None
-        low = np.concatenate(lows)
-        cand = np.vstack(groups)
         order = np.lexsort((cand[:, 1], cand[:, 0], low))
         best: tuple[int, int, int, int, tuple[int, int], tuple[int, int]] | None = None
         i, size = 0, _FIRST_BATCH
@@ -532,6 +549,12 @@ def local_stable_edit(
     say = say or (lambda _m: None)
     work = work or edit_work(book, subscribers, changed)
     e = LocalEdit(book, subscribers, index, options, say)
+    # Unserved, unchanged, for want of a place: tried again only because room was freed.
+    retried = {
+        u.subscriber_id
+        for u in book.unserved
+        if u.kind == NO_PLACE and u.subscriber_id not in changed
+    }
     e.remove(set(work.gone) | set(work.again))
     todo = work.todo
     if len(todo) > 1:
@@ -539,7 +562,7 @@ def local_stable_edit(
     shown = 0.0
     t0 = time.perf_counter()
     for k, x in enumerate(todo, start=1):
-        e.insert(e.subs[x])
+        e.insert(e.subs[x], retry=x in retried)
         if len(todo) > 20 and time.perf_counter() - t0 - shown >= 1.0:
             shown = time.perf_counter() - t0
             say(f"  {k:,} of {len(todo):,} slotted")

@@ -39,6 +39,7 @@ from route.routebook.quality import (
     progress_line,
     quality_line,
 )
+from route.solver.ortools_phase import release_memory
 from route.solver.problem import Problem, Solution, to_int_matrix
 from route.solver.solve import prepare_search, solve
 
@@ -320,6 +321,8 @@ def plan(
     options = options or PlanOptions()
     say = say or (lambda _m: None)
     snapped, curbs, problem = prepare_problem(subscribers, depot, index, options, say)
+    # The street searches' scratch goes back to the system before the search takes its share.
+    release_memory()
     # Building the compiled search for this machine takes a while, once per install: say so.
     say("Preparing the search (compiled for this machine on first use, then cached)")
     prepare_search(problem)

@@ -77,30 +77,34 @@ def peak_rss_mb() -> float | None:
 
 
 def memory_line(problem: Problem, solution: Solution) -> str:
-    """What the plan's memory was made of: matrices, the search's copies, everything else."""
+    """What the plan's memory was made of: matrices, the search's copies, everything else.
+
+    The phases run one after the other and each lets go of its copies before the next, so the
+    largest of them, not their sum, comes on top of the matrices.
+    """
     mb = 2**20
     cells = problem.size * problem.size
     matrices = problem.distance.nbytes + problem.duration.nbytes
     names = {p.name for p in solution.stats.phases if not p.seed_rejected}
-    copies, what = 0, []
-    if names - {"penalised-ls"}:  # an OR-Tools phase: both matrices as 64-bit integers
-        copies += 2 * 8 * cells
-        what.append("OR-Tools both")
+    held: list[tuple[int, str]] = []
+    if names - {"penalised-ls"}:
+        # OR-Tools keeps both as 64-bit integers, and reads them from rows of Python integers
+        # (one row list at a time, as large again as one 64-bit matrix).
+        held.append((3 * 8 * cells, "OR-Tools: both as 64-bit, and the rows it reads them from"))
     if "tour" in names:
-        copies += 8 * cells
-        what.append("the tour engine one")
+        held.append((8 * cells, "the tour engine: the distances as 64-bit"))
     if "penalised-ls" in names:
-        copies += 2 * 8 * (problem.size + 1) ** 2
-        what.append("the penalised search both")
+        held.append((2 * 8 * (problem.size + 1) ** 2, "the penalised search: both as 64-bit"))
     peak = peak_rss_mb()
     head = f"Memory: peak {peak:,.0f} MB" if peak is not None else "Memory"
     line = (
         f"{head}: {matrices / mb:,.0f} MB of {problem.distance.dtype} matrices "
         f"({problem.size:,} x {problem.size:,}, metres and seconds)"
     )
-    if copies:
-        line += f", up to {copies / mb:,.0f} MB of 64-bit copies in the search ({', '.join(what)})"
-    return line + "; the rest is the street network, the code and the route book"
+    if held:
+        size, what = max(held)
+        line += f", up to {size / mb:,.0f} MB more while the search runs ({what})"
+    return line + "; the rest is the code, the street network and the search's own state"
 
 
 class Heartbeat:
