@@ -177,7 +177,8 @@ def measure(n: int, out: Path, time_limit: float) -> dict[str, tuple[float, floa
         if code:
             raise SystemExit(f"{step} at {n} failed (exit {code}); see {log}")
         if step in ("import 1", "remove 1"):
-            said = [x for x in log.read_text(encoding="utf-8").splitlines() if _BEYOND in x]
+            lines = log.read_text(encoding="utf-8").splitlines()
+            said = [x for x in lines if x.startswith(_BEYOND)]
             beyond = float(said[-1].split(_BEYOND)[1].split()[0])
             results[f"{step} beyond"] = (beyond, 0.0, "")
         results[step] = (wall, rss, note)
