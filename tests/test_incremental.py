@@ -276,3 +276,21 @@ def test_every_subscriber_is_routed_once_or_unserved_after_edits(subs, limit):
         for r in book.routes:
             for a, b in itertools.pairwise(r.stops):
                 assert b.arrival_s >= a.arrival_s + a.walk_in_s + b.leg_s
+
+
+def test_a_stop_leaving_makes_room_for_one_no_place_could_take(subs, limit):
+    index = _index()
+    group = subs[:26]  # one paper each, a bag of 25: one of them is left out
+    book = plan(group, DEMO_DEPOT, index, PlanOptions(time_limit=limit, capacity=25))
+    assert [u.kind for u in book.unserved] == [NO_PLACE]
+    left = book.unserved[0].subscriber_id
+    # A new subscriber frees no room: the one left out is not tried again, and stays out.
+    more = stable_edit(book, [*group, subs[26]], index)
+    assert more.unplaced_ids == (subs[26].id,)
+    assert book.unserved[0] in more.book.unserved
+    # A stop leaving does: they are slotted in, where a whole matrix would put them too.
+    rest = [s for s in group if s.id != book.order[5]]
+    local = stable_edit(book, rest, index)
+    _same(local.book, remeasured_edit(book, rest, index).book)
+    assert left in local.inserted_ids
+    assert not local.book.unserved

@@ -252,7 +252,7 @@ class RouteBook:
                 **{
                     **r,
                     "stops": tuple(Stop(**s) for s in r["stops"]),
-                    "legs": tuple(tuple(tuple(p) for p in leg) for leg in r["legs"]),
+                    "legs": tuple(tuple(map(tuple, leg)) for leg in r["legs"]),
                 }
             )
             for r in data["routes"]

@@ -193,9 +193,9 @@ class LocalEdit:
         """Slot ``sub`` in at its cheapest feasible place, or list them as unserved.
 
         ``retry``: ``sub`` is unserved, unchanged, because no place kept their promises, and is
-        tried again because room was freed. When not one place can keep them even by the
-        straight-line bounds, they stay unserved for the reason recorded, and nothing is
-        measured on the streets (their reason depends only on their own data and the limits).
+        tried again because room was freed. When no place keeps them (not one even by the
+        straight-line bounds, then nothing is measured on the streets) they stay unserved for
+        the reason recorded: it depends only on their own data and the limits.
         """
         self.subs[sub.id] = sub
         self._curbs.pop(sub.id, None)
@@ -208,19 +208,26 @@ class LocalEdit:
                 FAR,
             )
         walk_m, walk_s = walk_in(sub, cx, self.index)
-        if retry and sub.id in self.unserved and not len(self._candidates(sub, cx, walk_s)[1]):
+        retry = retry and sub.id in self.unserved
+        if retry and not len(self._candidates(sub, cx, walk_s)[1]):
             self.unplaced.append(sub.id)
             return None
         near = Measure(self, cx)
-        near.measure([_DEPOT, _END] if self.closed else [_DEPOT], math.inf)
-        out_m, out_s = near.into.get(_DEPOT, (math.inf, math.inf))
-        back_m, back_s = near.out.get(_DEPOT, (math.inf, math.inf))
-        if not all(map(math.isfinite, (out_m, back_m))):
-            return self._unserved(sub, "no street path to or from the depot", UNREACHABLE)
-        soonest = self.problem.start_s + int(out_s)
-        if sub.latest is not None and sub.latest < soonest:
-            return self._unserved(sub, window_reason(sub, soonest), WINDOW)
+        if not retry:
+            # A retried subscriber reached the depot and could meet their window before; the
+            # legs to and from the depot are measured only if a place next to it is tried.
+            near.measure([_DEPOT, _END] if self.closed else [_DEPOT], math.inf)
+            out_m, out_s = near.into.get(_DEPOT, (math.inf, math.inf))
+            back_m, back_s = near.out.get(_DEPOT, (math.inf, math.inf))
+            if not all(map(math.isfinite, (out_m, back_m))):
+                return self._unserved(sub, "no street path to or from the depot", UNREACHABLE)
+            soonest = self.problem.start_s + int(out_s)
+            if sub.latest is not None and sub.latest < soonest:
+                return self._unserved(sub, window_reason(sub, soonest), WINDOW)
         best = self._best_place(sub, cx, walk_s, near)
+        if best is None and retry:
+            self.unplaced.append(sub.id)  # unserved still, for the reason recorded
+            return None
         if best is None:
             reason = why_unplaced(sub, self.problem, int(out_s), int(back_s), walk_s)
             return self._unserved(sub, reason, NO_PLACE)
