@@ -4,6 +4,7 @@ sheets, and the checks on plan options."""
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import sys
 import time
@@ -77,6 +78,9 @@ def _load_index(settings: Settings, say: _Reporter, workspace: Path | None = Non
     key = (settings.network, settings.mode)
     if key not in _INDEXES:
         _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
+        # The network is a few million long-lived objects: kept out of the garbage collector's
+        # rounds, which would otherwise walk all of them again and again during the command.
+        gc.freeze()
     return _INDEXES[key]
 
 
