@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             note = ""
             if s == "paperroute":
                 routes, stats = run_ours(p, args.time_limit, 0)
-                note = f"{stats.get('method')} ({stats.get('stopped_by', '')})"
+                note = f"{stats.method} ({stats.stopped_by})"
             elif s == "ortools":
                 routes = run_ortools_defaults(p, args.time_limit)
             else:
