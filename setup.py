@@ -13,7 +13,8 @@ from setuptools import Extension, setup
 
 os.chdir(Path(__file__).resolve().parent)
 _spec = importlib.util.spec_from_file_location("_paperroute_native", "route/solver/native.py")
-assert _spec is not None and _spec.loader is not None
+if _spec is None or _spec.loader is None:
+    raise SystemExit("route/solver/native.py is missing")
 native = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(native)
 

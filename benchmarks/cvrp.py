@@ -199,11 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         d, demand, capacity = read_vrp(args.data / f"{name}.vrp")
         fleet = fleet_of(name)
-        row: dict = {"instance": name, "n": len(d) - 1, "fleet": fleet, "bks": bks[name], "results": {}}
+        row: dict = {
+            "instance": name,
+            "n": len(d) - 1,
+            "fleet": fleet,
+            "bks": bks[name],
+            "results": {},
+        }
         for s in solvers:
             t0 = time.perf_counter()
             if s == "paperroute":
-                routes, note = run_ours(d, demand, capacity, fleet, args.time_limit, args.seed, args.workers)
+                routes, note = run_ours(
+                    d, demand, capacity, fleet, args.time_limit, args.seed, args.workers
+                )
             elif s == "ortools":
                 routes, note = run_ortools(d, demand, capacity, fleet, args.time_limit, args.seed)
             else:
@@ -211,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.perf_counter() - t0
             length, issues = check(d, demand, capacity, fleet, routes) if routes else (None, note)
             ok = routes is not None and not issues
-            row["results"][s] = {"length": length if ok else None, "seconds": elapsed, "note": issues or note}
+            row["results"][s] = {
+                "length": length if ok else None,
+                "seconds": elapsed,
+                "note": issues or note,
+            }
             shown = f"{length}" if ok else f"INFEASIBLE ({issues})"
             print(f"  {name} {s}: {shown}, {elapsed:.1f} s {note}", file=sys.stderr, flush=True)
         rows.append(row)

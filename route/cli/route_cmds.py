@@ -91,6 +91,10 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
+    from route.solver import native
+
+    # On first use in a source checkout, build the compiled search while the network loads.
+    native.prepare()
     with Workspace.open(args.workspace) as ws:
         book = ws.latest_book()
         if args.kicks and not args.skip_aware:

@@ -39,7 +39,7 @@ MODULES: dict[str, tuple[str, ...]] = {"_tour": ("tour.cpp",), "_vrp": ("vrp.cpp
 #: Where the sources are.
 SOURCE_DIR = Path(__file__).resolve().parent / "native"
 #: Compiler flags of every build (setup.py adds them to the platform's own).
-CXX_FLAGS = ("-O2", "-std=c++17")
+CXX_FLAGS = ("-O2", "-std=c++17", "-pthread")
 #: Bumped when the build recipe changes in a way the sources do not show.
 _RECIPE = "1"
 
@@ -66,6 +66,7 @@ def build_spec(name: str) -> dict[str, object]:
         "include_dirs": [str(SOURCE_DIR.relative_to(Path.cwd()))],
         "define_macros": [("PAPERROUTE_SOURCE_HASH", f'"{source_hash(name)}"')],
         "extra_compile_args": list(CXX_FLAGS),
+        "extra_link_args": ["-pthread"],
         "language": "c++",
     }
 

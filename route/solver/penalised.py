@@ -1,4 +1,4 @@
-"""Penalised local search with ruin and recreate, compiled: the windowed multi-carrier phase.
+"""Penalised local search with ruin and recreate: the multi-carrier phase.
 
 OR-Tools' guided local search only moves between feasible solutions, and hard time windows wall
 it in. This phase searches through infeasible solutions instead (Vidal et al., "A hybrid genetic
@@ -7,21 +7,24 @@ with time windows", 2013): lateness is *time warp* (arriving late costs a penalt
 as if the carrier travelled back in time), an overfull bag costs a penalty per item, and both
 penalties adapt so that the search spends about half its time on each side of feasibility.
 
-Each route keeps forward and backward concatenation data (distance, duration, time warp,
-earliest and latest start, load) for its prefixes and suffixes, so a move that joins prefixes,
-suffixes and a chain of up to three stops is costed in O(1) whatever the route's length. The
-moves are tried among each stop's nearest neighbours (granular neighbourhoods): relocating a
-chain of one to three stops (also reversed), swapping chains of one or two, 2-opt* between
-routes, and 2-opt inside a route (a reversal, costed by walking it: matrices may be
-asymmetric). Local optima are left by ruin and recreate (strings of nearby stops removed as in
-SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
+The search itself is compiled C++ (``native/vrp*``, built with the package or once for the
+machine, see :mod:`route.solver.native`). Each route keeps forward and backward concatenation
+data (distance, duration, time warp, earliest and latest start, load) for its prefixes and
+suffixes, so a move that joins prefixes, suffixes and a chain of up to three stops is costed in
+O(1) whatever the route's length; between feasible routes a move that does not shorten them is
+turned down on its distance alone. The moves are tried among each stop's nearest neighbours
+(granular neighbourhoods): relocating a chain of one to three stops (also reversed), swapping
+chains of one or two, 2-opt* between routes, 2-opt inside a route, and SWAP* (Vidal 2022) on
+every new best. Local optima are left by ruin and recreate (strings of nearby stops removed as
+in SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
 threshold acceptance that tightens towards the end.
 
-Everything is integer arithmetic and one seeded xorshift generator, and the search stops after
-a counted amount of *work* (move and insertion evaluations), so the same input gives the same
-routes on any machine; the clock is only a safety cap, reported when it cuts the search short.
-The functions are compiled with explicit signatures when this module is imported (from numba's
-on-disk cache after the first time), so compilation never eats into a solve's time limit.
+Everything is integer arithmetic and seeded generators, and the search stops after a counted
+amount of *work* (move and insertion evaluations), so the same input gives the same routes on
+any machine; the clock is only a safety cap, reported when it cuts the search short. With
+several workers (threads), each searches with its own seed and they meet at fixed amounts of
+work, where the best routes are compared in worker order: the routes depend on the number of
+workers, never on which thread ran faster.
 """
 
 from __future__ import annotations
@@ -178,7 +181,9 @@ def search(
     if engine.best(state, out, lengths, width) >= 0:
         routes = tuple(tuple(int(x) for x in out[r, 1 : lengths[r] - 1]) for r in range(k))
     done, iterations, capped_inside = engine.stats(state)
-    return Result(routes, tuple(left_out), int(done), int(iterations), bool(capped or capped_inside))
+    return Result(
+        routes, tuple(left_out), int(done), int(iterations), bool(capped or capped_inside)
+    )
 
 
 #: Meetings of the workers over a search (and chances to report progress and look at the clock).

@@ -12,27 +12,28 @@ The engine takes one of three paths, recorded as ``Solution.stats.method``:
     :func:`route.solver.tour.solve_tour` finds a near-optimal tour (the end point, fixed or open, is
     folded in with a virtual node), and OR-Tools reads it as its starting assignment and keeps
     it, or repairs it where the bag capacity or the shift length do not allow it.
-``ortools-gls``
-    Everything else (asymmetric drive matrices, windows, several carriers): guided local search
-    over OR-Tools' routing model with native matrices and neighbour-restricted operators, run as
-    deterministic phases from different starts: OR-Tools' path-cheapest-arc and parallel
-    cheapest-insertion constructions for several carriers; for one carrier with windows, the
-    near-optimal tour (stops it brings too late left for the search to insert) and
-    path-cheapest-arc. The best phase wins.
 ``penalised-ls``
-    Several carriers or time windows: before the OR-Tools phases, a compiled local search
-    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags
-    priced by adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
-    :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
-    out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
+    Several carriers, or time windows: the compiled penalised local search
+    (:mod:`route.solver.penalised`), which crosses infeasible ground (lateness and overfull bags
+    priced by adaptive penalties) where OR-Tools' search stays walled in by the windows. It
+    takes :data:`PENALISED_SHARE` of the work, on :data:`DEFAULT_WORKERS` threads unless told
+    otherwise; its routes serve every stop some carrier can serve, and the solve ends there.
+``ortools-gls``
+    Where the penalised search finds no feasible routes (more stops than the bags can take,
+    say): guided local search over OR-Tools' routing model with native matrices and
+    neighbour-restricted operators, which may leave stops out; deterministic phases from
+    OR-Tools' path-cheapest-arc and parallel cheapest-insertion constructions (for one carrier,
+    the near-optimal tour and path-cheapest-arc). The best phase wins: fewest stops left out,
+    then OR-Tools' own objective (length plus the balance's span cost).
 
-Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
-of *work* derived from the problem size and the time limit (:func:`ortools_steps`: search steps,
-counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
-spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
-machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
-phase short (an overloaded or much slower machine) can the result differ, and
-``stats.stopped_by`` then says ``"time_limit"`` instead of ``"work_limit"``.
+Determinism (invariant 4) survives the metaheuristics because every phase stops after an
+amount of *work* derived from the problem size and the time limit (or from ``work_s``), never
+on the clock: OR-Tools' search steps (:func:`ortools_steps`, counted by a limit OR-Tools checks
+at every move), the tour engine's and the penalised search's counted evaluations. The same
+problem, seed, work and number of workers thus give the same moves on any machine. The time
+limit is a safety cap that is honoured whatever happens; only when it cuts a phase short (an
+overloaded or much slower machine) can the result differ, and ``stats.stopped_by`` then says
+``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations

@@ -447,7 +447,9 @@ def _ils(
     # Safety cap only: a little under the limit, counted from after the code loaded.
     deadline = now + 0.95 * time_limit
     n = len(m)
-    state = engine.create(np.ascontiguousarray(m), n, symmetric, seed & (2**64 - 1), _params(n, budget))
+    state = engine.create(
+        np.ascontiguousarray(m), n, symmetric, seed & (2**64 - 1), _params(n, budget)
+    )
     best = engine.start(state, None)
     report(int(best))
     # Chunks only decide when to look at the clock and report progress; the search state
