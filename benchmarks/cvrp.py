@@ -34,6 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import itertools
+
 from route.solver.problem import Problem
 from route.solver.solve import solve
 
@@ -102,7 +104,7 @@ def check(d: np.ndarray, demand: list[int], capacity: int, fleet: int, routes) -
         if sum(demand[c] for c in r) > capacity:
             issues.append("over capacity")
         path = [0, *r, 0]
-        total += int(sum(d[a, b] for a, b in zip(path, path[1:], strict=False)))
+        total += int(sum(d[a, b] for a, b in itertools.pairwise(path)))
     return total, "; ".join(issues)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
+#: The release, as ``paperroute --version`` and ``route.__version__`` give it (pyproject's).
+VERSION: Final = "0.2.0"
+
 #: Travel modes and their network type in pyrosm/OSMnx terms.
 MODES: Final = ("walk", "bike", "drive")
 PYROSM_NETWORK: Final = {"walk": "walking", "bike": "cycling", "drive": "driving"}

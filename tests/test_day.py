@@ -327,3 +327,31 @@ def test_day_json_round_trips():
         "redelivered",
         "credits",
     }
+
+
+def test_a_paying_replacement_comes_before_complimentary_and_sample_copies():
+    subs = [sub("p1"), sub("p2"), sub("h3", "household"), sub("c4", "complimentary"),
+            sub("s5", "sample"), sub("p6")]  # fmt: skip
+    b = book([s.id for s in subs])
+    wet = (Complaint("p2", "wet", "soaked"),)
+    # Seven copies wanted (six and a replacement), five arrive: two go without.
+    day = run_day(b, subs, MONDAY, DayInputs(supply={"paper": 5}, complaints=wet), Policy())
+    actions = {s.id: s.action for s in day.stops if s.action != "redeliver"}
+    assert [s.id for s in day.stops if s.action == "redeliver"] == ["p2"]
+    assert (actions["h3"], actions["s5"], actions["c4"]) == ("short", "short", "deliver")
+    assert day.unreplaced == ()
+    # The late bundle too: the three paying copies take the morning supply, and the one late
+    # copy is the replacement's, not the complimentary or the sample copy's.
+    day = run_day(
+        b, subs, MONDAY, DayInputs(supply={"paper": 3}, late={"paper": 1}, complaints=wet),
+        Policy(),
+    )  # fmt: skip
+    assert [(s.id, s.action) for s in day.stops if s.late] == [("p2", "redeliver")]
+    assert {s.id for s in day.stops if s.action == "short"} == {"h3", "c4", "s5"}
+    # The policy file can put the replacement after the household only, as before.
+    old = Policy(replacement_from=(SPARE, "household"))
+    day = run_day(b, subs, MONDAY, DayInputs(supply={"paper": 5}, complaints=wet), old)
+    actions = {s.id: s.action for s in day.stops if s.action != "redeliver"}
+    assert not [s for s in day.stops if s.action == "redeliver"]
+    assert (actions["h3"], actions["s5"], actions["c4"]) == ("short", "deliver", "deliver")
+    assert [(u["id"], u["credit"]) for u in day.unreplaced] == [("p2", 1)]

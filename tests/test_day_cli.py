@@ -60,3 +60,38 @@ def test_a_hard_day_on_the_demo_route(tmp_path, capsys):
     # Skipped and shorted stops are bypassed on the real streets: a shorter day.
     main_pass = day.distance_m - day.late.get("distance_m", 0)
     assert 0 < main_pass < b.distance_m
+
+
+def test_replace_writes_the_dates_sheet_map_and_export_again(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["--quiet", "demo", "--out", str(out), "--time-limit", "1"]) == 0
+    date = "2024-06-04"
+    assert main(["--quiet", "day", str(out), "--date", date]) == 0
+    assert main(["--quiet", "sheet", str(out), "--date", date]) == 0
+    assert main(["--quiet", "map", str(out), "--date", date]) == 0
+    assert main(["--quiet", "export", str(out), "--date", date, "--format", "gpx"]) == 0
+    folder = out / "days" / date
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert {"sheet.html", "sheet.csv", "map.html", "route.gpx"} <= set(before)
+    untouched = folder / "notes.txt"  # a file of the operator's own stays
+    untouched.write_text("mine")
+    capsys.readouterr()
+
+    assert main(["--quiet", "day", str(out), "--date", date, "--supply", "paper=40",
+                 "--replace"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "Rewritten for the new run" in printed
+    day = load_day(out, date)
+    shorted = [s.id for s in day.stops if s.action == "short"]
+    assert shorted
+    # Every file the earlier run had is there again, made from the new run.
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert set(after) == set(before) | {"notes.txt"}
+    assert untouched.read_text() == "mine"
+    for name in ("sheet.html", "sheet.csv", "map.html", "route.gpx"):
+        assert after[name] != before[name], name
+    sheet = after["sheet.html"].decode()
+    assert "Short today: no copy" in sheet
+    assert f"{len(shorted)} stops" in sheet or f"({len(shorted)})" in sheet
+    csv_text = after["sheet.csv"].decode()
+    assert all(sid in csv_text for sid in shorted)

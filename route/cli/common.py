@@ -4,15 +4,16 @@ sheets, and the checks on plan options."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from route.errors import InputError, input_error
 from route.io.files import atomic_write
-from route.io.workspace import Settings, Workspace
+from route.io.workspace import DEFAULT_WAIT_S, Settings, Workspace
 from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 
@@ -52,29 +53,48 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _load_index(settings: Settings, say: _Reporter) -> StreetIndex:
-    """The workspace's street index, loaded once per process (the demo plans and maps)."""
+def _open(args: argparse.Namespace) -> Workspace:
+    """Open the command's workspace; a writer waits ``--wait`` seconds for another writer."""
+    wait = getattr(args, "wait", DEFAULT_WAIT_S)
+    if wait < 0:
+        raise input_error("--wait", "must not be negative", "give seconds, e.g. 60", value=wait)
+    return Workspace.open(args.workspace, wait=wait)
+
+
+def _load_index(settings: Settings, say: _Reporter, workspace: Path | None = None) -> StreetIndex:
+    """The workspace's street index, loaded once per process (the demo plans and maps).
+
+    Raises
+    ------
+    InputError
+        If the workspace's extract is not where it was (moved): naming ``relink``.
+    """
     from route.io.osm import load_network
+    from route.io.schema import is_network_file
     from route.network import StreetIndex
 
+    missing = is_network_file(settings.network) and not Path(settings.network).is_file()
+    if workspace is not None and missing:
+        raise input_error(
+            settings.network,
+            "the workspace's street network file is missing (moved or renamed?)",
+            f"point the workspace at it: paperroute relink {workspace} FILE",
+        )
     key = (settings.network, settings.mode)
     if key not in _INDEXES:
         _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
     return _INDEXES[key]
 
 
+def _ws_index(ws: Workspace, say: _Reporter) -> StreetIndex:
+    """The street index of a workspace's network."""
+    return _load_index(ws.settings, say, ws.path)
+
+
 def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
-    from route.io.osm import load_buildings
-    from route.io.subscribers import read_subscribers
+    from route.io.subscribers import read_subscribers, street_addresses
 
-    addresses = None
-    if path.suffix.lower() == ".csv":
-        from route.io.subscribers import normalise_address
-
-        addresses = {
-            normalise_address(b.address): (b.lat, b.lon)
-            for b in load_buildings(ws.settings.network)
-        }
+    addresses = street_addresses(ws.settings.network) if path.suffix.lower() == ".csv" else None
     result = read_subscribers(path, addresses=addresses)
     if result.ignored_columns:
         print(f"note: ignored columns {', '.join(result.ignored_columns)}", file=sys.stderr)
@@ -117,7 +137,7 @@ def _plan(
             "no subscribers",
             f"import some: paperroute import {ws.path} subscribers.csv",
         )
-    index = _load_index(settings, say)
+    index = _ws_index(ws, say)
     opts = PlanOptions(
         carriers=carriers,
         time_limit=time_limit,
@@ -126,18 +146,17 @@ def _plan(
         **(limits or {}),
     )
     book = plan(subs, settings.depot, index, opts, say)
-    with ws.transaction() as con:
-        book = ws.save_book(book, note, con)
-    return book
+    return ws.save_book(book, note, based_on=0)
 
 
 def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict[str, Any] | None]:
-    """The route book to draw and, with ``--date``, the day (run on its own book version)."""
-    from route.io.dayrecord import read_day
+    """The route book to draw and, with ``--date``, the day (run on its own book version),
+    both from the database."""
+    from route.io.dayrecord import stored_day
 
     if date is None:
         return _need_book(ws), None
-    day = read_day(ws.path, date)
+    _iso, day = stored_day(ws, date)
     version = day.get("route_version")
     book = ws.book(version) if isinstance(version, int) else None
     return book or _need_book(ws), day
@@ -147,48 +166,132 @@ def _write_map(
     ws: Workspace,
     book: RouteBook,
     out: Path | None,
-    day: dict[str, Any] | None = None,
+    day: Mapping[str, Any] | None = None,
     say: _Reporter | None = None,
+    nav: str = "osm",
 ) -> Path:
+    """Write the plan's or a day's map; without the street network, without its base layer."""
     from route.output.maps import day_map, plan_map, street_lines
     from route.output.offline import save_offline
 
-    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
+    index = _ws_index(ws, say or _Reporter(True))
+    streets = street_lines(index.net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
-        m = plan_map(book, subs, streets=streets)
+        m = plan_map(book, subs, streets=streets, nav=nav)
         path = out or ws.path / "map.html"
     else:
-        m = day_map(book, subs, day, streets=streets)
-        path = out or ws.path / "days" / str(day["date"]) / "map.html"
+        late = _late_path(index, book, day)
+        m = day_map(book, subs, day, streets=streets, nav=nav, late_path=late)
+        # The folder comes from the checked date the day is stored under, never from the file.
+        path = out or ws.day_folder(str(day["date"])) / "map.html"
     return save_offline(m, path)
 
 
-def _write_sheet(
-    ws: Workspace, book: RouteBook, out: Path | None, day: dict[str, Any] | None = None
-) -> tuple[Path, Path]:
-    from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
+def _late_path(
+    index: StreetIndex, book: RouteBook, day: Mapping[str, Any]
+) -> dict[int, list[tuple[float, float]]]:
+    """The catch-up pass of each carrier along the streets: depot, its stops, depot."""
+    late = [ds for ds in day.get("stops") or () if ds.get("late") and ds.get("arrival")]
+    out: dict[int, list[tuple[float, float]]] = {}
+    for r in book.routes:
+        ids = [ds["id"] for ds in late if ds.get("carrier") == r.carrier]
+        found = [book.stop_of(i) for i in dict.fromkeys(ids)]
+        curbs = [(f[1].curb_lat, f[1].curb_lon) for f in found if f is not None]
+        if not curbs:
+            continue
+        depot = (book.depot.lat, book.depot.lon)
+        points = index.snap([depot, *curbs, depot])
+        path: list[tuple[float, float]] = []
+        for a, b in itertools.pairwise(points):
+            path += [p for p in index.leg(a, b) if not path or p != path[-1]]
+        out[r.carrier] = path
+    return out
 
+
+def _write_sheet(
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: Mapping[str, Any] | None = None,
+    *,
+    nav: str = "osm",
+    pdf: bool = False,
+    paper: str = "a4",
+    say: _Reporter | None = None,
+) -> list[Path]:
+    """Write the sheet as HTML and CSV (and PDF): the paths written, HTML first.
+
+    With ``pdf``, a missing browser is found out before anything is written.
+    """
+    from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+    from route.output.sheet_page import sheet_html
+
+    browser = None
+    if pdf:
+        from route.output.pdf import find_chromium
+
+        browser = find_chromium()
     subs = ws.subscribers(active_only=False)
-    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
+    usual = _usual_arrivals(ws, book, subs, day)
     if day is None:
         path = out or ws.path / "sheet.html"
-        title = "Route sheet"
     else:
-        path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
-        title = f"Route sheet for {day['date']}"
-    subtitle = (
-        f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
-        f"from {ws.settings.depot.name}"
-    )
-    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+        path = out or ws.day_folder(str(day["date"])) / "sheet.html"
+    sheet = route_sheet(book, subs, day, usual, depot_name=ws.settings.depot.name, nav=nav)
+    page = sheet_html(sheet, paper)
+    pdf_path = None
+    if browser is not None:
+        from route.output.pdf import html_to_pdf
+
+        # The PDF first: if the browser fails, nothing has been written.
+        pdf_path = html_to_pdf(
+            page, path.with_suffix(".pdf"), paper=paper, header=sheet.title, chromium=browser,
+            say=say,
+        )  # fmt: skip
     html_path = atomic_write(path, page)
+    rows = sheet_rows(book, subs, day, usual, nav=nav)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
-    return html_path, csv_path
+    return [html_path, csv_path, *([pdf_path] if pdf_path else [])]
+
+
+def _write_export(
+    ws: Workspace,
+    book: RouteBook,
+    day: Mapping[str, Any] | None = None,
+    formats: Sequence[str] = ("geojson", "gpkg"),
+    *,
+    single: Path | None = None,
+    folder: Path | None = None,
+    say: _Reporter | None = None,
+) -> list[Path]:
+    """Write the plan's or a day's export in ``formats``: into ``single`` (one file), else into
+    ``folder``, else the workspace for the plan and the day's folder for a day."""
+    from route.output.export import export_features, write_geojson, write_geopackage
+    from route.output.gps import write_gpx, write_kml
+
+    # The folder comes from the checked date the day is stored under, never from a file.
+    folder = folder or (ws.path if day is None else ws.day_folder(str(day["date"])))
+    subs = ws.subscribers(active_only=False)
+    layers = export_features(book, subs, day) if {"geojson", "gpkg"} & set(formats) else {}
+    paths: list[Path] = []
+    for fmt in formats:
+        if say is not None:
+            say(f"Writing {fmt}")
+        target = single or folder / f"route.{fmt}"
+        if fmt == "geojson":
+            paths += write_geojson(layers, folder)
+        elif fmt == "gpkg":
+            paths.append(write_geopackage(layers, target))
+        elif fmt == "gpx":
+            paths.append(write_gpx(book, subs, target, day))
+        else:
+            paths.append(write_kml(book, subs, target, day))
+    return paths
 
 
 def _usual_arrivals(
-    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: dict[str, Any] | None
+    ws: Workspace, book: RouteBook, subs: Sequence[Subscriber], day: Mapping[str, Any] | None
 ) -> dict[str, tuple[int, int]]:
     """Each stop's earliest and latest arrival over the week ahead (stops skipped by schedule)."""
     import datetime as dt
@@ -196,7 +299,7 @@ def _usual_arrivals(
     from route.routebook.changes import usual_arrivals
 
     first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
-    index = _load_index(ws.settings, _Reporter(True))
+    index = _ws_index(ws, _Reporter(True))
     spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
     return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
 
@@ -263,6 +366,22 @@ def _minutes(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+#: The ``plan`` flag that sets each :class:`PlanOptions` field (for messages).
+_FLAG_OF = {
+    "carriers": "--carriers",
+    "capacity": "--capacity",
+    "shift_s": "--shift",
+    "end": "--end",
+    "open_end": "--open",
+    "balance": "--balance",
+}
+
+
+def _flags(fields: Sequence[str] | dict[str, Any]) -> str:
+    """The ``plan`` flags that set these option fields, as a user types them."""
+    return ", ".join(_FLAG_OF.get(k, "--" + k.replace("_", "-")) for k in fields)
 
 
 def _changed_limits(

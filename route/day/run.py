@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from typing import Any
 
-from route.constants import RAIN_BAG_S, WEEKDAYS
+from route.constants import RAIN_BAG_S, SPOT_HANDLING_S, WEEKDAYS
 from route.day.allocation import Allocation, Demand, allocate
+from route.day.changes import day_changes
 from route.day.history import rotation_ranks
-from route.day.travel import day_totals, place_visits, route_metric
+from route.day.travel import Schedule, day_metric, place_visits, schedule
 from route.model.day import (
     REDELIVER_KINDS,
     Complaint,
@@ -81,19 +82,22 @@ def run_day(
         The ledger's history (fairness rotation, pending wrong-spot notes).
     travel
         Street metres and seconds between stops; by default measured along the route book's
-        own legs (the carrier walks past a skipped stop on the same streets).
+        own legs (the carrier walks past a skipped stop on the same streets). See
+        :func:`route.day.travel.day_metric` for one that also takes the street network's
+        shortcuts.
 
     Returns
     -------
     Day
-        One entry per route-book stop in route-book order, plus inserted ``redeliver`` visits.
+        One entry per route-book stop in route-book order, plus inserted ``redeliver`` visits;
+        every visit with its planned arrival, every carrier with its totals.
     """
     inputs = inputs or DayInputs()
     history = history or History()
     iso = date.isoformat()
     subs = {s.id: s for s in subscribers}
     slots = [_Slot(r.carrier, s, subs.get(s.subscriber_id)) for r in book.routes for s in r.stops]
-    travel = travel or route_metric(book)
+    travel = travel or day_metric(book)
     weekday = date.weekday()
     holds: dict[str, list[Hold]] = {}
     for h in inputs.holds:
@@ -107,11 +111,14 @@ def run_day(
         hold = next((h for h in holds.get(sid, ()) if h.covers(date)), None)
         if sub is None:
             skip_reason[sid] = "no longer a subscriber"
+        elif not sub.in_service(date):
+            skip_reason[sid] = _out_of_service(sub, date)
         elif weekday not in sub.days:
             skip_reason[sid] = f"not scheduled on {WEEKDAYS[weekday]} ({sub.schedule})"
         elif hold is not None:
             until = hold.end.isoformat() if hold.end else "further notice"
-            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}"
+            note = f" ({hold.note})" if hold.note else ""
+            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}{note}"
         else:
             due.append(slot)
     demand: dict[str, int] = {}
@@ -150,27 +157,8 @@ def run_day(
         )
         for n, c in enumerate(repl)
     ]
-    main = allocate(demands, supply, policy)
-
-    # The late second delivery: a catch-up pass over what is still missing.
-    late_given: Mapping[str, Mapping[str, int]] = {}
-    if inputs.late:
-        rest = [
-            Demand(
-                d.key,
-                d.tier,
-                d.quantity - main.received(d.key),
-                d.options,
-                d.rank,
-                d.shorted_last_day,
-                d.replacement,
-            )
-            for d in demands
-        ]
-        rest = [d for d in rest if d.quantity > 0]
-        spare = _spare(supply, main)
-        late_supply = {p: inputs.late.get(p, 0) + spare.get(p, 0) for p in {*inputs.late, *spare}}
-        late_given = allocate(rest, late_supply, policy).given if rest else {}
+    # One allocation for the day: the morning pass, then the catch-up pass with a late bundle.
+    main = allocate(demands, supply, policy, inputs.late)
 
     ctx = _Assembly(
         book=book,
@@ -180,7 +168,7 @@ def run_day(
         history=history,
         by_key={d.key: d for d in demands},
         main=main,
-        late_given=late_given,
+        late_given=main.late,
     )
     stops = [_route_stop(ctx, slot, skip_reason) for slot in slots]
     visits, unreplaced = _replacement_visits(ctx, slots, repl)
@@ -188,15 +176,22 @@ def run_day(
         ctx.ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", _detail(note=c.note)))
         ctx.wrong_notes.append({"id": c.subscriber_id, "note": c.note})
     ordered = place_visits(book, stops + visits, travel)
-    return _day(ctx, ordered, unreplaced, supply, demand, travel)
+    service = {
+        s.subscriber_id: s.walk_in_s + ctx.extra_s.get(s.subscriber_id, 0)
+        for r in book.routes
+        for s in r.stops
+    }
+    windows = {sid: (sub.earliest, sub.latest) for sid, sub in subs.items()}
+    timed = schedule(book, ordered, travel, service, windows)
+    changes = day_changes([s.stop.subscriber_id for s in slots], subs, date, inputs.holds)
+    return replace(_day(ctx, timed, unreplaced, supply, demand), changes=changes)
 
 
-def _spare(supply: Mapping[str, int], alloc: Allocation) -> dict[str, int]:
-    used: dict[str, int] = {}
-    for got in alloc.given.values():
-        for p, n in got.items():
-            used[p] = used.get(p, 0) + n
-    return {p: n - used.get(p, 0) for p, n in supply.items() if n - used.get(p, 0) > 0}
+def _out_of_service(sub: Subscriber, date: Date) -> str:
+    if sub.start is not None and date < sub.start:
+        return f"subscription starts {sub.start.isoformat()}"
+    assert sub.stop is not None
+    return f"subscription stopped after {sub.stop.isoformat()}"
 
 
 def _weather(sub: Subscriber, weather: str) -> tuple[str, str, int]:
@@ -204,7 +199,11 @@ def _weather(sub: Subscriber, weather: str) -> tuple[str, str, int]:
     if weather in ("rain", "snow") and sub.spot.rain:
         if sub.spot.rain == "bag":
             return sub.spot.kind, f"{weather}: bag it", RAIN_BAG_S
-        return sub.spot.rain, f"{weather}: use the {sub.spot.rain.replace('_', ' ')} instead", 0
+        # Another spot: its handling time instead (the walk to it is taken as the same).
+        extra = 0
+        if sub.service_s is None:
+            extra = SPOT_HANDLING_S[sub.spot.rain] - SPOT_HANDLING_S[sub.spot.kind]
+        return sub.spot.rain, f"{weather}: use the {sub.spot.rain.replace('_', ' ')} instead", extra
     return sub.spot.kind, "", 0
 
 
@@ -227,7 +226,7 @@ class _Assembly:
     late_given: Mapping[str, Mapping[str, int]]
     ledger: list[LedgerEntry] = field(default_factory=list)
     wrong_notes: list[dict[str, str]] = field(default_factory=list)
-    extra_s: int = 0
+    extra_s: dict[str, int] = field(default_factory=dict)  # weather seconds per visited stop
 
 
 def _detail(**kw: Any) -> str:
@@ -286,7 +285,10 @@ def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix:
             )
         if second and not first:
             reasons.append("late delivery: catch-up pass")
-        ctx.extra_s += bag_s
+        elif second:
+            # One visit per stop and pass: the morning copies wait for the catch-up pass too.
+            reasons.append(f"all {got} in the catch-up pass ({sum(second.values())} late)")
+        ctx.extra_s[sub.id] = bag_s
         pending = ctx.history.wrong_spot.get(sub.id, ())
         if pending and not d.replacement:
             notes.append(
@@ -313,7 +315,7 @@ def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix:
         " | ".join(notes),
         "; ".join(reasons),
         items,
-        late=bool(second) and not first,
+        late=bool(second),
         credit=credit,
     )
 
@@ -353,16 +355,16 @@ def _replacement_visits(
 
 def _day(
     ctx: _Assembly,
-    ordered: list[DayStop],
+    timed: Schedule,
     unreplaced: Sequence[Mapping[str, Any]],
     supply: Mapping[str, int],
     demand: Mapping[str, int],
-    travel: Travel,
 ) -> Day:
-    """The day: its stops in order, totals, street measures and the ledger lines."""
-    book, inputs = ctx.book, ctx.inputs
-    distance_m, duration_s, late_info = day_totals(book, ordered, travel, ctx.extra_s)
-    late_info = {**late_info, "supply": dict(sorted(inputs.late.items()))} if inputs.late else {}
+    """The day: its stops in order, totals, street measures and times, the ledger lines."""
+    book, inputs, ordered = ctx.book, ctx.inputs, timed.stops
+    late_info: dict[str, Any] = {}
+    if inputs.late:
+        late_info = {**timed.late, "supply": dict(sorted(inputs.late.items()))}
     totals = {
         "delivered": sum(s.action == "deliver" for s in ordered),
         "substituted": sum(s.action == "deliver_substitute" for s in ordered),
@@ -379,8 +381,8 @@ def _day(
         supply=dict(supply),
         stops=tuple(ordered),
         totals=totals,
-        distance_m=distance_m,
-        duration_s=duration_s,
+        distance_m=timed.distance_m,
+        duration_s=timed.duration_s,
         weather=inputs.weather,
         demand=dict(demand),
         late=late_info,
@@ -389,6 +391,7 @@ def _day(
         policy=ctx.policy.to_dict(),
         unreplaced=tuple(unreplaced),
         ledger=(header, *ctx.ledger),
+        carriers=timed.carriers,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from route.model.day import Day
-from route.model.subscriber import Subscriber
+from route.model.day import CarrierDay, Day
+from route.model.subscriber import Subscriber, format_duration, format_km
 
 
 def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
@@ -49,14 +49,8 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         )
     ]
     lines += _table(counts)
-    km = day.distance_m / 1000
-    lines += ["", f"  {km:.2f} km on the streets, {day.duration_s / 60:.0f} min"]
-    if day.late.get("stops"):
-        lines.append(
-            f"  catch-up pass with the late delivery: {len(day.late['stops'])} "
-            f"stops, {day.late.get('distance_m', 0) / 1000:.2f} km"
-        )
-    elif day.late:
+    lines += ["", *carrier_lines(day)]
+    if day.late and not day.late.get("stops"):
         lines.append("  late delivery: nobody left to catch up")
 
     groups = [
@@ -102,3 +96,63 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
         rows += [(n["id"], name(n["id"]), n["reason"]) for n in day.not_routed]
         lines += ["", "Not on the route book:", *_table(rows)]
     return "\n".join(lines)
+
+
+def pieces_label(pieces: Mapping[str, int]) -> str:
+    """The bag load as people say it: ``paper 52, tabloid 5`` (``nothing`` when empty)."""
+    return ", ".join(f"{p} {n}" for p, n in sorted(pieces.items())) or "nothing"
+
+
+def carrier_facts(c: CarrierDay, bag: str = "Bag") -> list[tuple[str, str]]:
+    """One carrier's day as the summary, the sheet and the map all print it (``bag`` names the
+    load: the plan's sheet calls it the items of an all-present day)."""
+    return [
+        ("Stops", f"{c.stops} ({c.late_stops} in the late pass)" if c.late_stops else str(c.stops)),
+        (bag, pieces_label(c.pieces)),
+        ("Distance", format_km(c.distance_m)),
+        ("Leave", c.start),
+        ("Back", c.end),
+        ("Hours", format_duration(c.duration_s)),
+        ("Waiting", format_duration(c.wait_s) if c.wait_s else "none"),
+    ]
+
+
+def late_facts(c: CarrierDay) -> list[tuple[str, str]]:
+    """A carrier's catch-up pass with the late bundle, in the terms of :func:`carrier_facts`."""
+    return [
+        ("Stops", str(c.late_stops)),
+        ("Bag", pieces_label(c.late_pieces)),
+        ("Distance", format_km(c.late_distance_m)),
+        ("Leave", c.late_start),
+        ("Back", c.late_end),
+        ("Hours", format_duration(c.late_duration_s)),
+    ]
+
+
+def leave_later_note(c: CarrierDay) -> str:
+    """The advice to leave later when that avoids waiting, or ``""``."""
+    if not c.leave_at:
+        return ""
+    return (
+        f"Leave at {c.leave_at} instead of {c.start}: {format_duration(c.avoidable_wait_s)} "
+        f"less waiting, every window still kept, back at {c.end} as planned"
+    )
+
+
+def carrier_lines(day: Day) -> list[str]:
+    """Per carrier (and in total when there are several): stops, bag, km, hours, waiting."""
+    if not day.carriers:
+        return []
+    head = ("carrier", *(k.lower() for k, _ in carrier_facts(day.carriers[0])))
+    rows: list[tuple[str, ...]] = [head]
+    for c in day.carriers:
+        rows.append((str(c.carrier), *(v for _, v in carrier_facts(c))))
+        if c.late_stops:
+            rows.append(("  late pass", *(v for _, v in late_facts(c)), ""))
+    if len(day.carriers) > 1:
+        stops = str(sum(c.stops for c in day.carriers))
+        km, hours = format_km(day.distance_m), format_duration(day.duration_s)
+        rows.append(("total", stops, "", km, "", "", hours, ""))
+    out = _table(rows)
+    out += [f"  Carrier {c.carrier}: {n}" for c in day.carriers if (n := leave_later_note(c))]
+    return out

@@ -1,13 +1,17 @@
-"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+"""Subscriber files: reading CSV, GeoJSON and GeoPackage, and writing CSV and GeoJSON.
 
 Validation happens here, at the boundary, and reports every problem at once (file, row, column,
 value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+The writers (:func:`subscriber_records`, :func:`subscribers_csv`, :func:`subscribers_geojson`)
+give the subscribers back in the same columns, so that reading what they wrote gives the same
+subscribers: a workspace's subscribers can go out to a spreadsheet or QGIS and come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from route.io.fields import (
     cell_text,
     is_missing,
     parse_clock,
+    parse_date,
     parse_days,
     parse_float,
     parse_positive_int,
@@ -50,6 +55,8 @@ COLUMNS = (
     "rain",
     "hazard",
     "service_s",
+    "start",
+    "stop",
 )
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
@@ -211,7 +218,16 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
                 "",
                 "no location",
                 "give 'lat' and 'lon' (WGS84 degrees)"
-                + (" or an address in the street data" if addresses is not None else ""),
+                + (
+                    " or an address in the street data"
+                    if addresses is not None
+                    else (
+                        ", or look the address up in the street data: "
+                        "read_subscribers(path, addresses=route.street_addresses(NETWORK))"
+                        if address
+                        else ""
+                    )
+                ),
             )
     kind = (c.get("spot") or DEFAULT_SPOT).lower().replace(" ", "_").replace("-", "_")
     if kind not in SPOT_KINDS:
@@ -257,6 +273,14 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
         "not a number of seconds >= 0",
         "write 30",
     )
+    first = p.parse(
+        "start", c.get("start", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    last = p.parse(
+        "stop", c.get("stop", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    if first is not None and last is not None and last < first:
+        p.add("stop", c.get("stop"), "service stops before it starts", "swap 'start' and 'stop'")
     if p.count > start or lat is None or lon is None:
         return None
     # A failed parse adds a problem, so past the check above these parsed.
@@ -285,7 +309,16 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
         latest=latest,
         hazard=c.get("hazard", ""),
         service_s=service,
+        start=first,
+        stop=last,
     )
+
+
+def _optional_date(text: str) -> date | None:
+    # GeoPackage and GeoJSON readers turn date columns into midnight timestamps.
+    if len(text) == 19 and text[10] in " T" and text.endswith("00:00:00"):
+        text = text[:10]
+    return parse_date(text) if text else None
 
 
 def _point(
@@ -329,3 +362,138 @@ def normalise_address(address: str) -> str:
     """Normalise an address for matching: lower case, single spaces, no commas after the number."""
     first = address.split(",")[0]
     return " ".join(first.lower().split())
+
+
+def street_addresses(source: str) -> dict[str, tuple[float, float]]:
+    """The addressed buildings of an OpenStreetMap extract, for :func:`read_subscribers`.
+
+    ``read_subscribers("subscribers.csv", addresses=route.street_addresses("town.osm.pbf"))``
+    places rows that have an ``address`` and no ``lat``/``lon`` on the building with that
+    address (``addr:street`` and ``addr:housenumber``, matched as :func:`normalise_address`
+    writes them). ``paperroute import`` does the same with the workspace's network.
+
+    Parameters
+    ----------
+    source
+        An ``.osm.pbf`` extract, or ``demo``. Other sources carry no buildings and give an
+        empty mapping (every address-only row is then reported as not found).
+
+    Returns
+    -------
+    dict
+        Normalised address -> (lat, lon) of the building.
+    """
+    from route.io.osm import load_buildings
+
+    return {normalise_address(b.address): (b.lat, b.lon) for b in load_buildings(source)}
+
+
+def _number(v: float | None) -> str:
+    """A number as a subscriber file writes it: whole numbers without ".0", others exactly."""
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+
+
+def subscriber_records(subscribers: Iterable[Subscriber]) -> list[dict[str, Any]]:
+    """The subscribers as rows of a subscriber file, in the columns of :data:`COLUMNS`.
+
+    Reading the rows back (:func:`parse_subscribers`) gives the same subscribers. Locations and
+    spot points are written exactly (``repr`` of the float); times as ``HH:MM``; schedules as
+    people write them (``Mon-Sat``); substitutes ``;``-separated.
+    """
+    from route.model.subscriber import format_clock, format_days
+
+    out = []
+    for s in subscribers:
+        out.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "address": s.address,
+                "lat": repr(s.lat),
+                "lon": repr(s.lon),
+                "spot": s.spot.kind,
+                "spot_lat": repr(s.spot.lat),
+                "spot_lon": repr(s.spot.lon),
+                "instructions": s.spot.instructions,
+                "days": format_days(s.days),
+                "tier": s.tier,
+                "product": s.product,
+                "quantity": str(s.quantity),
+                "substitutes": ";".join(s.substitutes),
+                "earliest": format_clock(s.earliest),
+                "latest": format_clock(s.latest),
+                "rain": s.spot.rain,
+                "hazard": s.hazard,
+                "service_s": _number(s.service_s),
+                "start": s.start.isoformat() if s.start else "",
+                "stop": s.stop.isoformat() if s.stop else "",
+            }
+        )
+    return out
+
+
+def subscribers_csv(subscribers: Iterable[Subscriber]) -> str:
+    """The subscribers as a CSV subscriber file (a header row of :data:`COLUMNS`)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w.writeheader()
+    w.writerows(subscriber_records(subscribers))
+    return buf.getvalue()
+
+
+def subscribers_geojson(subscribers: Iterable[Subscriber]) -> str:
+    """The subscribers as a GeoJSON subscriber file: a point at each location (WGS84, exact)
+    and the other columns of :data:`COLUMNS` as properties (numbers as JSON numbers)."""
+    import json
+
+    features = []
+    for rec in subscriber_records(subscribers):
+        lat, lon = float(rec.pop("lat")), float(rec.pop("lon"))
+        props: dict[str, Any] = dict(rec)
+        for key in ("spot_lat", "spot_lon"):
+            props[key] = float(props[key])
+        props["quantity"] = int(props["quantity"])
+        props["service_s"] = float(props["service_s"]) if props["service_s"] else None
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": props,
+            }
+        )
+    doc = {"type": "FeatureCollection", "name": "subscribers", "features": features}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def subscribers_frame(
+    subscribers: Iterable[Subscriber], active: Iterable[bool] | None = None
+) -> Any:
+    """The subscribers as a :class:`geopandas.GeoDataFrame` in WGS84 (EPSG:4326).
+
+    Columns: those of :data:`COLUMNS` with typed values (``lat``, ``lon``, ``spot_lat``,
+    ``spot_lon`` and ``service_s`` floats, ``quantity`` an integer, the rest text as a
+    subscriber file writes it), ``active`` where given, and ``geometry``: the location as a
+    point. One row per subscriber, in the order given.
+    """
+    import geopandas as gpd
+    import shapely
+
+    subs = list(subscribers)
+    rows = subscriber_records(subs)
+    for rec in rows:
+        for key in ("lat", "lon", "spot_lat", "spot_lon"):
+            rec[key] = float(rec[key])
+        rec["quantity"] = int(rec["quantity"])
+        rec["service_s"] = float(rec["service_s"]) if rec["service_s"] else float("nan")
+    columns = list(COLUMNS)
+    if active is not None:
+        for rec, flag in zip(rows, active, strict=True):
+            rec["active"] = bool(flag)
+        columns.append("active")
+    geometry = shapely.points([s.lon for s in subs], [s.lat for s in subs])
+    return gpd.GeoDataFrame(rows, columns=columns, geometry=geometry, crs="EPSG:4326")

@@ -15,6 +15,8 @@ from typing import Any
 
 #: Actions a day may give a stop, in the order legends and totals list them.
 ACTIONS = ("deliver", "deliver_substitute", "redeliver", "short", "skip")
+#: Actions where the carrier goes to the stop (the others are passed by).
+VISITED = ("deliver", "deliver_substitute", "redeliver")
 COMPLAINT_KINDS = ("missed", "wet", "damaged", "wrong_spot")
 REDELIVER_KINDS = ("missed", "wet", "damaged")
 
@@ -29,6 +31,7 @@ class Hold:
     subscriber_id: str
     start: Date
     end: Date | None = None
+    note: str = ""
 
     def covers(self, day: Date) -> bool:
         """Whether the hold covers a date."""
@@ -107,6 +110,11 @@ class DayStop:
         Served in the catch-up pass with the late second delivery.
     credit
         Copies credited.
+    arrival
+        Planned arrival (``HH:MM``) for that day's visits in order, after any wait for the
+        window to open; ``None`` for a stop that is not visited (skipped or short).
+    wait_s
+        Seconds the carrier waits there for the window to open.
     """
 
     seq: int
@@ -120,6 +128,13 @@ class DayStop:
     items: Mapping[str, int] = field(default_factory=dict)
     late: bool = False
     credit: int = 0
+    arrival: str | None = None
+    wait_s: int = 0
+
+    @property
+    def visited(self) -> bool:
+        """Whether the carrier goes to the stop that day (something is handed out there)."""
+        return self.action in VISITED
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
@@ -135,12 +150,82 @@ class DayStop:
             "items": dict(sorted(self.items.items())),
             "late": self.late,
             "credit": self.credit,
+            "arrival": self.arrival,
+            "wait_s": self.wait_s,
         }
 
 
 @dataclass(frozen=True, slots=True)
+class CarrierDay:
+    """One carrier's day: what goes in the bag, how far, from when to when.
+
+    Attributes
+    ----------
+    stops
+        Visits, both passes together (redeliveries included).
+    pieces
+        Copies per product handed out in the morning pass: the bag load at the depot.
+    distance_m, duration_s
+        Street metres, and seconds from leaving the depot until back after the last pass
+        (travel, walk-ins and waits).
+    start, end
+        Leaving the depot and back, ``HH:MM``.
+    wait_s
+        Seconds spent waiting for windows to open.
+    leave_at, avoidable_wait_s
+        When leaving later avoids waiting and still keeps every window and the same return:
+        the later departure (``HH:MM``) and the waiting it saves; ``""`` and 0 otherwise.
+    late_stops, late_pieces, late_distance_m, late_duration_s, late_start, late_end
+        The catch-up pass with the late bundle (part of the totals above), when there is one.
+    deliveries, redeliveries
+        Visits that hand out the day's copy (a substitute included), and replacement visits
+        for complaints; ``stops`` is their sum. Piece-rate pay counts ``pieces`` and
+        ``late_pieces`` together.
+    """
+
+    carrier: int
+    stops: int
+    pieces: Mapping[str, int]
+    distance_m: int
+    duration_s: int
+    start: str
+    end: str
+    wait_s: int = 0
+    leave_at: str = ""
+    avoidable_wait_s: int = 0
+    late_stops: int = 0
+    late_pieces: Mapping[str, int] = field(default_factory=dict)
+    late_distance_m: int = 0
+    late_duration_s: int = 0
+    late_start: str = ""
+    late_end: str = ""
+    deliveries: int = 0
+    redeliveries: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out["pieces"] = dict(sorted(self.pieces.items()))
+        out["late_pieces"] = dict(sorted(self.late_pieces.items()))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CarrierDay:
+        """Build from :meth:`to_dict` output."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{"start": "", "end": "", **known, "pieces": dict(data.get("pieces", {})),
+                      "late_pieces": dict(data.get("late_pieces", {}))})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Day:
-    """One date's actions in route-book order, with totals, distance and the ledger lines."""
+    """One date's actions in route-book order, with totals, distance and the ledger lines.
+
+    ``distance_m`` and ``duration_s`` are the sums of ``carriers``, one :class:`CarrierDay`
+    each. ``changes`` are the day's news for the carrier, one ``{"id", "kind", "text"}`` each,
+    kind ``start`` (first delivery), ``last`` (last delivery before the stop date), ``hold`` (on
+    hold from today) or ``back`` (back from a hold).
+    """
 
     date: str
     route_version: int
@@ -157,6 +242,8 @@ class Day:
     policy: Mapping[str, Any] = field(default_factory=dict)
     unreplaced: tuple[Mapping[str, Any], ...] = ()
     ledger: tuple[LedgerEntry, ...] = ()
+    carriers: tuple[CarrierDay, ...] = ()
+    changes: tuple[Mapping[str, Any], ...] = ()
 
     def handed_out(self) -> dict[str, int]:
         """Copies handed out per product, both passes together."""
@@ -178,6 +265,8 @@ class Day:
             "totals": dict(self.totals),
             "distance_m": self.distance_m,
             "duration_s": self.duration_s,
+            "carriers": [c.to_dict() for c in self.carriers],
+            "changes": [dict(c) for c in self.changes],
             "late": dict(self.late),
             "wrong_spot_notes": [dict(n) for n in self.wrong_spot_notes],
             "not_routed": [dict(n) for n in self.not_routed],
@@ -194,6 +283,22 @@ class Day:
                 for e in self.ledger
             ],
         }
+
+    def to_dataframe(self) -> Any:
+        """The day's actions as a :class:`pandas.DataFrame`, one row per action in the day's
+        order (a redelivery is its own row).
+
+        Columns: ``date``, then the fields of ``day.json``'s stops: ``seq``, ``carrier``,
+        ``id``, ``action``, ``product``, ``spot`` (the day's spot: the rain spot when it rains),
+        ``instructions``, ``reason``, ``items`` (copies per product, a dict), ``late``,
+        ``credit``, ``arrival`` (that day's planned arrival, ``HH:MM``; ``None`` for a stop
+        passed by) and ``wait_s`` (the wait there for a window to open).
+        """
+        import pandas as pd
+
+        records = [{"date": self.date, **s.to_dict()} for s in self.stops]
+        fields = ["date", *DayStop.__dataclass_fields__, *(k for r in records for k in r)]
+        return pd.DataFrame(records, columns=list(dict.fromkeys(fields)))
 
     def to_json(self) -> str:
         """Canonical, indented JSON."""
@@ -221,4 +326,6 @@ class Day:
                 LedgerEntry(e["date"], e["id"], e["kind"], e["product"], e["detail"])
                 for e in data.get("ledger", ())
             ),
+            carriers=tuple(CarrierDay.from_dict(c) for c in data.get("carriers", ())),
+            changes=tuple(dict(c) for c in data.get("changes", ())),
         )

@@ -32,10 +32,13 @@ substitutes = true
 credit_tiers = ["paying"]
 
 [redelivery]
-# Where the replacement copy for a missed, wet or damaged item comes from: "spare" (supply left
-# over) and then the copies of these forgo tiers, in the forgo order. A paying subscriber's copy
-# is never taken; a complaint that cannot be met is credited instead.
-replacement_from = ["spare", "household"]
+# Where a paying subscriber's replacement for a missed, wet or damaged item comes from: "spare"
+# (supply left over), then the copies of these forgo tiers, in the forgo order; the late bundle
+# is shared out the same way. By default the replacement comes before every household, sample
+# and complimentary copy. To keep the sample and complimentary copies before replacements,
+# write ["spare", "household"]. A paying subscriber's own copy is never taken; a complaint that
+# cannot be met is credited instead. (Without this line: spare, then every forgo tier.)
+replacement_from = ["spare", "household", "sample", "complimentary"]
 """
 
 SPARE = "spare"
@@ -55,14 +58,15 @@ class Policy:
     credit_tiers
         Tiers credited per copy short.
     replacement_from
-        ``"spare"`` and a leading part of ``forgo``: whose copies replace a missed, wet or
-        damaged item.
+        ``"spare"`` and a leading part of ``forgo``: whose copies replace a paying
+        subscriber's missed, wet or damaged item (from the morning supply or the late bundle);
+        the replacement goes without only after these tiers have.
     """
 
     forgo: tuple[str, ...] = ("household", "sample", "complimentary")
     substitutes: bool = True
     credit_tiers: tuple[str, ...] = ("paying",)
-    replacement_from: tuple[str, ...] = (SPARE, "household")
+    replacement_from: tuple[str, ...] = (SPARE, "household", "sample", "complimentary")
 
     @property
     def rotated(self) -> tuple[str, ...]:
@@ -142,7 +146,9 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         bad("shortage.substitutes", substitutes, "not true or false", "write true or false")
         substitutes = default.substitutes
     credit = tiers(shortage, "credit_tiers", default.credit_tiers)
-    replacement = tiers(redelivery, "replacement_from", default.replacement_from, (SPARE,))
+    # Without the setting, replacements may take every forgo tier's copies (the default).
+    fallback = (SPARE, *forgo) if forgo_ok else default.replacement_from
+    replacement = tiers(redelivery, "replacement_from", fallback, (SPARE,))
     taken = [t for t in replacement if t != SPARE]
     # Checked against a valid forgo list only: a bad forgo list is one problem, not two.
     if forgo_ok and taken != list(forgo[: len(taken)]):

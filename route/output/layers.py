@@ -26,6 +26,10 @@ _CSS = """
  border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.45);color:#fff;font:bold 11px/20px
  system-ui,"DejaVu Sans",sans-serif;text-align:center;box-sizing:content-box}
 .pr-stop.pr-hazard span{border-color:#ffd33d}
+.pr-stop.pr-late span{background:#fff!important;color:#8250df;border:2px dashed #8250df}
+.pr-stop.pr-wait span{box-shadow:0 0 0 3px #bf8700,0 1px 3px rgba(0,0,0,.45)}
+.pr-ring{display:inline-block;width:11px;height:11px;border-radius:6px;vertical-align:middle;
+ margin-right:4px;border:2px dashed #8250df;background:#fff}
 .pr-spot span{display:block;width:18px;height:18px;border-radius:9px;border:2px solid;
  background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.4);text-align:center;font-size:10px;
  line-height:18px}
@@ -38,6 +42,10 @@ _CSS = """
 .pr-pop .pr-act{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;margin:2px 0;
  font-weight:600}
 .pr-pop .pr-warn{color:#9a6700;font-weight:600}
+.pr-pop .pr-nav{margin-top:6px}
+.pr-pop .pr-nav a{display:inline-block;padding:2px 7px;margin:2px 3px 0 0;border:1px solid #0969da;
+ border-radius:4px;color:#0969da;text-decoration:none;white-space:nowrap}
+.pr-pop .pr-nav .sep{display:none}
 .pr-panel{background:rgba(255,255,255,.94);padding:6px 10px;border-radius:6px;
  box-shadow:0 1px 5px rgba(0,0,0,.3);max-width:300px;max-height:70vh;overflow:auto;
  font:12px/1.4 system-ui,"DejaVu Sans",sans-serif;color:#24292f}
@@ -72,10 +80,13 @@ var paperroute = paperroute || {
   },
   stops: function (layer, rows) {
     rows.forEach(function (r) {
-      var icon = L.divIcon({className: "pr-stop" + (r[6] ? " pr-hazard" : ""),
+      var icon = L.divIcon({className: "pr-stop" + (r[6] ? " pr-hazard" : "") +
+        (r[7] ? " " + r[7] : ""),
         html: '<span style="background:' + r[3] + '">' + r[2] + "</span>",
         iconSize: [30, 24], iconAnchor: [15, 12], popupAnchor: [0, -10]});
-      var m = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true});
+      // Stops of the catch-up pass and stops with a wait stay above the spot markers.
+      var m = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true,
+        zIndexOffset: r[7] ? 1000 : 0});
       m.bindPopup(r[4], {maxWidth: 320});
       if (r[5]) m.bindTooltip(r[5], {direction: "top", offset: [0, -10]});
       layer.addLayer(m);
@@ -175,8 +186,9 @@ paperroute.{{ this.kind }}({{ this._parent.get_name() }}, {{ this.rows_json }}{{
 class StopLayer(_Rows):
     """Numbered stop markers at the curb points.
 
-    Rows: ``[lat, lon, label, colour, popup_html, tooltip, hazard]`` (``hazard`` 0 or 1 draws
-    a yellow ring).
+    Rows: ``[lat, lon, label, colour, popup_html, tooltip, hazard, style]`` (``hazard`` 0 or 1
+    draws a yellow ring; ``style`` is ``""``, ``"pr-late"`` for a stop of the catch-up pass or
+    ``"pr-wait"`` for a stop where the carrier waits for the window).
     """
 
     kind = "stops"

@@ -28,6 +28,7 @@ from folium.plugins import MarkerCluster, PolyLineTextPath
 
 from route.constants import OSM_ATTRIBUTION, OSM_CREDIT
 from route.io.dayrecord import DayLike, as_record, day_stops
+from route.model.day import VISITED
 from route.model.routebook import CarrierRoute, RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
 from route.output.layers import (
@@ -37,6 +38,8 @@ from route.output.layers import (
     StopLayer,
     StreetLayer,
 )
+from route.output.nav import stop_links
+from route.output.offline import OfflineMap
 from route.output.panels import day_panel, plan_panel, stop_card
 from route.output.style import (
     ACTION_STYLES,
@@ -48,6 +51,7 @@ from route.output.style import (
     shorten,
     spot_icon,
 )
+from route.routebook.timing import route_waits
 
 __all__ = [
     "CLUSTER_FROM",
@@ -80,6 +84,7 @@ def plan_map(
     streets: Streets | None = None,
     tiles: bool = True,
     cluster: bool | None = None,
+    nav: str = "osm",
 ) -> folium.Map:
     """Draw a route book: route, stops, delivery spots, depot, legend and summary.
 
@@ -98,6 +103,9 @@ def plan_map(
         Add OpenStreetMap tiles (shown when online) to a new map.
     cluster
         Cluster stop and spot markers; by default from :data:`CLUSTER_FROM` stops on.
+    nav
+        Navigation links in every stop's popup: ``osm`` (a ``geo:`` link for the phone's map
+        app and OpenStreetMap directions) or ``google`` (Google Maps as well).
 
     Returns
     -------
@@ -113,13 +121,16 @@ def plan_map(
     m = _start(book, m, streets, tiles)
     back, front = _layers(m, len(book.order), cluster)
     stop_rows, spot_rows = [], []
+    entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
+    links = iter(stop_links(book, entries, subs, nav))
     for r in book.routes:
         line = carrier_colour(r.carrier)
         _draw_route(back, r, line, len(book.order))
-        for stop in r.stops:
+        for stop, (_, wait) in zip(r.stops, route_waits(r.stops, book.start_s), strict=True):
             sub = subs[stop.subscriber_id]
-            card = stop_card(sub, r.carrier, stop, book)
-            stop_rows.append(_stop_row(stop, sub, line, card))
+            card = stop_card(sub, r.carrier, stop, book, links=next(links), wait_s=wait)
+            style = "pr-wait" if wait >= 60 else ""
+            stop_rows.append(_stop_row(stop, sub, line, card, style=style))
             tier = TIER_COLOURS.get(sub.tier, TIER_COLOURS["paying"])
             spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), tier, card))
     StopLayer(stop_rows).add_to(back["stops"])
@@ -139,6 +150,8 @@ def day_map(
     streets: Streets | None = None,
     tiles: bool = True,
     cluster: bool | None = None,
+    nav: str = "osm",
+    late_path: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> folium.Map:
     """Draw one day: every stop coloured by its action, with the reason in the popup.
 
@@ -151,8 +164,14 @@ def day_map(
     day
         The day, shaped as ``day.json`` (``date``, ``stops`` with ``id``, ``action``,
         ``product``, ``spot``, ``instructions``, ``reason``; ``totals``, ``supply``...).
-    m, streets, tiles, cluster
+    m, streets, tiles, cluster, nav
         As for :func:`plan_map`.
+    late_path
+        The catch-up pass along the streets, ``(lat, lon)`` points per carrier; without it the
+        pass is drawn as a dashed line in its visiting order.
+
+    The catch-up pass with a late bundle is its own layer: ringed stops numbered L1, L2... in
+    route order, and its path. Stops where the carrier waits for a window are ringed in amber.
 
     Returns
     -------
@@ -172,14 +191,26 @@ def day_map(
     for r in book.routes:
         _draw_route(back, r, carrier_colour(r.carrier), len(book.order))
     stop_rows, spot_rows = [], []
-    for carrier, stop, ds in paired:
+    late_rows: dict[int, list[list[Any]]] = {}
+    links = stop_links(book, paired, subs, nav)
+    for (carrier, stop, ds), stop_nav in zip(paired, links, strict=True):
         sub = subs[stop.subscriber_id]
         label, colour, _ = ACTION_STYLES[str(ds["action"])]
-        card = stop_card(sub, carrier, stop, book, ds)
-        stop_rows.append(_stop_row(stop, sub, colour, card, tip=f"{label}: {display_name(sub)}"))
+        card = stop_card(sub, carrier, stop, book, ds, stop_nav)
+        tip = f"{label}: {display_name(sub)}"
+        if ds.get("late") and ds["action"] in VISITED:
+            rows = late_rows.setdefault(carrier, [])
+            tip = f"late pass {len(rows) + 1} ({ds.get('arrival') or ''}): {display_name(sub)}"
+            label = f"L{len(rows) + 1}"
+            rows.append(_stop_row(stop, sub, colour, card, tip, style="pr-late", label=label))
+        else:
+            style = "pr-wait" if int(ds.get("wait_s") or 0) >= 60 else ""
+            stop_rows.append(_stop_row(stop, sub, colour, card, tip=tip, style=style))
         spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), colour, card))
     StopLayer(stop_rows).add_to(back["stops"])
     SpotLayer(spot_rows).add_to(front)
+    if late_rows:
+        _draw_late_pass(m, book, late_rows, late_path or {})
     _draw_depot(back["route"], book)
     Panel(day_panel(book, day, paired)).add_to(m)
     return _finish(m, book, subs)
@@ -212,7 +243,7 @@ def _start(
     book: RouteBook, m: folium.Map | None, streets: Streets | None, tiles: bool
 ) -> folium.Map:
     if m is None:
-        m = folium.Map(
+        m = OfflineMap(
             location=(book.depot.lat, book.depot.lon),
             zoom_start=15,
             tiles=None,
@@ -307,17 +338,52 @@ def _draw_route(back: dict[str, Element], r: CarrierRoute, colour: str, n_stops:
 
 
 def _stop_row(
-    stop: Stop, sub: Subscriber, colour: str, card: str, tip: str | None = None
+    stop: Stop,
+    sub: Subscriber,
+    colour: str,
+    card: str,
+    tip: str | None = None,
+    style: str = "",
+    label: str | int | None = None,
 ) -> list[Any]:
     return [
         round(stop.curb_lat, _DECIMALS),
         round(stop.curb_lon, _DECIMALS),
-        stop.seq,
+        stop.seq if label is None else label,
         colour,
         card,
         html.escape(tip or f"{stop.seq}. {display_name(sub)}"),
         1 if sub.hazard else 0,
+        style,
     ]
+
+
+#: The catch-up pass's colour on the day map.
+LATE_COLOUR = "#8250df"
+
+
+def _draw_late_pass(
+    m: folium.Map,
+    book: RouteBook,
+    rows: Mapping[int, list[list[Any]]],
+    paths: Mapping[int, Sequence[tuple[float, float]]],
+) -> None:
+    """The catch-up pass as its own layer: ringed stops L1, L2... and its path per carrier."""
+    n = sum(len(r) for r in rows.values())
+    group = folium.FeatureGroup(name=f"Late pass: {n} stops after the late bundle").add_to(m)
+    depot = (round(book.depot.lat, _DECIMALS), round(book.depot.lon, _DECIMALS))
+    for carrier, carrier_rows in rows.items():
+        path = paths.get(carrier)
+        if path:
+            pts = [(round(a, _DECIMALS), round(o, _DECIMALS)) for a, o in path]
+            dash, tip = None, f"Late pass of carrier {carrier}, along the streets"
+        else:
+            pts = [depot, *((r[0], r[1]) for r in carrier_rows), depot]
+            dash, tip = "6 8", f"Late pass of carrier {carrier}: visiting order"
+        folium.PolyLine(  # type: ignore[no-untyped-call]  # folium leaves it unannotated
+            pts, color=LATE_COLOUR, weight=4, opacity=0.85, dash_array=dash, tooltip=tip
+        ).add_to(group)
+        StopLayer(carrier_rows).add_to(group)
 
 
 def _spot_row(stop: Stop | None, sub: Subscriber, icon: str, colour: str, card: str) -> list[Any]:

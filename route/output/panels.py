@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from route.constants import OSM_ATTRIBUTION
-from route.model.day import ACTIONS
+from route.day.summary import carrier_facts, late_facts, leave_later_note
+from route.model.day import ACTIONS, CarrierDay
 from route.model.routebook import RouteBook, Stop
-from route.model.subscriber import Subscriber, format_clock
+from route.model.subscriber import Subscriber, format_clock, format_km
+from route.output.nav import NavLink, links_html
 from route.output.style import (
     ACTION_STYLES,
     SPOT_ICONS,
@@ -20,12 +22,24 @@ from route.output.style import (
     kind_label,
     window_label,
 )
+from route.routebook.timing import plan_carriers
 
 
 def stop_card(
-    sub: Subscriber, carrier: int, stop: Stop, book: RouteBook, ds: Mapping[str, Any] | None = None
+    sub: Subscriber,
+    carrier: int,
+    stop: Stop,
+    book: RouteBook,
+    ds: Mapping[str, Any] | None = None,
+    links: Sequence[NavLink] = (),
+    wait_s: int = 0,
 ) -> str:
-    """A stop's popup: who, where the item goes, how, when, and what to watch out for."""
+    """A stop's popup: who, where the item goes, how, when, what to watch out for, and links
+    that start navigation to the curb point.
+
+    On a day map (``ds`` given) the arrival is that day's; on the plan map ``wait_s`` is the
+    wait for the window to open.
+    """
     e = html.escape
     head = f"{stop.seq}. {display_name(sub)}" + (
         f" · carrier {carrier}" if len(book.routes) > 1 else ""
@@ -58,19 +72,27 @@ def stop_card(
     rows.append(("Tier", f"{e(sub.tier)} · {e(product)} · substitutes: {e(subst)}"))
     if window_label(sub):
         rows.append(("Window", e(window_label(sub))))
-    rows.append(
-        (
-            "Arrive",
-            f"{format_clock(stop.arrival_s)} · walk-in {stop.walk_in_m} m, {stop.walk_in_s} s",
-        )
-    )
+    walk = f"walk-in {stop.walk_in_m} m, {stop.walk_in_s} s"
+    if ds is None:
+        arrive = format_clock(stop.arrival_s)
+    elif ds.get("arrival"):
+        arrive = f"{e(str(ds['arrival']))}" + (" (late pass)" if ds.get("late") else "")
+        wait_s = int(ds.get("wait_s") or 0)
+    else:
+        arrive = "passed by today"
+    if wait_s >= 60:
+        arrive += f' · <span class="pr-warn">waits {hours_minutes(wait_s)} for the window</span>'
+    if ds is not None:
+        arrive += f" · plan {format_clock(stop.arrival_s)}"
+    rows.append(("Arrive", f"{arrive} · {walk}"))
     if sub.hazard:
         rows.append(("Hazard", f'<span class="pr-warn">⚠ {e(sub.hazard)}</span>'))
     out.append(
-        "<table>"
-        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        + "</table></div>"
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
     )
+    if links:
+        out.append(links_html(tuple(links), "pr-nav"))
+    out.append("</div>")
     return "".join(out)
 
 
@@ -98,7 +120,7 @@ def plan_panel(book: RouteBook, subs: Mapping[str, Subscriber]) -> str:
         totals_table(
             [
                 ("Stops", f"{len(book.order):,}"),
-                ("Length", f"{book.distance_m / 1000:.2f} km"),
+                ("Length", format_km(book.distance_m)),
                 ("Duration", hours_minutes(book.duration_s)),
                 ("Walk-ins", f"{book.walk_in_m:,} m"),
             ]
@@ -110,12 +132,19 @@ def plan_panel(book: RouteBook, subs: Mapping[str, Subscriber]) -> str:
             f'<div class="pr-warn">{len(book.unserved)} not on the route (grey markers)</div>'
         )
     parts.append("<h5>Back end: the route</h5>")
-    for r in book.routes:
+    for c in plan_carriers(book, subs):
         parts.append(
-            f'<div><span class="pr-sw" style="background:{carrier_colour(r.carrier)}">'
-            f"</span>Carrier {r.carrier}: {len(r.stops)} stops, "
-            f"{r.distance_m / 1000:.1f} km</div>"
+            f'<div><span class="pr-sw" style="background:{carrier_colour(c.carrier)}">'
+            f"</span>Carrier {c.carrier}: {c.stops} stops, {format_km(c.distance_m)}, "
+            f"{c.start}–{c.end}</div>"
         )
+        if c.wait_s:
+            parts.append(
+                f'<div class="pr-note">Waiting for windows: {hours_minutes(c.wait_s)} '
+                "(ringed stops)</div>"
+            )
+        if c.leave_at:
+            parts.append(f'<div class="pr-note">{e(leave_later_note(c))}</div>')
     parts.append('<div class="pr-note">► direction · numbers: stop order at the curb</div>')
     parts.append("<h5>Front end: delivery spots</h5>")
     kinds: dict[str, int] = {}
@@ -163,10 +192,21 @@ def day_panel(
     if day.get("weather"):
         facts.append(("Weather", e(str(day["weather"]))))
     if day.get("distance_m") is not None:
-        facts.append(("Length", f"{float(day['distance_m']) / 1000:.2f} km"))
+        facts.append(("Street distance", format_km(float(day["distance_m"]))))
     if day.get("duration_s") is not None:
         facts.append(("Duration", hours_minutes(float(day["duration_s"]))))
     parts.append(totals_table(facts))
+    for raw in day.get("carriers") or ():
+        c = CarrierDay.from_dict(raw)
+        title = f"Carrier {c.carrier}" if len(book.routes) > 1 else "The carrier's day"
+        parts.append(f"<h5>{title}</h5>{totals_table((k, e(v)) for k, v in carrier_facts(c))}")
+        if c.leave_at:
+            parts.append(f'<div class="pr-note">{e(leave_later_note(c))}</div>')
+        if c.late_stops:
+            parts.append(
+                '<h5><span class="pr-ring"></span>Late pass (ringed, L1, L2…)</h5>'
+                + totals_table((k, e(v)) for k, v in late_facts(c))
+            )
     parts.append(
         '<div class="pr-note">The route never changes; only the actions do. '
         "Click a stop for the reason.</div>"

@@ -1,30 +1,40 @@
-"""Printable route sheets (HTML and CSV), in route-book order.
+"""Route sheets: what a carrier carries, as rows (CSV) and as a page (:mod:`.sheet_page`).
 
-One row per stop: sequence, planned time, who and where, the delivery spot and its
-instructions, the day's action and reason (for a day's sheet), and hazards. The HTML is one
-self-contained, well-formed page (XHTML syntax, so an XML parser reads it): print CSS that fits
-A4 and Letter with the header repeated on every page, a tick box per stop, and a card layout on
-narrow phone screens.
+A plan's sheet lists every stop in route-book order with its planned time, any wait for a
+window, the usual arrival over the week, the subscriber's days, the spot and its rain rule, and
+hazards. A day's sheet is the day as it really is: per carrier, the totals of that day (stops,
+the bag load per product, km, leaving and back), the morning visits with that day's arrival
+times, the catch-up pass with the late bundle as its own list in route order, and the stops
+passed by that day collapsed into one line per reason. The day's changes come first. Every
+row carries navigation links to the curb point (see :mod:`route.output.nav`).
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from route.constants import OSM_CREDIT
+from route.day.summary import carrier_facts, late_facts, leave_later_note
 from route.io.dayrecord import DayLike, as_record, day_stops
-from route.model.day import ACTIONS
+from route.model.day import ACTIONS, VISITED, CarrierDay
 from route.model.routebook import RouteBook, Stop, subscribers_by_id
-from route.model.subscriber import Subscriber, format_clock
+from route.model.subscriber import Subscriber, format_clock, format_duration, format_km
+from route.output.nav import NavLink, stop_links
+from route.routebook.timing import plan_carriers, route_waits
 
-__all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
+__all__ = [
+    "CarrierSheet",
+    "Sheet",
+    "SheetRow",
+    "route_sheet",
+    "sheet_csv",
+    "sheet_rows",
+]
 
-_ACTION_LABELS = {
+ACTION_LABELS = {
     "deliver": "deliver",
     "deliver_substitute": "substitute",
     "redeliver": "redeliver",
@@ -35,7 +45,13 @@ _ACTION_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class SheetRow:
-    """One stop of a route sheet (all text, as printed)."""
+    """One stop of a route sheet (all text, as printed).
+
+    ``time`` is the planned arrival (that day's, on a day's sheet; empty for a stop passed
+    by), ``wait_s`` the wait there for the window to open, ``usual`` the spread of arrivals
+    over the week, ``late`` a stop of the catch-up pass, ``group`` why a stop is passed by,
+    ``links`` the navigation links to the curb point.
+    """
 
     carrier: int
     seq: int
@@ -53,6 +69,14 @@ class SheetRow:
     hazard: str
     walk_in_m: int
     usual: str = ""
+    days: str = ""
+    wait_s: int = 0
+    late: bool = False
+    group: str = ""
+    after_window: bool = False
+    curb_lat: float = 0.0
+    curb_lon: float = 0.0
+    links: tuple[NavLink, ...] = ()
 
 
 def sheet_rows(
@@ -60,6 +84,7 @@ def sheet_rows(
     subscribers: Sequence[Subscriber],
     day: DayLike | None = None,
     usual: Mapping[str, tuple[int, int]] | None = None,
+    nav: str = "osm",
 ) -> list[SheetRow]:
     """One row per stop, in route-book order (the day's order when a day is given).
 
@@ -70,46 +95,69 @@ def sheet_rows(
     subscribers
         At least every subscriber in the book.
     day
-        A day shaped as ``day.json``; its actions, products, spots and reasons fill the rows.
+        A day (:class:`route.Day` or its ``day.json``); its actions, products, spots, reasons
+        and arrival times fill the rows.
     usual
         Per subscriber id, the earliest and latest arrival (seconds after midnight) over a
-        week of schedules, shown as the stop's usual time when they differ.
+        week of schedules, shown as the stop's usual arrival when they differ.
+    nav
+        Navigation links on every row: ``osm`` (a ``geo:`` link and OpenStreetMap directions
+        from the previous stop) or ``google`` (Google Maps as well); see
+        :func:`route.output.nav.nav_links`.
 
     Raises
     ------
     InputError
         If a routed subscriber is missing, or the day does not match the route book.
     """
-    day = None if day is None else as_record(day)
+    record = None if day is None else as_record(day)
     subs = subscribers_by_id(book, subscribers)
     entries: list[tuple[int, Stop, Mapping[str, Any] | None]]
-    if day is None:
+    if record is None:
         entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
+        waits = {
+            s.subscriber_id: w
+            for r in book.routes
+            for s, (_, w) in zip(r.stops, route_waits(r.stops, book.start_s), strict=True)
+        }
     else:
-        entries = list(day_stops(book, day))
+        entries = list(day_stops(book, record))
     rows = []
-    for carrier, stop, ds in entries:
+    all_links = stop_links(book, entries, subs, nav)
+    for (carrier, stop, ds), links in zip(entries, all_links, strict=True):
         sub = subs[stop.subscriber_id]
         spot, instructions, product = sub.spot.kind, sub.spot.instructions, sub.product
-        action = reason = ""
-        if ds is not None:
+        action = reason = group = ""
+        time, wait, late = format_clock(stop.arrival_s), 0, False
+        rain = "bag it" if sub.spot.rain == "bag" else sub.spot.rain.replace("_", " ")
+        if ds is None:
+            wait = waits[sub.id]
+        else:
             spot = str(ds.get("spot") or spot)
             instructions = str(ds.get("instructions") or instructions)
             product = str(ds.get("product") or product)
-            action, reason = _ACTION_LABELS[str(ds["action"])], str(ds.get("reason") or "")
+            action, reason = ACTION_LABELS[str(ds["action"])], str(ds.get("reason") or "")
+            time, wait = str(ds.get("arrival") or ""), int(ds.get("wait_s") or 0)
+            late = bool(ds.get("late"))
+            if ds["action"] not in VISITED:
+                time, group = "", _group(str(ds["action"]), reason)
+            elif "arrival" not in ds:  # a day.json from before the day's own times
+                time = format_clock(stop.arrival_s)
+            # The day's instructions already say what the weather asks: not twice.
+            rain = ""
         if sub.quantity != 1:
             product = f"{product} ×{sub.quantity}"
         window = ""
         if sub.earliest is not None or sub.latest is not None:
             window = f"{format_clock(sub.earliest) or '…'}–{format_clock(sub.latest) or '…'}"
+        after = bool(time) and sub.latest is not None and time > format_clock(sub.latest)
         rows.append(SheetRow(
-            carrier=carrier, seq=stop.seq, time=format_clock(stop.arrival_s), id=sub.id,
-            name=sub.name, address=sub.address, spot=spot.replace("_", " "),
-            instructions=instructions,
-            rain="" if not sub.spot.rain else
-            ("bag it" if sub.spot.rain == "bag" else sub.spot.rain.replace("_", " ")),
-            window=window, product=product, action=action, reason=reason, hazard=sub.hazard,
-            walk_in_m=stop.walk_in_m, usual=_usual((usual or {}).get(sub.id)),
+            carrier=carrier, seq=stop.seq, time=time, id=sub.id, name=sub.name,
+            address=sub.address, spot=spot.replace("_", " "), instructions=instructions,
+            rain=rain, window=window, product=product, action=action, reason=reason,
+            hazard=sub.hazard, walk_in_m=stop.walk_in_m, usual=_usual((usual or {}).get(sub.id)),
+            days=sub.schedule, wait_s=wait, late=late, group=group, after_window=after,
+            curb_lat=round(stop.curb_lat, 6), curb_lon=round(stop.curb_lon, 6), links=links,
         ))  # fmt: skip
     return rows
 
@@ -120,162 +168,225 @@ def _usual(span: tuple[int, int] | None) -> str:
     return f"{format_clock(span[0])}–{format_clock(span[1])}"
 
 
-def sheet_totals(
-    book: RouteBook, rows: Sequence[SheetRow], day: DayLike | None = None
-) -> list[tuple[str, str]]:
-    """The totals printed under the sheet, as (label, value) pairs."""
-    day = None if day is None else as_record(day)
-    out = [
-        ("Stops", f"{len(rows):,}"),
-        ("Street distance", f"{book.distance_m / 1000:.2f} km"),
-        ("Duration", _hm(book.duration_s)),
-        ("At the spots (walk-ins)", f"{_hm(book.walk_in_s)}, {book.walk_in_m:,} m"),
-    ]
-    if day is not None:
-        counts = {a: 0 for a in _ACTION_LABELS.values()}
-        for r in rows:
-            counts[r.action] += 1
-        out += [(label.capitalize(), str(counts[label]))
-                for a in ACTIONS if (label := _ACTION_LABELS[a])]  # fmt: skip
-        totals = day.get("totals") or {}
-        if "credits" in totals:
-            out.append(("Credits", str(totals["credits"])))
-        supply = day.get("supply") or {}
-        if supply:
-            out.append(("Supply", ", ".join(f"{k} {v}" for k, v in supply.items())))
-        if day.get("weather"):
-            out.append(("Weather", str(day["weather"])))
-    return out
+def _group(action: str, reason: str) -> str:
+    """Why a stop is passed by, without the details that differ from stop to stop."""
+    if action == "short":
+        return "Short today: no copy"
+    text = reason.split(";")[0].strip()
+    if text.startswith("not scheduled on "):
+        return "Not scheduled on " + text.removeprefix("not scheduled on ").split(" (")[0]
+    if text.startswith("on hold"):
+        return "On hold"
+    return (text[:1].upper() + text[1:]) or "Skipped"
 
 
 def sheet_csv(rows: Sequence[SheetRow]) -> str:
-    """The rows as CSV text (a header row, then one row per stop)."""
+    """The rows as CSV text (a header row, then one row per stop).
+
+    The navigation links are columns named by their kind (``geo``, ``osm``, ``google``).
+    """
     out = io.StringIO()
-    names = list(SheetRow.__dataclass_fields__)
+    kinds = list(dict.fromkeys(link.kind for r in rows for link in r.links))
+    names = [n for n in SheetRow.__dataclass_fields__ if n != "links"] + kinds
     w = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow(asdict(r))
+        record = asdict(r)
+        del record["links"]
+        w.writerow(record | {link.kind: link.url for link in r.links})
     return out.getvalue()
 
 
-_CSS = """
-*{box-sizing:border-box}
-body{font:10.5pt/1.35 system-ui,"DejaVu Sans",Arial,sans-serif;color:#1f2328;margin:16px}
-h1{font-size:15pt;margin:0 0 2px}
-.sub{color:#57606a;margin:0 0 10px}
-table.stops{width:100%;border-collapse:collapse}
-.stops th{text-align:left;font-size:9pt;color:#57606a;border-bottom:2px solid #1f2328;
- padding:3px 4px}
-.stops td{border-bottom:1px solid #d0d7de;padding:4px;vertical-align:top}
-.stops tr.stop:nth-child(even) td{background:#f6f8fa}
-.seq{font-weight:700;text-align:right;width:2.5em}
-.time{font-variant-numeric:tabular-nums;width:3.5em}
-.who b{display:block}
-.spot b{text-transform:capitalize}
-.note{color:#57606a;font-size:9pt}
-.hazard{color:#9a6700;font-weight:600}
-.tick{width:1.6em}
-.tick span{display:inline-block;width:13px;height:13px;border:1.5px solid #57606a;border-radius:2px}
-.act{display:inline-block;border-radius:3px;padding:0 5px;color:#fff;font-weight:600;font-size:9pt}
-.act-deliver{background:#2da44e}.act-substitute{background:#e16f24}
-.act-redeliver{background:#8250df}.act-short{background:#cf222e}.act-skip{background:#8c959f}
-tr.skip td{color:#8c959f}
-table.totals{border-collapse:collapse;margin-top:12px}
-.totals td{padding:1px 12px 1px 0}
-.totals td.n{text-align:right;font-variant-numeric:tabular-nums}
-footer{margin-top:10px;color:#57606a;font-size:8.5pt}
-h2{font-size:12pt;margin:14px 0 4px}
-@page{size:auto;margin:12mm 10mm}
-@media print{
- body{margin:0;font-size:9.5pt}
- thead{display:table-header-group}
- tr{break-inside:avoid}
- .stops tr.stop:nth-child(even) td{background:none}
- section.carrier+section.carrier{break-before:page}
- .act{color:#1f2328;background:none!important;border:1px solid #1f2328}
-}
-@media (max-width:640px){
- body{margin:8px;font-size:11pt}
- .stops thead{display:none}
- .stops,.stops tbody,.stops tr,.stops td{display:block;width:auto}
- .stops tr.stop{border:1px solid #d0d7de;border-radius:6px;margin:0 0 8px;padding:4px 6px}
- .stops td{border:none;padding:1px 0}
- .stops tr.stop:nth-child(even) td{background:none}
- .seq,.time{display:inline-block!important;text-align:left;width:auto!important;
-  margin-right:8px}
- .seq::before{content:"#"}
- .tick{float:right}
-}
-"""
+# -- the sheet as a page sees it ----------------------------------------------------------------
 
 
-def sheet_html(
-    rows: Sequence[SheetRow], title: str, totals: Sequence[tuple[str, str]] = (),
-    subtitle: str = "",
-) -> str:  # fmt: skip
-    """The rows as a printable, well-formed HTML page, one table per carrier.
+@dataclass(frozen=True, slots=True)
+class CarrierSheet:
+    """One carrier's section: totals, advice, and the rows in the lists a carrier works from.
 
-    Every stop is a ``<tr class="stop">``; the page parses as XML.
+    Attributes
+    ----------
+    facts
+        ``(label, value)`` totals of the carrier's day (or the route book's all-present day).
+    advice
+        When to leave instead, if leaving later avoids waiting; ``""`` otherwise.
+    visits
+        The stops to go to, in order (on a day's sheet, the morning pass).
+    late, late_facts
+        The catch-up pass with the late bundle, in route order, and its totals.
+    passed
+        ``(reason, rows)``: the stops passed by that day, one group per reason.
     """
-    e = html.escape
-    with_day = any(r.action for r in rows)
-    head = ["", "#", "Time", "Subscriber", "Spot and instructions"]
-    head += ["Today"] if with_day else []
-    head += ["Hazards"]
-    thead = "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>"
-    carriers = sorted({r.carrier for r in rows})
+
+    carrier: int
+    facts: tuple[tuple[str, str], ...]
+    advice: str
+    visits: tuple[SheetRow, ...]
+    late: tuple[SheetRow, ...] = ()
+    late_facts: tuple[tuple[str, str], ...] = ()
+    passed: tuple[tuple[str, tuple[SheetRow, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A whole route sheet, ready for :func:`route.output.sheet_page.sheet_html`."""
+
+    title: str
+    subtitle: str
+    carriers: tuple[CarrierSheet, ...]
+    totals: tuple[tuple[str, str], ...]
+    changes: tuple[str, ...] = ()
+    notice: str = ""
+    is_day: bool = False
+    has_usual: bool = False
+
+
+def route_sheet(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    day: DayLike | None = None,
+    usual: Mapping[str, tuple[int, int]] | None = None,
+    *,
+    depot_name: str | None = None,
+    nav: str = "osm",
+) -> Sheet:
+    """Lay out a plan's or a day's sheet (see the module docstring).
+
+    Parameters
+    ----------
+    book, subscribers, day, usual, nav
+        As for :func:`sheet_rows`.
+    depot_name
+        Where the bundles are picked up (the route book's depot name by default).
+
+    Raises
+    ------
+    InputError
+        If a routed subscriber is missing, or the day does not match the route book.
+    """
+    record = None if day is None else as_record(day)
+    rows = sheet_rows(book, subscribers, record, usual, nav)
+    subs = {s.id: s for s in subscribers}
+    depot = depot_name or book.depot.name
+    if record is None:
+        carriers = plan_carriers(book, subs)
+        title = "Route sheet"
+    else:
+        carriers = tuple(CarrierDay.from_dict(c) for c in record.get("carriers") or ())
+        title = f"Route sheet for {_long_date(str(record['date']))}"
+    by_carrier = {c.carrier: c for c in carriers}
     sections = []
-    for c in carriers:
-        body = [_row_html(r, with_day) for r in rows if r.carrier == c]
-        label = f"<h2>Carrier {c}</h2>" if len(carriers) > 1 else ""
+    for r in book.routes:
+        mine = [row for row in rows if row.carrier == r.carrier]
+        c = by_carrier.get(r.carrier)
+        if record is None:
+            facts = tuple(carrier_facts(c, "All items")) if c is not None else ()
+            sections.append(CarrierSheet(r.carrier, facts, _advice(c), tuple(mine)))
+            continue
+        groups: dict[str, list[SheetRow]] = {}
+        for row in mine:
+            if row.group:
+                groups.setdefault(row.group, []).append(row)
+        late = tuple(row for row in mine if row.late and not row.group)
         sections.append(
-            f'<section class="carrier">{label}<table class="stops">{thead}'
-            f"<tbody>{''.join(body)}</tbody></table></section>"
+            CarrierSheet(
+                carrier=r.carrier,
+                facts=_facts(c),
+                advice=_advice(c),
+                visits=tuple(row for row in mine if not row.late and not row.group),
+                late=late,
+                late_facts=tuple(late_facts(c)) if c is not None and c.late_stops else (),
+                passed=tuple((g, tuple(rs)) for g, rs in groups.items()),
+            )
         )
-    total_rows = "".join(f'<tr><td>{e(k)}</td><td class="n">{e(v)}</td></tr>' for k, v in totals)
+    mode = f"{book.mode} · " if book.mode else ""
+    subtitle = f"Route book version {book.version} · {mode}{len(book.order)} stops · from {depot}"
+    if record is None:
+        return Sheet(title, subtitle, tuple(sections), _plan_totals(book, carriers),
+                     has_usual=bool(usual))  # fmt: skip
+    weather = str(record.get("weather") or "clear")
+    notice = ""
+    if weather in ("rain", "snow"):
+        notice = f"{weather.capitalize()} today: each stop's instructions say how to keep it dry."
+    return Sheet(
+        title,
+        f"{subtitle} · weather: {weather}",
+        tuple(sections),
+        _day_totals(record, rows),
+        changes=tuple(_change_line(ch, subs) for ch in record.get("changes") or ()),
+        notice=notice,
+        is_day=True,
+        has_usual=bool(usual),
+    )
+
+
+def _facts(c: CarrierDay | None) -> tuple[tuple[str, str], ...]:
+    return tuple(carrier_facts(c)) if c is not None else ()
+
+
+def _advice(c: CarrierDay | None) -> str:
+    return leave_later_note(c) if c is not None else ""
+
+
+def _plan_totals(book: RouteBook, carriers: Sequence[CarrierDay]) -> tuple[tuple[str, str], ...]:
+    waited = sum(c.wait_s for c in carriers)
     return (
-        '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'
-        '<meta charset="utf-8"/><meta name="viewport" content="width=device-width, '
-        f'initial-scale=1"/><title>{e(title)}</title><style>{_CSS}</style></head><body>'
-        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{"".join(sections)}'
-        f'<table class="totals"><tbody>{total_rows}</tbody></table>'
-        f"<footer>Street data {e(OSM_CREDIT)} (ODbL). Made with paperroute.</footer>"
-        "</body></html>\n"
+        ("Stops", f"{len(book.order):,}"),
+        ("Street distance", format_km(book.distance_m)),
+        ("Duration", format_duration(book.duration_s)),
+        ("At the spots (walk-ins)", f"{format_duration(book.walk_in_s)}, {book.walk_in_m:,} m"),
+        ("Waiting for windows", format_duration(waited) if waited else "none"),
     )
 
 
-def _row_html(r: SheetRow, with_day: bool) -> str:
-    e = html.escape
-    who = f"<b>{e(r.name or r.id)}</b>{e(r.address)}"
-    if r.product and r.product != "paper":
-        who += f'<div class="note">{e(r.product)}</div>'
-    spot = f"<b>{e(r.spot)}</b>" + (f": {e(r.instructions)}" if r.instructions else "")
-    notes = [f"rain: {r.rain}"] if r.rain else []
-    notes += [f"window {r.window}"] if r.window else []
-    if notes:
-        spot += f'<div class="note">{e(" · ".join(notes))}</div>'
-    usual = (
-        f'<div class="note" title="usual arrival over a week">{e(r.usual)}</div>' if r.usual else ""
-    )
-    cells = [
-        '<td class="tick"><span></span></td>',
-        f'<td class="seq">{r.seq}</td>',
-        f'<td class="time">{e(r.time)}{usual}</td>',
-        f'<td class="who">{who}</td>',
-        f'<td class="spot">{spot}</td>',
+def _day_totals(record: Mapping[str, Any], rows: Sequence[SheetRow]) -> tuple[tuple[str, str], ...]:
+    counts = {label: 0 for label in ACTION_LABELS.values()}
+    for r in rows:
+        counts[r.action] += 1
+    out = [(ACTION_LABELS[a].capitalize(), str(counts[ACTION_LABELS[a]])) for a in ACTIONS]
+    late = sum(r.late for r in rows)
+    if late:
+        out.append(("Late pass", str(late)))
+    totals = record.get("totals") or {}
+    if "credits" in totals:
+        out.append(("Credits", str(totals["credits"])))
+    supply = record.get("supply") or {}
+    if supply:
+        out.append(("Supply", ", ".join(f"{k} {v}" for k, v in supply.items())))
+    if record.get("late", {}).get("supply"):
+        out.append(
+            ("Late bundle", ", ".join(f"{k} {v}" for k, v in record["late"]["supply"].items()))
+        )
+    out.append(("Street distance", format_km(float(record["distance_m"]))))
+    out.append(("Duration", format_duration(float(record["duration_s"]))))
+    return tuple(out)
+
+
+def _change_line(change: Mapping[str, Any], subs: Mapping[str, Subscriber]) -> str:
+    """One of the day's changes as a line: ``Mr North (S001): back from hold (...)``.
+
+    A change with a ``text`` (what :func:`route.day.changes.day_changes` gives) reads as that
+    text; another as its kind and details.
+    """
+    kind = str(change.get("kind") or "change").replace("_", " ")
+    sid = str(change.get("id") or "")
+    sub = subs.get(sid)
+    who = f"{sub.name} ({sid})" if sub is not None and sub.name else sid
+    if change.get("text"):
+        return f"{who}: {change['text']}"
+    details = [
+        str(v)
+        for k, v in change.items()
+        if k not in ("kind", "id") and isinstance(v, str | int | float) and str(v)
     ]
-    if with_day:
-        today = f'<span class="act act-{e(r.action)}">{e(r.action)}</span>' if r.action else ""
-        if r.reason:
-            today += f'<div class="note">{e(r.reason)}</div>'
-        cells.append(f'<td class="today">{today}</td>')
-    hazard = f'<span class="hazard">⚠ {e(r.hazard)}</span>' if r.hazard else ""
-    cells.append(f'<td class="hazards">{hazard}</td>')
-    cls = "stop skip" if r.action == "skip" else "stop"
-    return f'<tr class="{cls}" id="stop-{r.carrier}-{r.seq}">{"".join(cells)}</tr>'
+    return f"{kind[:1].upper()}{kind[1:]}: {who}" + (f": {'; '.join(details)}" if details else "")
 
 
-def _hm(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+def _long_date(iso: str) -> str:
+    from datetime import date
+
+    try:
+        d = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d:%A} {d.day} {d:%B %Y}"

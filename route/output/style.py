@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from route.model.subscriber import Subscriber, format_clock
+from route.model.subscriber import Subscriber, format_clock, format_duration
 
 #: Line and stop colour per carrier (carrier 1 first).
 CARRIER_COLOURS: tuple[str, ...] = (
@@ -80,9 +80,8 @@ def shorten(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def hours_minutes(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+#: Durations are written the same way everywhere (sheet, map, summary).
+hours_minutes = format_duration
 
 
 def window_label(sub: Subscriber) -> str:
