@@ -57,6 +57,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             or default is None
             or default is False
             or default == []
+            or default == ""
             or default is argparse.SUPPRESS
             or isinstance(action, argparse._VersionAction)
         ):

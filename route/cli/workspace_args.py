@@ -51,7 +51,9 @@ def add_workspace_commands(command: Command) -> None:
         metavar="YYYY-MM-DD",
         help="last day held, inclusive (default: until cancelled)",
     )
-    h.add_argument("--note", default="", help="shown on the day's sheet (e.g. 'vacation')")
+    h.add_argument(
+        "--note", default="", help="shown on the day's sheet, e.g. 'vacation' (default: no note)"
+    )
     h.add_argument(
         "--cancel",
         action="store_true",
