@@ -78,8 +78,9 @@ def _arrays(problem: Problem) -> tuple[np.ndarray, ...]:
     """
     p = problem
     n = p.size
-    d = np.zeros((n + 1, n + 1), np.int64)
-    t = np.zeros((n + 1, n + 1), np.int64)
+    # int32 holds metres and seconds (below MAX_MATRIX_VALUE): half the memory of int64.
+    d = np.zeros((n + 1, n + 1), np.int32)
+    t = np.zeros((n + 1, n + 1), np.int32)
     d[:n, :n] = p.distance
     t[:n, :n] = p.duration
     if not p.open_end:
@@ -113,7 +114,7 @@ def _neighbours(d: np.ndarray, clients: np.ndarray, count: int) -> np.ndarray:
         return out
     sub = d[np.ix_(clients, clients)]
     near = sub + sub.T
-    np.fill_diagonal(near, np.iinfo(np.int64).max)
+    np.fill_diagonal(near, np.iinfo(near.dtype).max)
     take = min(count, len(clients) - 1)
     order = np.argsort(near, axis=1, kind="stable")[:, :take]
     out[clients, :take] = clients[order]

@@ -79,6 +79,37 @@ class I64Buffer {
     bool held_ = false;
 };
 
+// A borrowed, C-contiguous int32 buffer of a known number of items (a numpy array).
+class I32Buffer {
+  public:
+    I32Buffer() = default;
+    I32Buffer(const I32Buffer&) = delete;
+    I32Buffer& operator=(const I32Buffer&) = delete;
+    ~I32Buffer() {
+        if (held_) PyBuffer_Release(&view_);
+    }
+    // Returns false with a Python error set if obj is not such a buffer.
+    bool get(PyObject* obj, Py_ssize_t items, bool writable, const char* name) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(obj, &view_, flags) != 0) return false;
+        held_ = true;
+        const char* f = view_.format ? view_.format : "B";
+        if (*f == '<' || *f == '=' || *f == '@') ++f;
+        bool ok_format = view_.itemsize == 4 && *f == 'i' && f[1] == '\0';
+        if (!ok_format || view_.len != items * 4) {
+            PyErr_Format(PyExc_ValueError, "%s must be a contiguous int32 array of %zd items",
+                         name, items);
+            return false;
+        }
+        return true;
+    }
+    int32_t* data() const { return static_cast<int32_t*>(view_.buf); }
+
+  private:
+    Py_buffer view_{};
+    bool held_ = false;
+};
+
 }  // namespace paperroute
 
 // The hash of the sources a binary was built from, so a stale build is recognised.

@@ -194,7 +194,8 @@ PyObject* create(PyObject*, PyObject* args) {
         return nullptr;
     if (m < 2 || k < 1 || nc < 1 || nworkers < 1 || G < 1)
         return PyErr_Format(PyExc_ValueError, "bad problem sizes");
-    I64Buffer bD, bT, bS, bE, bL, bQ, bC, bNB;
+    I32Buffer bD, bT;
+    I64Buffer bS, bE, bL, bQ, bC, bNB;
     const Py_ssize_t mm = static_cast<Py_ssize_t>(m) * m;
     if (!bD.get(oD, mm, false, "D") || !bT.get(oT, mm, false, "T") || !bS.get(oS, m, false, "S") ||
         !bE.get(oE, m, false, "E") || !bL.get(oL, m, false, "L") || !bQ.get(oQ, m, false, "Q") ||

@@ -11,6 +11,8 @@
 
 #pragma once
 
+#include <cstdint>
+
 #include <algorithm>
 #include <vector>
 
@@ -26,7 +28,8 @@ struct Seg {
 struct Data {
     int m = 0;  // nodes, the end included
     int end = 0;
-    std::vector<i64> D, T, S, E, L, Q;
+    std::vector<int32_t> D, T;  // metres and seconds: int32 holds them, at half the memory
+    std::vector<i64> S, E, L, Q;
     i64 cap = 0, bal = 0;
     int k = 0;                 // carriers
     std::vector<int> clients;  // the stops to serve
