@@ -1,8 +1,8 @@
 """Explicit work budgets for solver searches in tests, with the clock far out of reach.
 
-A search's work (OR-Tools steps, penalised-search evaluations, tour kicks) is derived from its
-time limit by the work model's shares (:data:`route.solver.solve.WORK_SHARE`,
-:data:`route.solver.tour.KICK_TIME_SHARE`). A test that must not depend on the machine's speed
+A search's work (OR-Tools steps, penalised-search and tour-engine evaluations) is derived from
+its time limit by the work model's shares (:data:`route.solver.solve.WORK_SHARE`,
+:data:`route.solver.tour.WORK_SHARE`). A test that must not depend on the machine's speed
 asks for the work of ``work_s`` calibrated seconds under a time cap ``factor`` times longer:
 the shares are scaled down by ``factor`` and the time limit is scaled up by it, so the counted
 work is unchanged and a loaded machine would have to be ``factor`` times slower than the
@@ -24,7 +24,7 @@ FACTOR = 40.0
 def explicit_work(monkeypatch: pytest.MonkeyPatch, work_s: float, factor: float = FACTOR) -> float:
     """Scale the work model; return the time limit to pass, ``factor`` times ``work_s``."""
     monkeypatch.setattr(solve_module, "WORK_SHARE", solve_module.WORK_SHARE / factor)
-    monkeypatch.setattr(tour_module, "KICK_TIME_SHARE", tour_module.KICK_TIME_SHARE / factor)
+    monkeypatch.setattr(tour_module, "WORK_SHARE", tour_module.WORK_SHARE / factor)
     return work_s * factor
 
 
@@ -32,5 +32,5 @@ def explicit_work(monkeypatch: pytest.MonkeyPatch, work_s: float, factor: float 
 CHILD_BUDGET = """
 import route.solver.solve as _s, route.solver.tour as _t
 _s.WORK_SHARE /= %(factor)r
-_t.KICK_TIME_SHARE /= %(factor)r
+_t.WORK_SHARE /= %(factor)r
 """

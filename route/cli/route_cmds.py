@@ -222,10 +222,18 @@ def _import_changes(
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
+    from route.solver import native
+
     if args.allow_unserved and not args.reoptimize:
         raise input_error(
             "--allow-unserved", "only applies to a re-optimisation", "add --reoptimize"
         )
+    # On first use in a source checkout, build the compiled search while the workspace and the
+    # network load: the multi-carrier search (several carriers, or windows) always, the tour
+    # engine unless several carriers are asked for (it would only compete for the cores; a
+    # search that needs it after all builds it then).
+    several = args.carriers is not None and args.carriers > 1
+    native.prepare(("_vrp",) if several else ("_vrp", "_tour"))
     report_only = args.reoptimize and not args.yes
     # A report alone (--reoptimize without --yes) reads; everything else holds the lock.
     with _open(args) as ws, ws.reading() if report_only else ws.transaction():

@@ -1,4 +1,4 @@
-"""Penalised local search with ruin and recreate, compiled: the windowed multi-carrier phase.
+"""Penalised local search with ruin and recreate: the multi-carrier phase.
 
 OR-Tools' guided local search only moves between feasible solutions, and hard time windows wall
 it in. This phase searches through infeasible solutions instead (Vidal et al., "A hybrid genetic
@@ -7,32 +7,35 @@ with time windows", 2013): lateness is *time warp* (arriving late costs a penalt
 as if the carrier travelled back in time), an overfull bag costs a penalty per item, and both
 penalties adapt so that the search spends about half its time on each side of feasibility.
 
-Each route keeps forward and backward concatenation data (distance, duration, time warp,
-earliest and latest start, load) for its prefixes and suffixes, so a move that joins prefixes,
-suffixes and a chain of up to three stops is costed in O(1) whatever the route's length. The
-moves are tried among each stop's nearest neighbours (granular neighbourhoods): relocating a
-chain of one to three stops (also reversed), swapping chains of one or two, 2-opt* between
-routes, and 2-opt inside a route (a reversal, costed by walking it: matrices may be
-asymmetric). Local optima are left by ruin and recreate (strings of nearby stops removed as in
-SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
+The search itself is compiled C++ (``native/vrp*``, built with the package or once for the
+machine, see :mod:`route.solver.native`). Each route keeps forward and backward concatenation
+data (distance, duration, time warp, earliest and latest start, load) for its prefixes and
+suffixes, so a move that joins prefixes, suffixes and a chain of up to three stops is costed in
+O(1) whatever the route's length; between feasible routes a move that does not shorten them is
+turned down on its distance alone. The moves are tried among each stop's nearest neighbours
+(granular neighbourhoods): relocating a chain of one to three stops (also reversed), swapping
+chains of one or two, 2-opt* between routes, 2-opt inside a route, and SWAP* (Vidal 2022) on
+every new best. Local optima are left by ruin and recreate (strings of nearby stops removed as
+in SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
 threshold acceptance that tightens towards the end.
 
-Everything is integer arithmetic and one seeded xorshift generator, and the search stops after
-a counted amount of *work* (move and insertion evaluations), so the same input gives the same
-routes on any machine; the clock is only a safety cap, reported when it cuts the search short.
-The functions are compiled with explicit signatures when this module is imported (from numba's
-on-disk cache after the first time), so compilation never eats into a solve's time limit.
+Everything is integer arithmetic and seeded generators, and the search stops after a counted
+amount of *work* (move and insertion evaluations), so the same input gives the same routes on
+any machine; the clock is only a safety cap, reported when it cuts the search short. With
+several workers (threads), each searches with its own seed and they meet at fixed amounts of
+work, where the best routes are compared in worker order: the routes depend on the number of
+workers, never on which thread ran faster.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from route.solver.penalised_kernels import penalised_search
 from route.solver.problem import Routes
 
 if TYPE_CHECKING:
@@ -75,8 +78,9 @@ def _arrays(problem: Problem) -> tuple[np.ndarray, ...]:
     """
     p = problem
     n = p.size
-    d = np.zeros((n + 1, n + 1), np.int64)
-    t = np.zeros((n + 1, n + 1), np.int64)
+    # int32 holds metres and seconds (below MAX_MATRIX_VALUE): half the memory of int64.
+    d = np.zeros((n + 1, n + 1), np.int32)
+    t = np.zeros((n + 1, n + 1), np.int32)
     d[:n, :n] = p.distance
     t[:n, :n] = p.duration
     if not p.open_end:
@@ -110,19 +114,29 @@ def _neighbours(d: np.ndarray, clients: np.ndarray, count: int) -> np.ndarray:
         return out
     sub = d[np.ix_(clients, clients)]
     near = sub + sub.T
-    np.fill_diagonal(near, np.iinfo(np.int64).max)
+    np.fill_diagonal(near, np.iinfo(near.dtype).max)
     take = min(count, len(clients) - 1)
     order = np.argsort(near, axis=1, kind="stable")[:, :take]
     out[clients, :take] = clients[order]
     return out
 
 
-def search(problem: Problem, work: int, seconds: float, seed: int) -> Result:
-    """Run the phase on ``problem`` for ``work`` evaluations (``seconds`` as a safety cap).
+def search(
+    problem: Problem,
+    work: int,
+    seconds: float,
+    seed: int,
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run the phase on ``problem`` for ``work`` evaluations per worker (``seconds`` caps it).
 
     Stops no single carrier could serve on its own (a window closed before anyone gets there,
     more papers than a bag holds, a shift too short for the trip) are left out from the start;
     the result's routes serve every other stop, or are ``None`` if no feasible set was found.
+    ``workers`` searches run side by side, one a thread, and meet every :data:`EPOCHS`-th of
+    the work; ``progress`` gets the best objective after each meeting that improved it.
     """
     d, t, service, early, late, load = _arrays(problem)
     n = problem.size
@@ -138,49 +152,63 @@ def search(problem: Problem, work: int, seconds: float, seed: int) -> Result:
     k = problem.carriers
     if not clients:
         return Result(((),) * k, tuple(left_out), 0, 0, False)
+    engine = _engine()
     c = np.asarray(clients, np.int64)
-    best_r = np.zeros((k, len(clients) + 2), np.int64)
-    best_len = np.zeros(k, np.int64)
-    stats = np.zeros(3, np.int64)
-    penalised_search(
-        d, t, service, early, late, load, np.int64(cap), np.int64(problem.balance), np.int64(k),
-        c, _neighbours(d, c, GRANULAR), np.int64(seed), np.int64(work),
-        time.perf_counter() + seconds, best_r, best_len, stats,
+    nb = np.full((n + 1, GRANULAR), -1, np.int64)
+    nb[:n] = _neighbours(d, c, GRANULAR)
+    state = engine.create(
+        n + 1, d, t, service, early, late, load, int(cap), int(problem.balance), k, c, len(c),
+        np.ascontiguousarray(nb), nb.shape[1], seed & (2**64 - 1), workers, int(work),
     )  # fmt: skip
+    deadline = time.perf_counter() + seconds
+    best_seen = -1
+    capped = False
+    for epoch in range(1, EPOCHS + 1):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            capped = True
+            break
+        best_obj, _, capped = engine.run(state, work * epoch // EPOCHS, left)
+        if best_obj >= 0 and (best_seen < 0 or best_obj < best_seen):
+            best_seen = best_obj
+            if progress is not None:
+                progress(int(best_obj))
+        if capped or (best_seen < 0 and epoch >= GIVE_UP_EPOCH):
+            break
+    width = len(clients) + 2
+    out = np.zeros((k, width), np.int64)
+    lengths = np.zeros(k, np.int64)
     routes = None
-    if best_len[0] > 0:
-        routes = tuple(tuple(int(x) for x in best_r[r, 1 : best_len[r] - 1]) for r in range(k))
-    return Result(routes, tuple(left_out), int(stats[0]), int(stats[1]), bool(stats[2]))
+    if engine.best(state, out, lengths, width) >= 0:
+        routes = tuple(tuple(int(x) for x in out[r, 1 : lengths[r] - 1]) for r in range(k))
+    done, iterations, capped_inside = engine.stats(state)
+    return Result(
+        routes, tuple(left_out), int(done), int(iterations), bool(capped or capped_inside)
+    )
 
 
-#: Evaluations per second by problem size, measured on the Helsinki benchmark (50 to 200 stops)
-#: on a shared two-core machine under a load of 3 to 4: 2.2 to 3.7 million. The table takes 2.5
-#: million and the caller plans to use only a share of the time; sizes beyond 200 were not
-#: measured, their rates fall with the size as a guess on the safe side.
-_EVALS_PER_S = ((10, 2_500_000), (200, 2_500_000), (400, 1_600_000), (1600, 700_000))
+#: Meetings of the workers over a search (and chances to report progress and look at the clock).
+EPOCHS = 20
+#: A search that has found no feasible routes after this many epochs gives up, leaving the
+#: time to OR-Tools, which can leave stops out (more stops than the bags hold, say).
+GIVE_UP_EPOCH = 6
+
+#: Evaluations per second of one core, by problem size: the work model that turns a time limit
+#: into an amount of search, measured as CPU time on CVRPLIB X and Helsinki instances on this
+#: project's two-core development machine.
+_EVALS_PER_S = ((10, 42_000_000), (200, 40_000_000), (400, 38_000_000), (1600, 25_000_000))
 
 
 def evaluation_budget(size: int, seconds: float, share: float) -> int:
-    """Evaluations for ``seconds`` of search, planning to use ``share`` of them."""
+    """Evaluations (per worker) for ``seconds`` of search, planning to use ``share`` of them."""
     sizes = [np.log(s) for s, _ in _EVALS_PER_S]
     rates = [np.log(r) for _, r in _EVALS_PER_S]
     rate = float(np.exp(np.interp(np.log(max(size, 2)), sizes, rates)))
     return max(1000, int(rate * seconds * share))
 
 
-def _warm_up() -> None:
-    """Compile (or load from numba's cache) the search on a three-stop instance."""
-    d = np.array([[0, 5, 9, 4, 0], [5, 0, 3, 6, 5], [9, 3, 0, 7, 9], [4, 6, 7, 0, 4], [0] * 5])
-    d = np.ascontiguousarray(d, dtype=np.int64)
-    zero = np.zeros(5, np.int64)
-    late = np.full(5, 10_000, np.int64)
-    clients = np.array([1, 2, 3], np.int64)
-    penalised_search(
-        d, d.copy(), zero, zero.copy(), late, np.ones(5, np.int64), np.int64(2), np.int64(0),
-        np.int64(2), clients, _neighbours(d, clients, GRANULAR), np.int64(0), np.int64(5000),
-        time.perf_counter() + 60.0, np.zeros((2, 5), np.int64), np.zeros(2, np.int64),
-        np.zeros(3, np.int64),
-    )  # fmt: skip
+def _engine() -> Any:
+    """The compiled search (installed, or built once for this machine and cached)."""
+    from route.solver import native
 
-
-_warm_up()
+    return native.load("_vrp")

@@ -12,33 +12,35 @@ The engine takes one of three paths, recorded as ``Solution.stats.method``:
     :func:`route.solver.tour.solve_tour` finds a near-optimal tour (the end point, fixed or open, is
     folded in with a virtual node), and OR-Tools reads it as its starting assignment and keeps
     it, or repairs it where the bag capacity or the shift length do not allow it.
-``ortools-gls``
-    Everything else (asymmetric drive matrices, windows, several carriers): guided local search
-    over OR-Tools' routing model with native matrices and neighbour-restricted operators, run as
-    deterministic phases from different starts: OR-Tools' path-cheapest-arc and parallel
-    cheapest-insertion constructions for several carriers; for one carrier with windows, the
-    near-optimal tour (stops it brings too late left for the search to insert) and
-    path-cheapest-arc. The best phase wins.
 ``penalised-ls``
-    Several carriers or time windows: before the OR-Tools phases, a compiled local search
-    (:mod:`route.solver.penalised`) that crosses infeasible ground, lateness and overfull bags
-    priced by adaptive penalties, where OR-Tools' search stays walled in by the windows. It takes
-    :data:`PENALISED_SHARE` of the time limit; whichever phase ends shortest (fewest stops left
-    out first, then OR-Tools' own objective: length plus the balance's span cost) wins.
+    Several carriers, or time windows: the compiled penalised local search
+    (:mod:`route.solver.penalised`), which crosses infeasible ground (lateness and overfull bags
+    priced by adaptive penalties) where OR-Tools' search stays walled in by the windows. It
+    takes :data:`PENALISED_SHARE` of the work, on :data:`DEFAULT_WORKERS` threads unless told
+    otherwise; its routes serve every stop some carrier can serve, and the solve ends there.
+``ortools-gls``
+    Where the penalised search finds no feasible routes (more stops than the bags can take,
+    say): guided local search over OR-Tools' routing model with native matrices and
+    neighbour-restricted operators, which may leave stops out; deterministic phases from
+    OR-Tools' path-cheapest-arc and parallel cheapest-insertion constructions (for one carrier,
+    the near-optimal tour and path-cheapest-arc). The best phase wins: fewest stops left out,
+    then OR-Tools' own objective (length plus the balance's span cost).
 
-Determinism (invariant 4) survives the metaheuristic because every phase stops after an amount
-of *work* derived from the problem size and the time limit (:func:`ortools_steps`: search steps,
-counted by a limit OR-Tools checks at every move), never on the clock; the tour engine likewise
-spends a budget of kicks. The same problem, seed and time limit thus give the same moves on any
-machine. The time limit is a safety cap that is honoured whatever happens; only when it cuts a
-phase short (an overloaded or much slower machine) can the result differ, and
-``stats.stopped_by`` then says ``"time_limit"`` instead of ``"work_limit"``.
+Determinism (invariant 4) survives the metaheuristics because every phase stops after an
+amount of *work* derived from the problem size and the time limit (or from ``work_s``), never
+on the clock: OR-Tools' search steps (:func:`ortools_steps`, counted by a limit OR-Tools checks
+at every move), the tour engine's and the penalised search's counted evaluations. The same
+problem, seed, work and number of workers thus give the same moves on any machine. The time
+limit is a safety cap that is honoured whatever happens; only when it cuts a phase short (an
+overloaded or much slower machine) can the result differ, and ``stats.stopped_by`` then says
+``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +92,8 @@ def solve(
     time_limit: float = 5.0,
     seed: int = 0,
     progress: ProgressFn | None = None,
+    work_s: float | None = None,
+    workers: int | None = None,
 ) -> Solution:
     """Solve a routing problem.
 
@@ -98,14 +102,21 @@ def solve(
     problem
         The problem.
     time_limit
-        Seconds the whole solve may take, honoured whatever the machine's load; it also sets
-        the amount of search (see the module docstring on determinism).
+        Seconds the whole solve may take, honoured whatever the machine's load; unless
+        ``work_s`` is given it also sets the amount of search (see the module docstring on
+        determinism).
     seed
-        Seed for the tour construction; the same problem, seed and time limit give the same
-        solution.
+        Seed of the searches; the same problem, seed, work and workers give the same solution.
     progress
         Called with (elapsed seconds, best objective so far) on every improvement; the
         objective is the length in metres plus penalties while stops are left out.
+    work_s
+        The amount of search, as the seconds it takes on the machine the work model was
+        measured on, instead of ``time_limit`` (which then only caps the time): for results
+        that do not depend on this machine's speed or load at all.
+    workers
+        Search threads of the multi-carrier search (default :data:`DEFAULT_WORKERS`); the
+        routes depend on this number, never on which thread runs faster.
 
     Returns
     -------
@@ -117,10 +128,18 @@ def solve(
     ------
     ValueError
         If the matrices are not square and of the same size, the per-node tuples do not match
-        them, or ``time_limit`` is not positive.
+        them, or ``time_limit``, ``work_s`` or ``workers`` is not positive.
     """
     if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
         raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
+    if work_s is not None and not (
+        isinstance(work_s, int | float) and math.isfinite(work_s) and work_s > 0
+    ):
+        raise ValueError(f"work_s must be a positive number of seconds, got {work_s}")
+    workers = DEFAULT_WORKERS if workers is None else workers
+    if not (isinstance(workers, int) and 1 <= workers <= 64):
+        raise ValueError(f"workers must be a whole number from 1 to 64, got {workers}")
+    budget_s = time_limit if work_s is None else work_s
     k = problem.carriers
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
     t0 = time.perf_counter()
@@ -135,25 +154,31 @@ def solve(
             best[0] = cost
             progress(time.perf_counter() - t0, cost)
 
-    phases = _phases(problem)
     outcomes: list[tuple[str, ortools_phase.Outcome]] = []
     phase_stats: list[PhaseStats] = []
     rest = 1.0
     if penalised is not None:
-        rest -= PENALISED_SHARE
-        found, phase = _penalised(penalised, problem, time_limit * PENALISED_SHARE, deadline, seed)
+        found, phase = _penalised(
+            penalised, problem, budget_s * PENALISED_SHARE, deadline, seed, workers, report
+        )
         phase_stats.append(phase)
         if found is not None:
             outcomes.append(("penalised-ls", found))
             report(found.objective)
+            rest = 0.0  # its routes serve every stop a carrier can serve: nothing left to do
+        else:
+            rest = 1.0 - PENALISED_SHARE
+    phases = _phases(problem) if rest > 0 else []
     for i, (name, share, make_seed, first, meta) in enumerate(phases):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.01:
             break
-        phase_s = time_limit * share * rest
+        phase_s = budget_s * share * rest
         seed_routes = None
         if make_seed is not None:
-            seed_routes = ortools_phase.repair(make_seed(problem, phase_s * 0.5, seed), problem)
+            tour_s = phase_s * 0.5
+            cap_s = None if work_s is None else max(remaining, 0.01)
+            seed_routes = ortools_phase.repair(make_seed(problem, tour_s, seed, cap_s), problem)
             seed_routes = seed_routes if any(seed_routes) else None
         remaining = deadline - time.perf_counter()
         # The last phase may use everything left; earlier ones leave room for the rest.
@@ -186,12 +211,15 @@ def solve(
     # Fewest stops left out, then the lowest objective; ties keep the earlier phase.
     name, win = min(outcomes, key=lambda o: (o[1].dropped, o[1].objective))
     methods = {"tour": "tour+ortools", "penalised-ls": "penalised-ls"}
+    capped = any(o.capped for _, o in outcomes) or any(
+        p.stopped_by == "time_limit" for p in phase_stats if not p.seed_rejected
+    )
     stats = SolveStats(
         method=methods.get(name, "ortools-gls"),
         phases=tuple(phase_stats),
         best_phase=name,
         objective=win.objective,
-        stopped_by="time_limit" if any(o.capped for _, o in outcomes) else "work_limit",
+        stopped_by="time_limit" if capped else "work_limit",
     )
     visited = {node for r in win.routes for node in r}
     unassigned = tuple(i for i in clients if i not in visited)
@@ -204,48 +232,56 @@ def solve(
     )
 
 
-#: Share of the time limit for the penalised local search where it applies; the OR-Tools phases
-#: share the rest.
-PENALISED_SHARE = 0.85
+#: Share of the work for the penalised search where it applies. When it finds routes they
+#: serve every stop a carrier can serve and the solve ends there; otherwise OR-Tools' phases
+#: (which may leave stops out) share the rest.
+PENALISED_SHARE = 0.9
+#: Threads of the multi-carrier search unless the caller says otherwise: both cores of an
+#: ordinary two-core machine, one where there is only one.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def prepare_search(problem: Problem) -> Any:
-    """Load (compiling on first use) the compiled code a problem's search needs.
+    """Load the compiled code a problem's search needs.
 
-    :func:`solve` calls it before its clock starts, so building the code for this machine
-    (seconds for the tour engine, about half a minute for the penalised search, once per
-    install) never eats into the time limit. Returns the penalised search module, or ``None``
+    An installed paperroute carries it; a source checkout builds it once (a few seconds) into
+    a cache (:mod:`route.solver.native`). :func:`solve` calls this before its clock starts, so
+    building never eats into the time limit. Returns the penalised search module, or ``None``
     where it does not apply.
     """
-    if problem.carriers == 1:
-        from route.solver.tour import _engine
+    from route.solver import native
 
-        _engine()
-    return _penalised_module(problem)
+    penalised = _penalised_module(problem)
+    native.prepare(("_vrp",) if penalised is not None else ("_tour",))
+    if penalised is not None:
+        native.load("_vrp")
+    if problem.carriers == 1:
+        native.load("_tour")
+    return penalised
 
 
 def _penalised_module(problem: Problem) -> Any:
-    """:mod:`route.solver.penalised` if it applies to the problem, else None.
-
-    One carrier keeps to the tour-seeded phases, windows or not: they meet loose windows, and
-    the penalised search's compiled code (about half a minute to build on first use) is then
-    needed only by plans with several carriers.
-    """
-    if problem.carriers == 1:
-        return None
+    """:mod:`route.solver.penalised` if it applies to the problem (several carriers or time
+    windows), else None."""
     from route.solver import penalised
 
     return penalised if penalised.applies(problem) else None
 
 
 def _penalised(
-    module: Any, problem: Problem, seconds: float, deadline: float, seed: int
+    module: Any,
+    problem: Problem,
+    seconds: float,
+    deadline: float,
+    seed: int,
+    workers: int,
+    report: Callable[[int], None],
 ) -> tuple[ortools_phase.Outcome | None, PhaseStats]:
     """Run the penalised local search; its outcome (None if it found no feasible routes)."""
     t0 = time.perf_counter()
-    cap = max(0.0, min(deadline - t0, seconds * 1.5))
+    cap = max(0.0, deadline - t0)
     work = module.evaluation_budget(problem.size, seconds, WORK_SHARE)
-    res = module.search(problem, work, cap, seed)
+    res = module.search(problem, work, cap, seed, workers=workers, progress=report)
     elapsed = time.perf_counter() - t0
     stopped_by = "time_limit" if res.capped else "work_limit"
     if res.routes is None:
@@ -289,7 +325,7 @@ def _objective(problem: Problem, routes: Routes) -> int:
 
 #: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
 #: solution strategy, metaheuristic.
-Phase = tuple[str, float, Callable[[Problem, float, int], Routes] | None, int, int]
+Phase = tuple[str, float, Callable[..., Routes] | None, int, int]
 
 
 def _tour_case(problem: Problem) -> bool:
@@ -323,7 +359,7 @@ def _neighbours(size: int) -> int | None:
     return None if size <= 60 else max(30, size // 5)
 
 
-def _tour_seed(problem: Problem, seconds: float, seed: int) -> Routes:
+def _tour_seed(problem: Problem, seconds: float, seed: int, cap_s: float | None = None) -> Routes:
     """One carrier's route from :func:`route.solver.tour.solve_tour`, its end folded in.
 
     A virtual node ``D`` joins the end to the depot at no cost, every other arc at ``D``
@@ -350,7 +386,12 @@ def _tour_seed(problem: Problem, seconds: float, seed: int) -> Routes:
         else:
             m[problem.end, n] = 0
         d = m
-    tour = solve_tour(d, time_limit=seconds, seed=seed)
+    from route.solver.tour import work_budget
+
+    if cap_s is None:
+        tour = solve_tour(d, time_limit=seconds, seed=seed)
+    else:  # work sized for `seconds`, the clock capping it at cap_s
+        tour = solve_tour(d, time_limit=cap_s, seed=seed, work=work_budget(len(d), seconds))
     if len(tour) > n and tour[1] == n:
         tour = [0, *reversed(tour[1:])]  # a symmetric tour may run either way
     skip = {0, n} if problem.open_end or problem.end is None else {0, n, problem.end}

@@ -3,26 +3,25 @@
 Two engines sit behind :func:`solve_tour`:
 
 ``reproducible=True`` (the default)
-    A compiled (numba), seeded iterated local search: nearest-neighbour start, 2-opt and
-    Or-opt moves over neighbour lists with a queue of dirty nodes, and double-bridge
-    kicks on local windows (see :mod:`route.solver.tour_kernels`). Its work is a number of kicks
-    computed from ``time_limit`` and the instance size by :func:`kick_budget`, never
-    from the clock, and its random numbers come from its own seeded generator, so the
-    same matrix, seed and time limit give the same tour on any machine. It also stops
-    after :func:`stall_limit` kicks in a row without a shorter tour. The clock is only
-    a safety net: if a slow machine reaches the deadline before the budget is spent,
-    the search stops there and ``stats.time_capped`` is ``True``; only then can the
-    tour differ between runs. The first call in a process loads the compiled code
-    (compiles it once per installation, a few seconds); that time is not counted
-    against ``time_limit``.
+    A compiled (C++, :mod:`route.solver.native`), seeded iterated local search: candidate
+    edges by alpha-nearness (minimum 1-trees after a subgradient ascent, as in LKH) besides
+    the nearest neighbours; a descent over a queue of changed nodes (don't-look bits) with
+    2-opt (the shorter side reversed), Or-opt and Or-opt chains (sequential 3-opt moves
+    chained as in Lin-Kernighan); kicks that rewrite three short consecutive segments (a
+    double bridge on a window), now and then a global one; a walk that goes on from any tour
+    within a small slack of the best and restarts from the best after a long spell without
+    progress. Its work is counted (move evaluations and nodes moved), never timed:
+    :func:`work_budget` turns ``time_limit`` into an amount of work, or the caller passes
+    ``work``. With its own seeded generator and integer arithmetic, the same matrix, seed and
+    work give the same tour on any machine. It also stops after :func:`stall_limit` kicks in a
+    row without a shorter tour. The clock is only a safety net: if a slow or busy machine
+    reaches the deadline before the work is done, the search stops there and
+    ``stats.time_capped`` is ``True``; only then can the tour differ between runs.
 
 ``reproducible=False``
-    fast-tsp's Or-opt/LK search (symmetric matrices directly, asymmetric ones through
-    the Jonker–Volgenant 2n-node transformation), then a local-search polish on the
-    true matrix.
-    Much shorter tours on large instances, but fast-tsp 0.2.2 seeds its random number
-    generator from the clock and takes no seed, so two runs can return different tours
-    (measured: ch150 gives different optimal tours, pr1002 different lengths at 1 s).
+    fast-tsp's search (symmetric matrices directly, asymmetric ones through the
+    Jonker–Volgenant 2n-node transformation), then the local search above on the true matrix.
+    fast-tsp takes no seed (it draws from the clock), so two runs can return different tours.
 
 Instances of at most :data:`EXACT_MAX_NODES` nodes are solved exactly (Held–Karp) by
 both engines.
@@ -30,6 +29,7 @@ both engines.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,36 +42,43 @@ __all__ = [
     "EXACT_MAX_NODES",
     "FAST_TSP_MAX",
     "TourResult",
-    "kick_budget",
+    "TourStats",
     "solve_tour",
     "solve_tour_detailed",
     "stall_limit",
     "tour_length",
+    "work_budget",
 ]
 
 #: Largest distance fast-tsp accepts (its matrices are ``uint16``).
 FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
-#: Work model of the reproducible engine, measured with ``benchmarks/tsplib.py`` on a
-#: shared 2-core machine (near its busy end, so runs under load finish): one kick (perturbation plus
-#: local repair) costs about ``KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n`` seconds on
-#: a symmetric matrix and ``KICK_ASYMMETRIC_FACTOR`` times that on an asymmetric one
-#: (which re-sums path costs after every change).
-KICK_COST_BASE_S = 12e-6
-KICK_COST_PER_NODE_S = 8e-9
-KICK_ASYMMETRIC_FACTOR = 2.0
-#: Share of the time limit the reproducible engine plans to use; the rest is room for
-#: slower or busier machines before the clock cap would fire.
-KICK_TIME_SHARE = 0.55
-#: Longest segment moved by one double-bridge kick.
-KICK_MAX_SEGMENT = 120
-#: Neighbour-list length of the local search.
-NEIGHBOURS = 12
-#: A kicked tour is accepted when it is at most this share of the mean
-#: nearest-neighbour distance longer than the accepted one (lets the search leave
-#: deep local optima; TSPLIB pcb442 and rat783 stall without it).
-ACCEPT_SHARE = 0.5
+#: Work model of the reproducible engine: units of work (move evaluations, nodes moved) per
+#: second of one core, by instance size, measured with ``benchmarks/tsplib.py`` instances and
+#: random ones as CPU time on this project's two-core development machine (so the busy
+#: neighbours' share of the cores does not count); larger tours spill out of the caches.
+#: Asymmetric matrices price reversals by walking them and run at about the same rate.
+WORK_PER_S = ((50, 95_000_000), (200, 95_000_000), (1000, 80_000_000), (3000, 55_000_000))
+#: Share of the time limit the work is sized to fill on an idle machine; the rest is room for
+#: a busier or slower one before the clock cap fires.
+WORK_SHARE = 0.85
+#: Nearest neighbours per node (2-opt and Or-opt) and alpha-nearest ones (the chained moves).
+NEIGHBOURS = 16
+ALPHA_CANDIDATES = 5
+#: Subgradient-ascent iterations for the alpha-nearness candidates, at most.
+ASCENT_ITERATIONS = 100
+#: Longest segment of a local kick, the kicked tour's slack over the best (thousandths of the
+#: first local optimum's mean edge), walk restarts (kicks per node without a new record of the
+#: walk, at least, and the kicks that shake the best tour), one global kick in so many, and the
+#: deepest chain of 3-opt moves.
+KICK_MAX_SEGMENT = 200
+SLACK_PERMILLE = 100
+RESTART_PER_NODE = 3
+RESTART_MIN_KICKS = 3000
+RESTART_BRIDGES = 32
+GLOBAL_KICK_ONE_IN = 16
+MAX_CHAIN = 25
 
 Progress = Callable[[float, int], None]
 IntMatrix = npt.NDArray[np.int64]
@@ -116,29 +123,33 @@ class TourStats:
     reproducible
         The deterministic engine (``True``) or fast-tsp (``False``).
     method
-        The path taken: ``exact``, ``ils-numba``, ``fast-tsp+or-opt``, ``jv-fast-tsp+or-opt``.
-    kicks, kick_budget
-        Kicks done and allowed (deterministic engine).
+        The path taken: ``exact``, ``ils``, ``fast-tsp+or-opt``, ``jv-fast-tsp+or-opt``.
+    work, work_budget
+        Work done and allowed (deterministic engine): move evaluations and nodes moved.
+    kicks, restarts
+        Kicks of the iterated local search, and restarts of its walk from the best tour.
     stalled
         The search stopped because no kick had improved the tour for a long time.
     time_capped
-        The clock stopped the search before its kick budget was spent.
+        The clock stopped the search before its work budget was spent.
     load_s
-        Seconds spent loading the compiled code.
+        Seconds spent loading (on first use building) the compiled code.
     scale
         Factor the matrix was scaled by to fit fast-tsp's range.
     jv_invalid
         fast-tsp's asymmetric tour could not be decoded (a nearest-neighbour tour was used).
     polish_gain
-        Length saved by the Or-opt polish after fast-tsp.
+        Length saved by the local search after fast-tsp.
     """
 
     n: int
     symmetric: bool
     reproducible: bool
     method: str = ""
+    work: int | None = None
+    work_budget: int | None = None
     kicks: int | None = None
-    kick_budget: int | None = None
+    restarts: int | None = None
     stalled: bool = False
     time_capped: bool = False
     load_s: float | None = None
@@ -173,10 +184,11 @@ def tour_length(matrix: npt.ArrayLike, tour: Sequence[int]) -> int:
     return int(m[t, np.roll(t, -1)].sum())
 
 
-def kick_budget(n: int, time_limit: float, *, symmetric: bool = True) -> int:
-    """Return the number of kicks the reproducible engine spends for a time limit.
+def work_budget(n: int, time_limit: float) -> int:
+    """Return the work the reproducible engine spends for a time limit.
 
-    A pure function of its arguments, so the search does the same work on any machine.
+    A pure function of its arguments (see :data:`WORK_PER_S`), so the search does the same
+    work on any machine.
 
     Parameters
     ----------
@@ -184,18 +196,16 @@ def kick_budget(n: int, time_limit: float, *, symmetric: bool = True) -> int:
         Number of nodes.
     time_limit
         Seconds allowed for the whole solve.
-    symmetric
-        Whether the matrix is symmetric; asymmetric kicks cost about twice as much.
 
     Returns
     -------
     int
-        Number of iterated-local-search kicks.
+        Units of work: move evaluations and nodes moved.
     """
-    per_kick = KICK_COST_BASE_S + KICK_COST_PER_NODE_S * n
-    if not symmetric:
-        per_kick *= KICK_ASYMMETRIC_FACTOR
-    return max(0, int(KICK_TIME_SHARE * time_limit / per_kick))
+    sizes = [math.log(s) for s, _ in WORK_PER_S]
+    rates = [math.log(r) for _, r in WORK_PER_S]
+    rate = math.exp(float(np.interp(math.log(max(n, 2)), sizes, rates)))
+    return max(10_000, int(rate * time_limit * WORK_SHARE))
 
 
 def stall_limit(n: int) -> int:
@@ -209,9 +219,9 @@ def stall_limit(n: int) -> int:
     Returns
     -------
     int
-        A count of kicks (a pure function of ``n``, like :func:`kick_budget`).
+        A count of kicks (a pure function of ``n``, like :func:`work_budget`).
     """
-    return max(150_000, 300 * n)
+    return max(100_000, 500 * n)
 
 
 def solve_tour(
@@ -221,6 +231,7 @@ def solve_tour(
     seed: int = 0,
     progress: Progress | None = None,
     reproducible: bool = True,
+    work: int | None = None,
 ) -> list[int]:
     """Return a short closed tour through all nodes, starting at node 0.
 
@@ -230,15 +241,19 @@ def solve_tour(
         Square matrix of non-negative integers, symmetric or not (numpy array or nested
         lists). Node 0 is the depot.
     time_limit
-        Seconds the call may take; it returns within about this plus a small overhead.
+        Seconds the call may take; it returns within about this plus a small overhead. It
+        also sets the amount of search (:func:`work_budget`) unless ``work`` is given.
     seed
-        Seed of the search. With ``reproducible=True`` the same matrix, seed and time
-        limit always give the same tour.
+        Seed of the search. With ``reproducible=True`` the same matrix, seed and work (or
+        time limit) always give the same tour.
     progress
         Called as ``progress(elapsed_s, best_length)`` whenever a shorter tour is found.
     reproducible
-        Use the deterministic engine (default) or the faster, clock-seeded fast-tsp
-        engine; see the module documentation.
+        Use the deterministic engine (default) or the clock-seeded fast-tsp engine; see the
+        module documentation.
+    work
+        The amount of search, instead of the one derived from ``time_limit`` (which then only
+        caps the time): for results that must not depend on the machine's speed at all.
 
     Returns
     -------
@@ -248,8 +263,8 @@ def solve_tour(
     Raises
     ------
     ValueError
-        If the matrix is not square, not integer, negative, or ``time_limit`` is not
-        positive.
+        If the matrix is not square, not integer, negative, or ``time_limit`` or ``work`` is
+        not positive.
     """
     return solve_tour_detailed(
         distance_matrix,
@@ -257,6 +272,7 @@ def solve_tour(
         seed=seed,
         progress=progress,
         reproducible=reproducible,
+        work=work,
     ).tour
 
 
@@ -267,12 +283,13 @@ def solve_tour_detailed(
     seed: int = 0,
     progress: Progress | None = None,
     reproducible: bool = True,
+    work: int | None = None,
 ) -> TourResult:
     """Solve a tour like :func:`solve_tour` and report how it was found.
 
     Parameters
     ----------
-    distance_matrix, time_limit, seed, progress, reproducible
+    distance_matrix, time_limit, seed, progress, reproducible, work
         As for :func:`solve_tour`.
 
     Returns
@@ -287,6 +304,8 @@ def solve_tour_detailed(
     """
     start = time.perf_counter()
     m = _validate(distance_matrix, time_limit)
+    if work is not None and not (isinstance(work, int) and work > 0):
+        raise ValueError(f"work must be a positive whole number, got {work!r}")
     n = len(m)
     symmetric = bool(np.array_equal(m, m.T))
     stats: dict[str, Any] = {"n": n, "symmetric": symmetric, "reproducible": reproducible}
@@ -298,8 +317,9 @@ def solve_tour_detailed(
     if n <= EXACT_MAX_NODES:
         tour, method = _held_karp(m), "exact"
     elif reproducible:
-        tour = _ils(m, symmetric, seed, time_limit, stats, report)
-        method = "ils-numba"
+        budget = work if work is not None else work_budget(n, time_limit)
+        tour = _ils(m, symmetric, seed, time_limit, budget, stats, report)
+        method = "ils"
     else:
         tour, method = _fast(m, symmetric, seed, start, time_limit, stats, report)
     tour = _canonical(m, tour, symmetric)
@@ -381,81 +401,32 @@ def _held_karp(m: IntMatrix) -> list[int]:
 
 
 def _engine() -> Any:
-    """The compiled kernels, loaded (or compiled) and warmed up once per process."""
-    from route.solver import tour_kernels as _ils
+    """The compiled engine (installed, or built once for this machine and cached)."""
+    from route.solver import native
 
-    if not _WARM:
-        # Run every kernel once on a tiny instance with the argument types of real
-        # calls, so loading or compiling happens here and not inside a timed search.
-        m = np.abs(np.subtract.outer(np.arange(16), np.arange(16))).astype(np.int64)
-        m[0, 1] += 1  # asymmetric
-        _ils_run(_ils, m, False, 0, 10, None)
-        _WARM.append(True)
-    return _ils
+    return native.load("_tour")
 
 
-_WARM: list[bool] = []
-
-
-def _ils_run(
-    engine: Any,
-    m: IntMatrix,
-    symmetric: bool,
-    seed: int,
-    kicks: int,
-    deadline: float | None,
-    report: Callable[[int], None] | None = None,
-) -> tuple[npt.NDArray[np.int64], dict[str, Any]]:
-    """Run the compiled search for at most ``kicks`` kicks; return tour and stats."""
-    n = len(m)
-    nb_out, nb_in = engine.neighbour_lists(m, NEIGHBOURS)
-    t = engine.nearest_neighbour(m)
-    state = np.array([_splitmix64(seed)], dtype=np.uint64)
-    order = np.arange(n, dtype=np.int64)
-    length = engine.local_search(m, nb_out, nb_in, t, symmetric, order)
-    pos = np.empty(n, dtype=np.int64)
-    pos[t] = np.arange(n)
-    acc_t, acc_pos, best_t = t.copy(), pos.copy(), t.copy()
-    info = np.zeros(engine.INFO_SIZE, dtype=np.int64)
-    info[engine.CUR] = info[engine.BEST] = info[engine.ACC] = length
-    if report is not None:
-        report(int(length))
-    stall = stall_limit(n)
-    # Integer arithmetic keeps the threshold identical on every machine.
-    nearest = int(m[np.arange(n), nb_out[:, 0]].sum())
-    threshold = int(ACCEPT_SHARE * 1000) * nearest // (1000 * n)
-    # Chunks only decide when to look at the clock and report progress; the search
-    # state carries over, so the tour does not depend on the chunk size.
-    chunk = max(100, int(0.05 * kick_budget(n, 1.0, symmetric=symmetric)))
-    capped = False
-    while info[engine.KICKS] < kicks and info[engine.SINCE] < stall:
-        if deadline is not None and time.perf_counter() > deadline:
-            capped = True
-            break
-        before = int(info[engine.BEST])
-        todo = min(chunk, kicks - int(info[engine.KICKS]))
-        engine.kicks(
-            m, nb_out, nb_in, symmetric, t, pos, acc_t, acc_pos, best_t, info, state,
-            todo, stall, KICK_MAX_SEGMENT, threshold,
-        )  # fmt: skip
-        if report is not None and info[engine.BEST] < before:
-            report(int(info[engine.BEST]))
-    stats = {
-        "kicks": int(info[engine.KICKS]),
-        "kick_budget": kicks,
-        "stalled": bool(info[engine.SINCE] >= stall),
-        "time_capped": capped,
-    }
-    return best_t, stats
-
-
-def _splitmix64(seed: int) -> int:
-    """A well-mixed, non-zero 64-bit generator state from any integer seed."""
-    mask = (1 << 64) - 1
-    z = (seed * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) & mask
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return (z ^ (z >> 31)) or 1
+def _params(n: int, budget: int) -> npt.NDArray[np.int64]:
+    """The engine's parameters (the layout of ``Param`` in ``native/tour.cpp``)."""
+    # The ascent costs about 40 n work an iteration: at most a twentieth of the budget.
+    ascent = max(10, min(ASCENT_ITERATIONS, budget // (20 * 40 * n)))
+    return np.array(
+        [
+            NEIGHBOURS,
+            ALPHA_CANDIDATES,
+            ascent,
+            KICK_MAX_SEGMENT,
+            SLACK_PERMILLE,
+            stall_limit(n),
+            RESTART_PER_NODE,
+            RESTART_MIN_KICKS,
+            RESTART_BRIDGES,
+            GLOBAL_KICK_ONE_IN,
+            MAX_CHAIN,
+        ],
+        dtype=np.int64,
+    )
 
 
 def _ils(
@@ -463,23 +434,66 @@ def _ils(
     symmetric: bool,
     seed: int,
     time_limit: float,
+    budget: int,
     stats: dict[str, Any],
     report: Callable[[int], None],
 ) -> list[int]:
-    """Seeded iterated local search with a kick budget fixed by n and the time limit."""
+    """Seeded iterated local search for ``budget`` units of work (the clock only caps it)."""
     loaded = time.perf_counter()
     engine = _engine()
     now = time.perf_counter()
     stats["load_s"] = round(now - loaded, 3)
-    kicks = kick_budget(len(m), time_limit, symmetric=symmetric)
     # Safety cap only: a little under the limit, counted from after the code loaded.
-    tour, run = _ils_run(engine, m, symmetric, seed, kicks, now + 0.95 * time_limit, report)
-    stats.update(run)
+    deadline = now + 0.95 * time_limit
+    n = len(m)
+    state = engine.create(
+        np.ascontiguousarray(m), n, symmetric, seed & (2**64 - 1), _params(n, budget)
+    )
+    best = engine.start(state, None)
+    report(int(best))
+    # Chunks only decide when to look at the clock and report progress; the search state
+    # carries over in the engine, so the tour does not depend on the chunk size.
+    chunk = max(100_000, budget // 50)
+    done = int(engine.stats(state)[0])
+    stall = stall_limit(n)
+    while True:
+        work, _, since, _, capped, _ = engine.stats(state)
+        if work >= budget or since >= stall or capped:
+            break
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            capped = True
+            break
+        done = min(budget, int(work) + chunk)
+        length = engine.run(state, done, left)
+        if length < best:
+            best = length
+            report(int(best))
+    work, kicks, since, _, capped_inside, restarts = engine.stats(state)
+    tour = np.zeros(n, dtype=np.int64)
+    engine.best(state, tour)
+    stats.update(
+        work=int(work),
+        work_budget=budget,
+        kicks=int(kicks),
+        restarts=int(restarts),
+        stalled=bool(since >= stall),
+        time_capped=bool(capped or capped_inside),
+    )
     return [int(x) for x in tour]
 
 
 def _nearest_neighbour(m: IntMatrix) -> list[int]:
-    return [int(x) for x in _engine().nearest_neighbour(m)]
+    n = len(m)
+    seen = np.zeros(n, dtype=bool)
+    tour = [0]
+    seen[0] = True
+    for _ in range(n - 1):
+        row = np.where(seen, np.iinfo(np.int64).max, m[tour[-1]])
+        nxt = int(np.argmin(row))
+        tour.append(nxt)
+        seen[nxt] = True
+    return tour
 
 
 def _scaled(m: IntMatrix, limit: int = FAST_TSP_MAX) -> tuple[IntMatrix, float]:
@@ -570,7 +584,6 @@ def _fast(
     engine = _engine()
     t = np.asarray(tour, dtype=np.int64)
     before = tour_length(m, tour)
-    nb_out, nb_in = engine.neighbour_lists(m, NEIGHBOURS)
-    after = engine.local_search(m, nb_out, nb_in, t, symmetric, np.arange(n, dtype=np.int64))
+    after = engine.polish(np.ascontiguousarray(m), n, symmetric, NEIGHBOURS, t)
     stats["polish_gain"] = int(before - after)
     return [int(x) for x in t], method + "+or-opt"
