@@ -24,6 +24,7 @@ from shapely.ops import substring
 
 from route.constants import MAX_SNAP_M
 from route.io.osm import StreetNetwork, highways
+from route.model.extent import Extent
 
 #: Road classes where a carrier may not stop, whatever the mode.
 _NO_STOPPING = {"motorway", "motorway_link", "trunk", "trunk_link"}
@@ -152,6 +153,11 @@ class StreetIndex:
         return tuple(
             (round(float(a), 7), round(float(o), 7)) for a, o in zip(lat, lon, strict=True)
         )
+
+    def extent(self) -> Extent:
+        """The WGS84 box around the network's junctions (to refuse locations far outside it)."""
+        lon, lat = self._to_wgs.transform(self.xy[:, 0], self.xy[:, 1])
+        return Extent(float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()))
 
     # -- snapping -----------------------------------------------------------------------------
 

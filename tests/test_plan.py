@@ -11,6 +11,7 @@ from route.model.subscriber import DeliverySpot, Depot, Subscriber
 from route.network import StreetIndex
 from route.routebook.plan import PlanOptions, plan
 from route.teaching.demo import DEMO_DEPOT
+from tests.budget import explicit_work
 from tests.graphs import latlon, square_block, street
 
 
@@ -83,12 +84,14 @@ def demo_index() -> StreetIndex:
     return StreetIndex(load_network("demo", "walk"))
 
 
-def test_same_inputs_and_seed_give_the_same_route_book(demo_index):
+def test_same_inputs_and_seed_give_the_same_route_book(demo_index, monkeypatch):
     from route.teaching.demo import demo_rows
 
     subs = parse_subscribers(demo_rows(), source="demo").subscribers
-    first = plan(subs, DEMO_DEPOT, demo_index, PlanOptions(time_limit=5, seed=1))
-    second = plan(subs, DEMO_DEPOT, demo_index, PlanOptions(time_limit=5, seed=1))
+    cap = explicit_work(monkeypatch, 3)  # 3 s of counted work, the clock far beyond it
+    first = plan(subs, DEMO_DEPOT, demo_index, PlanOptions(time_limit=cap, seed=1))
+    second = plan(subs, DEMO_DEPOT, demo_index, PlanOptions(time_limit=cap, seed=1))
+    assert first.solver["stopped_by"] == "work_limit"  # the clock did not decide
     assert first.to_json() == second.to_json()
     assert len(first.order) + len(first.unserved) == len(subs)
     # It survives a round trip through its stored form unchanged.

@@ -26,6 +26,7 @@ from route.solver.tour import (
     stall_limit,
     tour_length,
 )
+from tests.budget import CHILD_BUDGET, FACTOR, explicit_work
 
 
 def brute_force_optimum(m: np.ndarray) -> int:
@@ -156,19 +157,20 @@ def test_tour_is_a_permutation_starting_at_the_depot(case):
 
 
 @pytest.mark.parametrize("symmetric", [True, False])
-def test_same_seed_same_tour(symmetric):
+def test_same_seed_same_tour(symmetric, monkeypatch):
     rng = np.random.default_rng(5)
     m = euclidean(random_points(120, 5))
     if not symmetric:
         m = m + rng.integers(0, 200, size=m.shape)
         np.fill_diagonal(m, 0)
-    first = solve_tour_detailed(m, time_limit=1.5, seed=3)
-    second = solve_tour_detailed(m, time_limit=1.5, seed=3)
+    cap = explicit_work(monkeypatch, 1.5)  # 1.5 s of kicks, the clock 40 times further out
+    first = solve_tour_detailed(m, time_limit=cap, seed=3)
+    second = solve_tour_detailed(m, time_limit=cap, seed=3)
     assert not first.stats.time_capped
     assert first.tour == second.tour
     assert first.stats.method == "ils-numba"
     # The work is counted, not timed: the whole budget, or a stop for lack of progress.
-    budget = kick_budget(120, 1.5, symmetric=symmetric)
+    budget = kick_budget(120, cap, symmetric=symmetric)
     assert first.stats.kick_budget == budget
     assert first.stats.kicks == budget or (
         first.stats.stalled and first.stats.kicks >= stall_limit(120)
@@ -185,9 +187,11 @@ m = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).ast
 if sys.argv[1] == "asymmetric":
     m = m + rng.integers(0, 500, size=m.shape)
     np.fill_diagonal(m, 0)
-r = solve_tour_detailed(m, time_limit=3, seed=7)
+r = solve_tour_detailed(m, time_limit=3 * FACTOR, seed=7)
 print(json.dumps({"tour": r.tour, "stats": r.stats.to_dict()}))
 """
+# Three seconds of kicks under a cap 40 times longer (tests/budget.py).
+_SUBPROCESS_SOLVE = CHILD_BUDGET % {"factor": FACTOR} + f"FACTOR = {FACTOR!r}\n" + _SUBPROCESS_SOLVE
 
 
 @pytest.mark.parametrize("kind", ["symmetric"])
@@ -233,9 +237,7 @@ def test_search_stops_early_without_progress():
     # the search long before a 30 s budget would.
     angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
     m = euclidean(np.column_stack((np.cos(angles), np.sin(angles))), scale=1000)
-    start = time.perf_counter()
     result = solve_tour_detailed(m, time_limit=30)
-    assert time.perf_counter() - start < 10
     assert result.stats.stalled
     assert result.stats.kicks < result.stats.kick_budget
     assert result.length == tour_length(m, list(range(40)))
@@ -265,7 +267,8 @@ def test_time_limit_is_honoured(reproducible):
     m = euclidean(random_points(300, 2))
     start = time.perf_counter()
     result = solve_tour_detailed(m, time_limit=1, reproducible=reproducible)
-    assert time.perf_counter() - start < 5
+    # Generous, so that a loaded machine passes: it catches a search that ignores its limit.
+    assert time.perf_counter() - start < 30
     assert_valid(result.tour, 300)
 
 

@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="validate and add or update subscribers")
     im.add_argument("workspace", type=Path)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
+    im.add_argument("--layer", help="the layer to read from a GeoPackage that holds several")
     im.epilog = (
         "With a route planned, new subscribers are slotted in at their cheapest place "
         "and nobody else's order changes (a new route-book version)."
@@ -223,13 +224,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line; return the exit status.
+
+    0 done; 2 bad input (every problem listed, nothing written); 130 interrupted (Ctrl-C) and
+    143 terminated, each saying whether anything was written; 1 anything else, with a message
+    that says what happened and whether anything was written.
+    """
+    import sqlite3
+
+    from route.cli.checks import check_args, join_negative_pairs
+    from route.cli.faults import Terminated, WriteWatch, describe, terminate_as_exception, written
+
+    args = _parser().parse_args(join_negative_pairs(sys.argv[1:] if argv is None else argv))
     say = _Reporter(args.quiet)
+    name = f"paperroute {args.command}"
+    workspace = args.out if args.command == "demo" else getattr(args, "workspace", None)
+    watch = WriteWatch(workspace)
     try:
-        return int(_COMMANDS[args.command](args, say) or 0)
+        with terminate_as_exception():
+            check_args(args)
+            return int(_COMMANDS[args.command](args, say) or 0)
     except InputError as e:
-        print(f"paperroute {args.command}: {e.report()}", file=sys.stderr)
+        print(f"{name}: {e.report()}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (``paperroute history WS | head``): not an error of ours.
@@ -238,17 +254,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("paperroute: interrupted; the workspace is as it was before", file=sys.stderr)
-        return 1
+        print(f"{name}: interrupted. {written(watch, workspace)}", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{name}: terminated. {written(watch, workspace)}", file=sys.stderr)
+        return 143
     except Exception as e:  # the last line of defence: no traceback for users
         if args.debug:
             raise
+        what = describe(e) if isinstance(e, OSError | sqlite3.Error) else None
+        if what is not None:
+            print(f"{name}: {what}. {written(watch, workspace, e)}", file=sys.stderr)
+            return 1
         print(
-            f"paperroute {args.command}: unexpected error: {e!r}\n"
+            f"{name}: unexpected error: {e!r}\n{written(watch, workspace)}\n"
             "Run again with --debug for details and report it.",
             file=sys.stderr,
         )
         return 1
+    finally:
+        watch.close()
 
 
 _COMMANDS = {

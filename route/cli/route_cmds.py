@@ -52,14 +52,14 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     from route.network import too_far
 
     if too_far(depot_curb):
-        raise input_error(
-            "--depot",
-            f"{depot_curb.distance_m:.0f} m from the nearest street",
-            "give a depot inside the area of the street data",
-            value=f"{lat},{lon}",
-        )
-    ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
-    ws.close()
+        swapped = abs(lon) <= 90 and not too_far(index.snap([(lon, lat)])[0])
+        message = f"{depot_curb.distance_m:,.0f} m from the nearest street"
+        fix = "give a depot inside the area of the street data"
+        if swapped:
+            message += f"; latitude and longitude look swapped: did you mean {lon},{lat}?"
+            fix = f"give --depot {lon},{lat}"
+        raise input_error("--depot", message, fix, value=f"{lat},{lon}")
+    _create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
         f"depot {lat:.5f},{lon:.5f})."
@@ -67,9 +67,29 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+def _create(path: Path, settings: Settings) -> None:
+    """Create the workspace; on any failure (a full disk) remove what was made of it."""
+    import shutil
+
+    from route.io.workspace import DB_NAME
+
+    if (path / DB_NAME).exists():
+        Workspace.create(path, settings)  # refuses: already a workspace, left as it is
+    made = not path.exists()
+    try:
+        Workspace.create(path, settings).close()
+    except BaseException:
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
+        else:  # a folder of the user's: only the database files are ours
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (path / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     with Workspace.open(args.workspace) as ws:
-        subs = _read(ws, args.subscribers)
+        subs = _read(ws, args.subscribers, say, layer=args.layer)
         book = ws.latest_book()
         edit = None
         if book is not None:

@@ -22,7 +22,14 @@ from route.model.day import ACTIONS
 from route.model.routebook import RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
 
-__all__ = ["SheetRow", "sheet_csv", "sheet_html", "sheet_rows", "sheet_totals"]
+__all__ = [
+    "SheetRow",
+    "sheet_csv",
+    "sheet_html",
+    "sheet_rows",
+    "sheet_totals",
+    "spreadsheet_safe",
+]
 
 _ACTION_LABELS = {
     "deliver": "deliver",
@@ -149,14 +156,32 @@ def sheet_totals(
 
 
 def sheet_csv(rows: Sequence[SheetRow]) -> str:
-    """The rows as CSV text (a header row, then one row per stop)."""
+    """The rows as CSV text (a header row, then one row per stop), safe to open in a spreadsheet.
+
+    Every cell is quoted, and text a spreadsheet would run as a formula is neutralised (see
+    :func:`spreadsheet_safe`).
+    """
     out = io.StringIO()
     names = list(SheetRow.__dataclass_fields__)
-    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writeheader()
     for r in rows:
-        w.writerow(asdict(r))
+        w.writerow({k: spreadsheet_safe(v) for k, v in asdict(r).items()})
     return out.getvalue()
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that would start a formula, prefixed with ``'`` so it stays text (OWASP).
+
+    Numbers are left as they are; so is any other text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 _CSS = """

@@ -226,8 +226,14 @@ def _penalised_module(problem: Problem) -> Any:
     """
     if problem.carriers == 1:
         return None
-    from route.solver import penalised
+    from route.solver.cache_guard import load_compiled
 
+    def load() -> Any:
+        from route.solver import penalised  # compiles, or loads from the cache, on import
+
+        return penalised
+
+    penalised = load_compiled(load)
     return penalised if penalised.applies(problem) else None
 
 

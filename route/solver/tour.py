@@ -384,13 +384,14 @@ def _held_karp(m: IntMatrix) -> list[int]:
 def _engine() -> Any:
     """The compiled kernels, loaded (or compiled) and warmed up once per process."""
     from route.solver import tour_kernels as _ils
+    from route.solver.cache_guard import load_compiled
 
     if not _WARM:
         # Run every kernel once on a tiny instance with the argument types of real
         # calls, so loading or compiling happens here and not inside a timed search.
         m = np.abs(np.subtract.outer(np.arange(16), np.arange(16))).astype(np.int64)
         m[0, 1] += 1  # asymmetric
-        _ils_run(_ils, m, False, 0, 10, None)
+        load_compiled(lambda: _ils_run(_ils, m, False, 0, 10, None))
         _WARM.append(True)
     return _ils
 

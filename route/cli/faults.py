@@ -1,0 +1,141 @@
+"""What the command line says when the machine fails it: a full disk, a read-only folder, Ctrl-C.
+
+Each message says what happened and whether anything was written. Whether the workspace's
+database changed is read from SQLite itself (``PRAGMA data_version`` on a connection of our
+own, opened before the command): a change committed by the command shows there, a rolled-back
+one does not. Files beside the database are always written to a temporary name and renamed,
+so a failed write leaves the previous file.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import signal
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import FrameType
+
+from route.io.workspace import DB_NAME
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that open transactions roll back."""
+
+
+class WriteWatch:
+    """Tells whether a workspace's database changed while a command ran."""
+
+    def __init__(self, workspace: Path | None) -> None:
+        self.db = None if workspace is None else workspace / DB_NAME
+        self.existed = self.db is not None and self.db.is_file()
+        self._con: sqlite3.Connection | None = None
+        self._version: int | None = None
+        if self.existed and self.db is not None:
+            with suppress(sqlite3.Error, OSError):
+                self._con = sqlite3.connect(self.db, timeout=1.0)
+                self._version = int(self._con.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed(self) -> bool | None:
+        """True if the database changed, False if not, None if it cannot be told."""
+        if self.db is None:
+            return False
+        if not self.existed:
+            return self.db.exists()
+        if self._con is None or self._version is None:
+            return None
+        try:
+            return int(self._con.execute("PRAGMA data_version").fetchone()[0]) != self._version
+        except sqlite3.Error:
+            return None
+
+    def close(self) -> None:
+        if self._con is not None:
+            with suppress(sqlite3.Error):
+                self._con.close()
+
+
+def written(watch: WriteWatch, workspace: Path | None, error: BaseException | None = None) -> str:
+    """The sentence that says what the failed command left behind."""
+    changed = watch.changed()
+    if changed is None and error is not None and _read_only(error):
+        changed = False  # the database could not even be opened for writing
+    if changed is False:
+        return "Nothing was written: the workspace is as it was before."
+    if changed is None:
+        where = f" with: paperroute history {workspace}" if workspace else ""
+        return f"The workspace may have changed before the failure; check it{where}."
+    return (
+        "The change was saved in the workspace's database before the failure; files beside it "
+        "(day.json, maps, sheets) that could not be written are written again by the next "
+        "command that needs them, or by running this one again once the cause is fixed."
+    )
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _read_only(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in _READ_ONLY
+    return isinstance(error, sqlite3.Error) and any(
+        w in str(error).lower() for w in ("readonly", "read-only", "unable to open")
+    )
+
+
+def describe(error: BaseException) -> str | None:
+    """A plain sentence for a fault of the machine (disk, permissions), or None for others."""
+    if isinstance(error, OSError):
+        where = f" ({_target(error.filename)})" if error.filename else ""
+        if error.errno in _FULL:
+            return f"the disk is full{where}"
+        if error.errno in _READ_ONLY:
+            return f"no permission to write{where}: the folder or file is read-only"
+        if error.errno == errno.EIO:
+            return f"the disk reported an input/output error{where}"
+        return f"{error.strerror or error}{where}"
+    if isinstance(error, sqlite3.Error):
+        text = str(error).lower()
+        if "full" in text:
+            return "the disk is full (the workspace's database could not grow)"
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return "the workspace's database cannot be written: its folder is read-only"
+        if "malformed" in text or "not a database" in text:
+            return "the workspace's database is damaged (not a readable SQLite file)"
+        if "locked" in text or "busy" in text:
+            return "the workspace is in use by another command"
+        if "disk i/o" in text:
+            return "the disk reported an input/output error writing the workspace's database"
+    return None
+
+
+#: The temporary name :func:`route.io.files.atomic_path` writes to: ``.NAME.RANDOM[SUFFIX]``.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(\.\w+)?$")
+
+
+def _target(filename: object) -> str:
+    """The file a write was for: a temporary ``.NAME.xxxxxxxx`` stands for ``NAME``."""
+    path = Path(str(filename))
+    m = _TEMPORARY.match(path.name)
+    return str(path.parent / m["name"]) if m else str(path)
+
+
+@contextmanager
+def terminate_as_exception() -> Iterator[None]:
+    """While running a command, turn SIGTERM into :class:`Terminated` (main thread only)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
