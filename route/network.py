@@ -155,8 +155,10 @@ class StreetIndex:
         )
 
     def extent(self) -> Extent:
-        """The WGS84 box around the network's junctions (to refuse locations far outside it)."""
-        lon, lat = self._to_wgs.transform(self.xy[:, 0], self.xy[:, 1])
+        """The WGS84 box around the network's streets (to refuse locations far outside it)."""
+        x0, y0, x1, y1 = shapely.total_bounds([*self._geoms, shapely.multipoints(self.xy)])
+        xs, ys = np.array([x0, x0, x1, x1]), np.array([y0, y1, y0, y1])
+        lon, lat = self._to_wgs.transform(xs, ys)
         return Extent(float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()))
 
     # -- snapping -----------------------------------------------------------------------------

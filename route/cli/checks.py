@@ -44,9 +44,13 @@ class Bound:
         )
         if ok:
             return None
-        low = f"above {self.low:g}" if self.low_open else f"from {self.low:,g}"
-        return Issue(self.flag, f"out of range: give a number {low} to {self.high:,g}", self.fix,
-                     value=_show(value))  # fmt: skip
+        low = f"above {_num(self.low)}" if self.low_open else f"from {_num(self.low)}"
+        return Issue(self.flag, f"out of range: give a number {low} to {_num(self.high)}",
+                     self.fix, value=_show(value))  # fmt: skip
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _show(value: float) -> str:

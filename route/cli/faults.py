@@ -13,8 +13,7 @@ import errno
 import re
 import signal
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 
@@ -123,19 +122,57 @@ def _target(filename: object) -> str:
     return str(path.parent / m["name"]) if m else str(path)
 
 
-@contextmanager
-def terminate_as_exception() -> Iterator[None]:
-    """While running a command, turn SIGTERM into :class:`Terminated` (main thread only)."""
+#: Seconds after an interrupt before it is raised again, in case a library swallowed it.
+_AGAIN_S = 0.25
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Terminated()
 
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+class Stop:
+    """Ctrl-C (SIGINT) and SIGTERM as exceptions, raised again until they reach the command line.
+
+    Libraries that call back into Python (OR-Tools' search limits, numba's clock) swallow an
+    exception raised inside the callback and carry on. So after the first signal a one-shot
+    timer raises it again a moment later, and again, until it lands in plain Python code and
+    unwinds the command (rolling back any open transaction) to :func:`route.cli.main.main`.
+    """
+
+    def __init__(self) -> None:
+        self.pending: type[BaseException] | None = None
+        self._previous: list[tuple[int, object]] = []
+
+    def __enter__(self) -> Stop:
+        try:
+            for signum, handler in (
+                (signal.SIGINT, self._on_interrupt),
+                (signal.SIGTERM, self._on_terminate),
+                (signal.SIGALRM, self._again),
+            ):
+                self._previous.append((signum, signal.signal(signum, handler)))
+        except ValueError:  # not the main thread: leave signals alone
+            pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disarm()
+        for signum, handler in reversed(self._previous):
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self._previous.clear()
+
+    def disarm(self) -> None:
+        """Stop raising again (the exception has arrived)."""
+        if self._previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _raise(self, kind: type[BaseException]) -> None:
+        self.pending = kind
+        signal.setitimer(signal.ITIMER_REAL, _AGAIN_S)
+        raise kind()
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self._raise(KeyboardInterrupt)
+
+    def _on_terminate(self, signum: int, frame: FrameType | None) -> None:
+        self._raise(Terminated)
+
+    def _again(self, signum: int, frame: FrameType | None) -> None:
+        if self.pending is not None:
+            self._raise(self.pending)

@@ -233,17 +233,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sqlite3
 
     from route.cli.checks import check_args, join_negative_pairs
-    from route.cli.faults import Terminated, WriteWatch, describe, terminate_as_exception, written
+    from route.cli.faults import Stop, Terminated, WriteWatch, describe, written
 
     args = _parser().parse_args(join_negative_pairs(sys.argv[1:] if argv is None else argv))
     say = _Reporter(args.quiet)
     name = f"paperroute {args.command}"
     workspace = args.out if args.command == "demo" else getattr(args, "workspace", None)
     watch = WriteWatch(workspace)
+    stop = Stop()
+    code: int | None = None
     try:
-        with terminate_as_exception():
-            check_args(args)
-            return int(_COMMANDS[args.command](args, say) or 0)
+        with stop:
+            try:
+                check_args(args)
+                code = int(_COMMANDS[args.command](args, say) or 0)
+            finally:
+                stop.disarm()
     except InputError as e:
         print(f"{name}: {e.report()}", file=sys.stderr)
         return 2
@@ -253,27 +258,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted. {written(watch, workspace)}", file=sys.stderr)
-        return 130
-    except Terminated:
-        print(f"{name}: terminated. {written(watch, workspace)}", file=sys.stderr)
-        return 143
+    except (KeyboardInterrupt, Terminated) as e:
+        stop.pending = stop.pending or type(e)  # reported below
     except Exception as e:  # the last line of defence: no traceback for users
-        if args.debug:
-            raise
-        what = describe(e) if isinstance(e, OSError | sqlite3.Error) else None
-        if what is not None:
-            print(f"{name}: {what}. {written(watch, workspace, e)}", file=sys.stderr)
+        if stop.pending is None:
+            if args.debug:
+                raise
+            what = describe(e) if isinstance(e, OSError | sqlite3.Error) else None
+            if what is not None:
+                print(f"{name}: {what}. {written(watch, workspace, e)}", file=sys.stderr)
+                return 1
+            print(
+                f"{name}: unexpected error: {e!r}\n{written(watch, workspace)}\n"
+                "Run again with --debug for details and report it.",
+                file=sys.stderr,
+            )
             return 1
-        print(
-            f"{name}: unexpected error: {e!r}\n{written(watch, workspace)}\n"
-            "Run again with --debug for details and report it.",
-            file=sys.stderr,
-        )
-        return 1
     finally:
+        watch_result = written(watch, workspace)
         watch.close()
+    if stop.pending is not None:
+        # Also when a library swallowed the signal and the command ran on to its end.
+        how = "interrupted" if stop.pending is KeyboardInterrupt else "terminated"
+        print(f"{name}: {how}. {watch_result}", file=sys.stderr)
+        return 130 if stop.pending is KeyboardInterrupt else 143
+    return code if code is not None else 1
 
 
 _COMMANDS = {

@@ -53,12 +53,16 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
 
     if too_far(depot_curb):
         swapped = abs(lon) <= 90 and not too_far(index.snap([(lon, lat)])[0])
-        message = f"{depot_curb.distance_m:,.0f} m from the nearest street"
+        far = depot_curb.distance_m
+        message = f"{far / 1000:,.0f} km" if far >= 10_000 else f"{far:,.0f} m"
+        message += " from the nearest street"
         fix = "give a depot inside the area of the street data"
+        given = args.depot or f"{lat},{lon}"
         if swapped:
-            message += f"; latitude and longitude look swapped: did you mean {lon},{lat}?"
-            fix = f"give --depot {lon},{lat}"
-        raise input_error("--depot", message, fix, value=f"{lat},{lon}")
+            lat_s, lon_s = (t.strip() for t in given.split(","))
+            message += f"; latitude and longitude look swapped: did you mean {lon_s},{lat_s}?"
+            fix = f"give --depot {lon_s},{lat_s}"
+        raise input_error("--depot", message, fix, value=given)
     _create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "

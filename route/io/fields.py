@@ -62,6 +62,14 @@ def read_text(path: Path) -> str:
         encoding = "utf-16"  # Excel's "Unicode text"
     else:
         encoding = "utf-8-sig"
+    nul = data.find(b"\0") if encoding != "utf-16" else -1
+    if nul >= 0:
+        raise input_error(
+            str(path),
+            "the file holds NUL bytes: it is not text, or UTF-16 without a byte-order mark",
+            "save it as UTF-8 (in Excel: 'CSV UTF-8')",
+            row=data[:nul].count(b"\n") + 1,
+        )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
@@ -102,7 +110,9 @@ def read_csv_table(path: Path) -> list[dict[str, Any]]:
     if not text.strip():
         raise input_error(source, "the file is empty", "add a header row with 'id'")
     delimiter = _delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open, or text after a closing quote, is an error with its row, not a
+    # cell that silently swallows the rows after it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
     rowno = 0
     try:
@@ -161,7 +171,9 @@ def read_csv_table(path: Path) -> list[dict[str, Any]]:
     for number, record in records[1:]:
         if not any(c.strip() for c in record):
             continue  # a blank row, or one of empty cells only
-        row: dict[str, Any] = {name: record[k] for name, k in first_at.items() if k < len(record)}
+        row: dict[str, Any] = {
+            name: record[k] if k < len(record) else "" for name, k in first_at.items()
+        }
         extra = [c for c in record[len(names) :] if c.strip()]
         if extra:
             row["__extra__"] = extra
