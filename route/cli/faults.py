@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
 import signal
 import sqlite3
 from contextlib import suppress
@@ -32,10 +33,24 @@ class WriteWatch:
         self.existed = self.db is not None and self.db.is_file()
         self._con: sqlite3.Connection | None = None
         self._version: int | None = None
+        self._files = self._signature()
         if self.existed and self.db is not None:
             with suppress(sqlite3.Error, OSError):
                 self._con = sqlite3.connect(self.db, timeout=1.0)
                 self._version = int(self._con.execute("PRAGMA data_version").fetchone()[0])
+
+    def _signature(self) -> tuple[tuple[int, int], ...]:
+        """Size and time of the database and its write-ahead log (0, 0 for a missing one)."""
+        if self.db is None:
+            return ()
+        out = []
+        for path in (self.db, self.db.with_name(self.db.name + "-wal")):
+            try:
+                st = path.stat()
+                out.append((st.st_size, st.st_mtime_ns) if st.st_size else (0, 0))
+            except OSError:
+                out.append((0, 0))
+        return tuple(out)
 
     def changed(self) -> bool | None:
         """True if the database changed, False if not, None if it cannot be told."""
@@ -43,12 +58,13 @@ class WriteWatch:
             return False
         if not self.existed:
             return self.db.exists()
-        if self._con is None or self._version is None:
-            return None
-        try:
-            return int(self._con.execute("PRAGMA data_version").fetchone()[0]) != self._version
-        except sqlite3.Error:
-            return None
+        if self._con is not None and self._version is not None:
+            with suppress(sqlite3.Error):
+                version = int(self._con.execute("PRAGMA data_version").fetchone()[0])
+                return version != self._version
+        # No connection of our own (a full disk, a read-only folder): every commit writes the
+        # log or the database, so files untouched mean nothing was committed.
+        return False if self._signature() == self._files else None
 
     def close(self) -> None:
         if self._con is not None:
@@ -67,9 +83,9 @@ def written(watch: WriteWatch, workspace: Path | None, error: BaseException | No
         where = f" with: paperroute history {workspace}" if workspace else ""
         return f"The workspace may have changed before the failure; check it{where}."
     return (
-        "The change was saved in the workspace's database before the failure; files beside it "
-        "(day.json, maps, sheets) that could not be written are written again by the next "
-        "command that needs them, or by running this one again once the cause is fixed."
+        "The change was saved in the workspace's database before the failure; the files "
+        "written from it that are missing (a day's day.json) are restored by the next command "
+        "that needs them, such as the next paperroute day."
     )
 
 
@@ -85,7 +101,15 @@ def _read_only(error: BaseException) -> bool:
     )
 
 
-def describe(error: BaseException) -> str | None:
+def _full(folder: Path | None) -> bool:
+    """Whether the disk holding ``folder`` has (almost) no room left."""
+    try:
+        return folder is not None and shutil.disk_usage(folder).free < 256 * 1024
+    except OSError:
+        return False
+
+
+def describe(error: BaseException, workspace: Path | None = None) -> str | None:
     """A plain sentence for a fault of the machine (disk, permissions), or None for others."""
     if isinstance(error, OSError):
         where = f" ({_target(error.filename)})" if error.filename else ""
@@ -93,6 +117,8 @@ def describe(error: BaseException) -> str | None:
             return f"the disk is full{where}"
         if error.errno in _READ_ONLY:
             return f"no permission to write{where}: the folder or file is read-only"
+        if error.errno == errno.EIO and _full(workspace):
+            return f"the disk is full{where}"
         if error.errno == errno.EIO:
             return f"the disk reported an input/output error{where}"
         return f"{error.strerror or error}{where}"
@@ -107,7 +133,9 @@ def describe(error: BaseException) -> str | None:
         if "locked" in text or "busy" in text:
             return "the workspace is in use by another command"
         if "disk i/o" in text:
-            return "the disk reported an input/output error writing the workspace's database"
+            if _full(workspace):  # SQLite cannot even make room for its shared-memory file
+                return "the disk is full (the workspace's database could not be opened)"
+            return "the disk reported an input/output error on the workspace's database"
     return None
 
 

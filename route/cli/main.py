@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stop.pending is None:
             if args.debug:
                 raise
-            what = describe(e) if isinstance(e, OSError | sqlite3.Error) else None
+            what = describe(e, workspace) if isinstance(e, OSError | sqlite3.Error) else None
             if what is not None:
                 print(f"{name}: {what}. {written(watch, workspace, e)}", file=sys.stderr)
                 return 1
