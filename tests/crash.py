@@ -2,6 +2,7 @@
 
     python tests/crash.py MODULE:NAME WHEN -- ARGS...
     python tests/crash.py sql:N -- ARGS...
+    python tests/crash.py call:N -- ARGS...
     python tests/crash.py timer:SECONDS -- ARGS...
     python tests/crash.py count -- ARGS...
 
@@ -10,16 +11,19 @@ wrapper; ``WHEN`` is ``before`` or ``after`` (SIGKILL just before or just after 
 or ``raise-ERRNO`` (an ``OSError`` with that errno instead of the call: ``raise-28`` is a full
 disk), each optionally ``:N`` for the N-th call rather than the first. ``sql:N`` kills the
 process just before the N-th SQL statement it runs (a trace callback on every SQLite
-connection), ``timer:SECONDS`` kills it that long after the start wherever it is, and ``count``
-runs unharmed and prints ``sql=S`` (statements run) on standard error at exit, so a test can
-choose a point at random. Then the command line runs with ``ARGS``. The product carries no test
-hooks: every fault is put in from here.
+connection), ``call:N`` just before the N-th call of a Python function of the ``route`` package
+(a profile hook: any line of the product's own code can be the last), ``timer:SECONDS`` that long
+after the start wherever it is, and ``count`` runs unharmed and prints ``sql=S calls=C``
+(statements run, product functions called) on standard error at exit, so a test can choose a
+point at random from a seeded generator, the same points on every machine. Then the command
+line runs with ``ARGS``. The product carries no test hooks: every fault is put in from here.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.util
 import os
 import signal
 import sqlite3
@@ -82,6 +86,25 @@ def trace_sql(kill_at: int | None) -> list[int]:
     return count
 
 
+def trace_calls(kill_at: int | None) -> list[int]:
+    """Count every call of a ``route`` function; SIGKILL just before call number ``kill_at``."""
+    spec = importlib.util.find_spec("route")  # located, not imported: its imports count too
+    assert spec is not None
+    assert spec.origin is not None
+    package = os.path.dirname(spec.origin) + os.sep
+    count = [0]
+
+    def profile(frame: Any, event: str, _arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.startswith(package):
+            count[0] += 1
+            if count[0] == kill_at:
+                _kill()
+
+    sys.setprofile(profile)
+    threading.setprofile(profile)
+    return count
+
+
 def main(argv: list[str]) -> int:
     sep = argv.index("--")
     point, rest = argv[:sep], argv[sep + 1 :]
@@ -89,15 +112,18 @@ def main(argv: list[str]) -> int:
         inject(*point)
     elif point[0].startswith("sql:"):
         trace_sql(int(point[0].removeprefix("sql:")))
+    elif point[0].startswith("call:"):
+        trace_calls(int(point[0].removeprefix("call:")))
     elif point[0].startswith("timer:"):
         timer = threading.Timer(float(point[0].removeprefix("timer:")), _kill)
         timer.daemon = True
         timer.start()
     elif point == ["count"]:
-        count = trace_sql(None)
-        atexit.register(lambda: print(f"sql={count[0]}", file=sys.stderr))
+        sql, calls = trace_sql(None), trace_calls(None)
+        atexit.register(lambda: print(f"sql={sql[0]} calls={calls[0]}", file=sys.stderr))
     else:
-        raise SystemExit("usage: crash.py MODULE:NAME WHEN | sql:N | timer:S | count -- ARGS...")
+        usage = "MODULE:NAME WHEN | sql:N | call:N | timer:S | count"
+        raise SystemExit(f"usage: crash.py {usage} -- ARGS...")
     from route.cli import main as paperroute
 
     return paperroute(rest)

@@ -1,17 +1,18 @@
 """Faults from outside the product: kills at random points, a full disk, a read-only workspace,
 Ctrl-C and SIGTERM, and a damaged compiled-code cache.
 
-Every fault is put in from outside (tests/crash.py wraps functions, SQLite statements or a timer
-to SIGKILL the process; a private mount namespace gives a small tmpfs or a read-only bind
-mount). After each, the workspace holds either its previous state or the complete new one, and
-the command run again finishes the work. The suite tries a few kills per command; the long
-profile (``pytest --hypothesis-profile long tests/test_faults.py``) tries 24 each.
-"""
+Every fault is put in from outside: tests/crash.py wraps functions, or counts SQLite statements
+or the product's function calls, and SIGKILLs the process at a point drawn from a seeded
+generator; a private mount namespace gives a small tmpfs or a read-only bind mount. After each
+fault the workspace holds either its previous state or the complete new one, and the command
+run again finishes the work. The suite tries a few kills per command; the long profile
+(``pytest --hypothesis-profile long tests/test_faults.py``) tries 24 each."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -75,19 +76,20 @@ def _args(command: str, ws: Path, bases: dict[str, Path]) -> list[str]:
     return [a.format(ws=ws, update=bases["update"]) for a in COMMANDS[command]]
 
 
-def _points(command: str, count: int, statements: int, seconds: float) -> list[list[str]]:
-    """``count`` kill points drawn at random (seeded): SQL statements, named cuts, moments."""
+def _points(command: str, count: int, statements: int, calls: int) -> list[list[str]]:
+    """``count`` kill points drawn from a seeded generator: SQL statements, named cuts and calls
+    of the product's functions, counted rather than timed, so every machine gets the same ones."""
     rng = random.Random(f"kills-{command}-{count}")
     points: list[list[str]] = []
     for i in range(count):
-        kind = ("sql", "cut", "timer")[i % 3]
+        kind = ("sql", "cut", "call")[i % 3]
         if kind == "sql":
             points.append([f"sql:{rng.randint(1, statements)}"])
         elif kind == "cut":
             target, when = rng.choice(CUTS[command])
             points.append([target, f"{when}:{rng.randint(1, 2)}" if "os:" in target else when])
         else:
-            points.append([f"timer:{rng.uniform(0.2, seconds):.2f}"])
+            points.append([f"call:{rng.randint(1, calls)}"])
     return points
 
 
@@ -104,16 +106,16 @@ def test_killed_at_random_points_leaves_the_old_state_or_the_new_one(
     # The complete new state, from a run that nobody kills; and the run's size, for the points.
     reference = tmp_path / "reference"
     shutil.copytree(base, reference)
-    t0 = time.perf_counter()
     counted = paperroute(*_args(command, reference, bases), crash=["count"])
-    seconds = time.perf_counter() - t0
     assert counted.returncode == 0, counted.stderr
-    statements = int(counted.stderr.rsplit("sql=", 1)[1])
+    sizes = re.search(r"sql=(\d+) calls=(\d+)", counted.stderr)
+    assert sizes is not None, counted.stderr
+    statements, calls = int(sizes[1]), int(sizes[2])
     before, after = _core(state(base)), _core(state(reference))
     assert before != after
     kills = 24 if long_profile else 3
     outcomes = []
-    for n, point in enumerate(_points(command, kills, statements, seconds)):
+    for n, point in enumerate(_points(command, kills, statements, calls)):
         ws = tmp_path / f"ws{n}"
         shutil.copytree(base, ws)
         run = paperroute(*_args(command, ws, bases), crash=point)
