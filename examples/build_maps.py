@@ -1,17 +1,21 @@
-"""Regenerate everything in ``maps/``: the examples' maps, sheets and chart, and the index.
+"""Regenerate everything in ``maps/``: the examples' maps, sheets and chart, the lesson
+notebook's rendered copy, and the index.
 
 What it teaches: nothing new; it is the one command that rebuilds the pages a class opens
-without installing anything. Run from the repository (the examples need paperroute installed,
-or ``PYTHONPATH`` pointing at the repository)::
+without installing anything. Run from the repository (the examples need paperroute installed
+with its ``examples`` extra, or ``PYTHONPATH`` pointing at the repository)::
 
-    python examples/build_maps.py                    # rebuilds maps/ (about a minute)
+    python examples/build_maps.py                    # rebuilds maps/ (about two minutes)
     python examples/build_maps.py --out /tmp/pages --time-limit 1
+    python examples/build_maps.py --lesson-only      # only examples/lesson.ipynb and the index
     python examples/build_maps.py --index-only       # only rewrite maps/index.html
 """
 
 from __future__ import annotations
 
+import re
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,7 +82,37 @@ PAGES = (
     ),
     ("own_data_sheet.html", "From your own data: the sheet", "The matching route sheet."),
     ("demo.html", "The demo map", "The map `paperroute demo` writes."),
+    (
+        "lesson.html",
+        "The lesson as a notebook",
+        "examples/lesson.ipynb, run: plan the route, measure the cost of intimacy, compare the "
+        "three approaches, draw the route and a rainy day.",
+    ),
 )
+
+LESSON = Path(__file__).resolve().parent / "lesson.ipynb"
+
+
+def render_lesson(out: Path) -> Path:
+    """Run ``examples/lesson.ipynb`` and write it, with its outputs, as ``out/lesson.html``.
+
+    The page works offline: the maps in it carry their scripts, and the two scripts the
+    notebook template loads from the internet (RequireJS for widgets, MathJax for formulas;
+    the lesson uses neither) are left out.
+    """
+    import nbclient
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(LESSON, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        nbclient.NotebookClient(
+            nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": tmp}}
+        ).execute()
+    title = {"metadata": {"name": "The value disciplines on a paper route"}}
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb, resources=title)
+    body = re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
+    return atomic_write(out / "lesson.html", body)
 
 
 def write_index(out: Path) -> Path:
@@ -120,9 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the examples into ``--out`` and write the index."""
     p = parser(__doc__)
     p.add_argument("--index-only", action="store_true", help="only rewrite index.html")
+    p.add_argument(
+        "--lesson-only", action="store_true", help="only run the lesson notebook and the index"
+    )
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    if not args.index_only:
+    if not args.index_only and not args.lesson_only:
         common = ["--out", str(args.out), "--time-limit", f"{args.time_limit:g}"]
         # The own-data example rides a bike here, so its map is not a copy of the story's.
         runs = ((value_disciplines, []), (paper_girl, []), (from_your_own_data, ["--mode", "bike"]))
@@ -131,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             status = example.main([*common, *extra])
             if status:
                 return status
+    if not args.index_only:
+        say("== lesson.ipynb")
+        print(f"Lesson: {render_lesson(args.out)}")
     print(f"Index: {write_index(args.out)}")
     return 0
 

@@ -8,8 +8,11 @@ subpackages follow it (see ``docs/architecture.md``)::
       -> output (maps, sheets, exports) -> teaching -> cli
 
 Everything a notebook or script needs is re-exported here: :func:`load_network`,
-:func:`read_subscribers`, :class:`StreetIndex`, :func:`plan`, :func:`run_day`,
-:func:`plan_map`, :func:`day_map`, :func:`save_offline` and :func:`compare_disciplines`.
+:func:`read_subscribers` (with :func:`street_addresses` for address-only rows),
+:class:`StreetIndex`, :func:`plan`, :func:`run_day`, :func:`plan_map`, :func:`day_map`,
+:func:`show`, :func:`save_offline`, :func:`compare_disciplines`, and the tables:
+:meth:`RouteBook.to_geodataframe`, :meth:`Day.to_dataframe` and
+:meth:`Workspace.subscribers_frame`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from route.constants import VERSION
 from route.day.run import run_day as run_day
 from route.errors import InputError as InputError
 from route.errors import Issue as Issue
@@ -26,6 +30,8 @@ from route.io.osm import demo_path as demo_path
 from route.io.osm import load_network as load_network
 from route.io.subscribers import parse_subscribers as parse_subscribers
 from route.io.subscribers import read_subscribers as read_subscribers
+from route.io.subscribers import street_addresses as street_addresses
+from route.io.subscribers import subscribers_frame as subscribers_frame
 from route.io.workspace import Workspace as Workspace
 from route.io.workspace import load_day as load_day
 from route.model.day import Complaint as Complaint
@@ -42,10 +48,15 @@ from route.model.subscriber import DeliverySpot as DeliverySpot
 from route.model.subscriber import Depot as Depot
 from route.model.subscriber import Subscriber as Subscriber
 from route.network import StreetIndex as StreetIndex
+from route.output.export import export_features as export_features
+from route.output.gps import write_gpx as write_gpx
+from route.output.gps import write_kml as write_kml
 from route.output.maps import day_map as day_map
 from route.output.maps import plan_map as plan_map
+from route.output.maps import street_lines as street_lines
 from route.output.offline import render_offline as render_offline
 from route.output.offline import save_offline as save_offline
+from route.output.offline import show as show
 from route.routebook.plan import PlanOptions as PlanOptions
 from route.routebook.plan import plan as plan
 from route.solver.tour import solve_tour as solve_tour
@@ -54,7 +65,7 @@ from route.teaching.compare import compare_disciplines as compare_disciplines
 from route.teaching.demo import DEMO_DEPOT as DEMO_DEPOT
 from route.teaching.demo import write_demo_csv as write_demo_csv
 
-__version__ = "0.2.0"
+__version__ = VERSION
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -80,6 +91,7 @@ __all__ = [
     "compare_disciplines",
     "day_map",
     "demo_path",
+    "export_features",
     "load_day",
     "load_network",
     "load_policy",
@@ -91,8 +103,14 @@ __all__ = [
     "render_offline",
     "run_day",
     "save_offline",
+    "show",
     "solve_tour",
+    "street_addresses",
+    "street_lines",
+    "subscribers_frame",
     "write_demo_csv",
+    "write_gpx",
+    "write_kml",
 ]
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
+#: The release, as ``paperroute --version`` and ``route.__version__`` give it (pyproject's).
+VERSION: Final = "0.2.0"
+
 #: Travel modes and their network type in pyrosm/OSMnx terms.
 MODES: Final = ("walk", "bike", "drive")
 PYROSM_NETWORK: Final = {"walk": "walking", "bike": "cycling", "drive": "driving"}
@@ -97,6 +100,10 @@ MAX_CAPACITY: Final = 1_000_000
 MAX_KICKS: Final = 100
 #: Most days ``skips`` simulates (``--days``).
 MAX_SIMULATED_DAYS: Final = 366
+#: Longest a writer waits for another to finish (``--wait``), in seconds.
+MAX_WAIT_S: Final = 24 * 3600
+#: Largest pay rate (``rates --per-stop``, ``--per-piece``, ``--per-km``, ``--per-hour``).
+MAX_RATE: Final = 1_000_000
 
 #: Tiers, in the order the default shortage policy lets them go without.
 TIERS: Final = ("household", "sample", "complimentary", "paying")

@@ -105,6 +105,12 @@ def input_error(source: str, message: str, fix: str, **where: object) -> InputEr
     )
 
 
+class ConflictError(RuntimeError):
+    """A change refused to keep the workspace whole: it was computed from a route-book version
+    that is no longer the newest, or it would leave a subscriber neither routed nor listed as
+    unserved. Nothing was written."""
+
+
 def __getattr__(name: str) -> object:
     # ``Problem`` was the error record's name until 0.2; it now means the routing problem
     # (:class:`route.solver.problem.Problem`). Kept for one release.

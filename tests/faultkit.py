@@ -76,6 +76,9 @@ def state(ws: Path) -> dict[str, Any]:
             "days": "SELECT date, route_version, data FROM days ORDER BY date",
             "ledger": "SELECT seq, date, subscriber_id, kind, product, detail FROM ledger "
             "ORDER BY seq",
+            "holds": "SELECT seq, subscriber_id, start_date, end_date, note, source, "
+            "cancelled_from FROM holds ORDER BY seq",
+            "meta": "SELECT key, value FROM meta ORDER BY key",
         }
         out: dict[str, Any] = {k: [list(r) for r in con.execute(q)] for k, q in tables.items()}
     finally:

@@ -106,4 +106,5 @@ def test_the_suite_covers_every_file_and_enough_of_them():
     flags = {c["source"] for c in CASES if "args" in c}
     numeric = {"--time-limit", "--shift", "--capacity", "--carriers", "--seed", "--balance"}
     numeric |= {"--kicks", "--max-moved", "--keep-first", "--threshold", "--days", "--end"}
+    numeric |= {"--wait", "--per-stop", "--per-km", "--per-hour", "--per-piece"}
     assert numeric <= flags

@@ -37,7 +37,7 @@ def make_workspace(path: Path) -> Path:
     ws = Workspace.create(path, Settings(str(path / "absent.osm.pbf"), "walk", DEPOT))
     with ws, ws.transaction() as con:
         ws.upsert_subscribers(SUBS, con)
-        ws.save_book(book([s.id for s in SUBS]), "test", con)
+        ws.save_book(book([s.id for s in SUBS]), "test", con, based_on=0)
     return path
 
 

@@ -38,10 +38,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["--quiet", "demo", "--out", str(out), "--time-limit", "1"]) == 0
     with Workspace.open(out) as ws:
         book = ws.latest_book()
-    assert book is not None
-    folder = out / "days" / DATE
-    folder.mkdir(parents=True)
-    (folder / "day.json").write_text(json.dumps(make_day(book, DATE)), encoding="utf-8")
+        assert book is not None
+        # Stored as the day command stores it: the database is the truth, and the commands
+        # that need day.json write it from there.
+        ws.save_day(DATE, book.version, json.dumps(make_day(book, DATE)), [])
     return out
 
 
@@ -79,11 +79,61 @@ def test_day_commands_write_into_the_day_folder(demo: Path) -> None:
     assert len(rows) == len(day["stops"])
 
 
-def test_export_writes_geojson_and_geopackage(demo: Path) -> None:
+def test_export_writes_geojson_per_layer_and_geopackage(demo: Path) -> None:
     assert main(["--quiet", "export", str(demo)]) == 0
-    assert (demo / "route.geojson").is_file()
+    for name in ("route", "stops", "spots", "walk_ins", "unserved"):
+        assert (demo / f"{name}.geojson").is_file(), name
     assert (demo / "route.gpkg").is_file()
     assert main(["--quiet", "export", str(demo), "-o", str(demo / "x.shp")]) == 2
+    assert main(["--quiet", "export", str(demo), "-o", str(demo / "x.geojson")]) == 2
+    assert main(["export", str(demo), "-o", str(demo / "x.gpx"), "--format", "kml"]) == 2
+    assert not list(demo.glob("x.*"))
+
+
+def test_a_days_export_goes_into_the_days_folder_in_every_format(demo: Path) -> None:
+    args = ["--quiet", "export", str(demo), "--date", DATE]
+    assert main([*args, *(f"--format={f}" for f in ("gpx", "kml", "geojson", "gpkg"))]) == 0
+    folder = demo / "days" / DATE
+    for name in ("route.gpx", "route.kml", "route.gpkg", "stops.geojson"):
+        assert (folder / name).is_file(), name
+    day = json.loads((folder / "day.json").read_text(encoding="utf-8"))
+    stops = json.loads((folder / "stops.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(stops) == len(day["stops"])
+
+
+def test_sheet_pdf_without_a_browser_says_what_is_missing_and_writes_nothing(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PAPERROUTE_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "sheets" / "sheet.html"
+    assert main(["--quiet", "sheet", str(demo), "--pdf", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Chromium" in err
+    assert "apt-get install chromium" in err
+    assert "Nothing was written" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "sheets").exists()
+
+
+@pytest.mark.browser
+def test_sheet_pdf_of_a_day_on_letter_paper(
+    demo: Path, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pypdf import PdfReader
+
+    out = tmp_path / "day.html"
+    args = ["--quiet", "sheet", str(demo), "--date", DATE, "--pdf", "--paper", "letter"]
+    assert main([*args, "-o", str(out), "--nav", "google"]) == 0
+    said = capsys.readouterr().out
+    assert f"Route sheet (PDF): {out.with_suffix('.pdf')}" in said
+    reader = PdfReader(out.with_suffix(".pdf"))
+    assert {(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages} == {
+        (612.0, 792.0)
+    }
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert f"Route sheet for {DATE}" in text
+    assert "nav-google" in out.read_text(encoding="utf-8")  # the HTML keeps its links
 
 
 def _keep(shot: Path) -> None:

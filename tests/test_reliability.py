@@ -156,6 +156,16 @@ def test_dates_at_the_end_of_the_calendar(ws, capsys):
     assert (ws / "days" / "9999-12-31" / "sheet.csv").is_file()
     args = ["--quiet", "skips", str(ws), "--from", "9999-12-25", "--days", "1"]
     assert main([*args, "--time-limit", "0.5"]) == 0
+    # Holds, their list and the ledger at both ends of the calendar.
+    assert (
+        main(["--quiet", "hold", str(ws), "A", "--from", "9999-12-31", "--to", "9999-12-31"]) == 0
+    )
+    assert main(["--quiet", "holds", str(ws), "--date", "9999-12-31"]) == 0
+    assert main(["--quiet", "ledger", str(ws), "--from", "9999-12-31"]) == 0
+    assert main(["--quiet", "day", str(ws), "--date", "0001-01-01"]) == 0
+    assert (
+        main(["--quiet", "hold", str(ws), "B", "--from", "0001-01-01", "--to", "0001-01-02"]) == 0
+    )
     assert "unexpected" not in capsys.readouterr().err
 
 

@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 
 from route.errors import InputError
-from route.output.export import LAYERS, export_features, to_geojson, write_geopackage
+from route.output.export import LAYERS, export_features, write_geojson, write_geopackage
 from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 from tests.routes import make_day, make_route
 
@@ -102,19 +102,63 @@ def test_sheet_refuses_a_day_of_another_route() -> None:
         sheet_rows(book, subs, day)
 
 
-def test_geojson_holds_route_lines_and_stop_points_lon_first_with_credit() -> None:
-    book, subs = make_route(6, carriers=2)
-    doc = json.loads(to_geojson(export_features(book, subs)))
+def test_geojson_is_one_feature_collection_per_layer_lon_first_with_credit(
+    tmp_path: Path,
+) -> None:
+    book, subs = make_route(6, carriers=2, unserved=1)
+    paths = write_geojson(export_features(book, subs), tmp_path)
 
-    assert "OpenStreetMap contributors" in doc["attribution"]
-    kinds = [(f["properties"]["layer"], f["geometry"]["type"]) for f in doc["features"]]
-    assert kinds.count(("route", "LineString")) == 2
-    assert kinds.count(("stops", "Point")) == 6
-    first_stop = next(f for f in doc["features"] if f["properties"]["layer"] == "stops")
+    assert [p.name for p in paths] == [f"{name}.geojson" for name in LAYERS]
+    docs = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in paths}
+    for name, doc in docs.items():
+        assert doc["type"] == "FeatureCollection"
+        assert doc["name"] == name
+        assert "OpenStreetMap contributors" in doc["attribution"]
+        assert len({f["geometry"]["type"] for f in doc["features"]}) == 1, name
+    counts = {name: len(doc["features"]) for name, doc in docs.items()}
+    assert counts == {"route": 2, "stops": 6, "spots": 6, "walk_ins": 6, "unserved": 1}
+    first_stop = docs["stops"]["features"][0]
     lon, lat = first_stop["geometry"]["coordinates"]
     assert 24 < lon < 26
     assert 59 < lat < 61
     assert first_stop["properties"]["seq"] == 1
+    assert docs["unserved"]["features"][0]["properties"]["reason"].endswith("nearest street")
+
+
+def test_geojson_and_geopackage_hold_the_same_layers(tmp_path: Path) -> None:
+    book, subs = make_route(9, carriers=3, unserved=2)
+    layers = export_features(book, subs, make_day(book))
+    write_geojson(layers, tmp_path)
+    gpkg = write_geopackage(layers, tmp_path / "route.gpkg")
+
+    assert [name for name, _ in pyogrio.list_layers(gpkg)] == list(LAYERS)
+    for name in LAYERS:
+        from_json = gpd.read_file(tmp_path / f"{name}.geojson")
+        from_gpkg = gpd.read_file(gpkg, layer=name)
+        assert len(from_json) == len(from_gpkg) == len(layers[name]), name
+        assert set(from_json.columns) == set(from_gpkg.columns), name
+
+
+def test_a_days_export_has_every_action_and_the_days_spot() -> None:
+    """A redelivery is its own feature next to the regular delivery; the rain spot is the spot."""
+    book, subs = make_route(8)
+    day = make_day(book)
+    first = day["stops"][0]
+    # A wet-paper redelivery for the first subscriber, who also gets today's paper (at the
+    # screen door: the day's rain spot, not their usual spot).
+    day["stops"].insert(1, {**first, "action": "redeliver", "reason": "wet complaint"})
+    layers = export_features(book, subs, day)
+
+    stops = layers["stops"]
+    assert len(stops) == len(day["stops"]) == 9
+    assert [f["properties"]["action"] for f in stops] == [s["action"] for s in day["stops"]]
+    mine = [f["properties"] for f in stops if f["properties"]["id"] == first["id"]]
+    assert [p["action"] for p in mine] == ["deliver", "redeliver"]
+    assert all(p["spot"] == "screen_door" for p in mine)
+    assert mine[0]["usual_spot"] == subs[0].spot.kind != "screen_door"
+    spot = next(f for f in layers["spots"] if f["properties"]["id"] == first["id"])
+    assert spot["properties"]["spot"] == "screen_door"
+    assert spot["properties"]["usual_spot"] == subs[0].spot.kind
 
 
 def test_geopackage_has_typed_layers_in_wgs84(tmp_path: Path) -> None:

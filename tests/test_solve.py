@@ -221,3 +221,17 @@ def test_plan_flags_become_options_and_bad_ones_are_listed_together():
     with pytest.raises(InputError) as e:
         _plan_limits(_args(capacity=0, shift="soon", end="north", balance=-1))
     assert {p.source for p in e.value.issues} == {"--capacity", "--shift", "--end", "--balance"}
+
+
+def test_problem_freezes_a_copy_and_shares_it_with_derived_problems():
+    import dataclasses
+
+    d = np.array([[0, 5, 7], [5, 0, 3], [7, 3, 0]], dtype=np.int64)
+    p = _problem(d)
+    assert d.flags.writeable  # the caller's matrix is never frozen under it
+    assert not p.distance.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        p.distance[0, 1] = 1
+    assert dataclasses.replace(p, carriers=2).distance is p.distance  # no copy for a variant
+    with pytest.raises(ValueError, match="square"):
+        _problem(np.zeros((2, 3)))

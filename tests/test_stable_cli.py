@@ -139,7 +139,9 @@ def hand_made(ws_path: Path) -> None:
         # The last three stops served early: a walk to the far end of the route and back.
         worse = (*r[:3], *r[-3:], *r[3:-3])
         with w.transaction() as con:
-            w.save_book(to_book(wb, (worse,), index, book), "hand-made order", con)
+            w.save_book(
+                to_book(wb, (worse,), index, book), "hand-made order", con, based_on=book.version
+            )
 
 
 def test_reoptimise_report_matches_what_it_commits(planned, rows, tmp_path, capsys):

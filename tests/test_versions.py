@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from route.io.workspace import Settings, Workspace
 from route.model.routebook import CarrierRoute, RouteBook, Stop
-from route.model.subscriber import Depot
+from route.model.subscriber import DeliverySpot, Depot, Subscriber
 from route.routebook.diff import diff_books
 from route.routebook.insertion import insert_stops, remove_stops
 from route.routebook.timing import time_route
@@ -37,6 +37,27 @@ def book_of(routes) -> RouteBook:
     return RouteBook("walk", Depot(60.0, 25.0), 0, tuple(out))
 
 
+def subscribers_of(routes) -> list[Subscriber]:
+    """The subscribers a route book of node routes serves (the workspace checks the book
+    against its active subscribers)."""
+    return [
+        Subscriber(f"S{n:02d}", 60.0, 25.0, DeliverySpot("porch", 60.0, 25.0))
+        for r in routes
+        for n in r
+    ]
+
+
+def save(ws: Workspace, routes, note: str) -> RouteBook:
+    """Store the subscribers of ``routes`` as the active ones, then the book, in one change."""
+    with ws.transaction():
+        active = {s.id for s in ws.subscribers()}
+        subs = subscribers_of(routes)
+        ws.deactivate(sorted(active - {s.id for s in subs}))
+        ws.upsert_subscribers(subs)
+        top = max((v for v, _c, _n in ws.versions()), default=0)
+        return ws.save_book(book_of(routes), note, based_on=top)
+
+
 edits = st.lists(st.tuples(st.sampled_from(["add", "remove"]), st.integers(1, N)), max_size=12)
 
 
@@ -47,8 +68,7 @@ def test_versions_are_never_lost_and_edits_never_reorder(ops):
         ws = Workspace.create(Path(tmp) / "ws", Settings("demo", "walk", Depot(60.0, 25.0)))
         with ws:
             routes = ((1, 2, 3), (4, 5))
-            with ws.transaction() as con:
-                ws.save_book(book_of(routes), "plan", con)
+            save(ws, routes, "plan")
             saved = [ws.book(1).to_json()]
             for op, node in ops:
                 placed = {n for r in routes for n in r}
@@ -59,8 +79,7 @@ def test_versions_are_never_lost_and_edits_never_reorder(ops):
                     routes = remove_stops(routes, {node})
                 else:
                     continue
-                with ws.transaction() as con:
-                    new = ws.save_book(book_of(routes), f"{op} S{node:02d}", con)
+                new = save(ws, routes, f"{op} S{node:02d}")
                 saved.append(new.to_json())
                 diff = diff_books(ws.book(new.version - 1), ws.book(new.version))
                 assert diff.moved == ()
@@ -73,8 +92,7 @@ def test_versions_are_never_lost_and_edits_never_reorder(ops):
 def test_the_database_refuses_to_rewrite_or_delete_a_version(tmp_path):
     ws = Workspace.create(tmp_path / "ws", Settings("demo", "walk", Depot(60.0, 25.0)))
     with ws:
-        with ws.transaction() as con:
-            ws.save_book(book_of(((1, 2), ())), "plan", con)
+        save(ws, ((1, 2), ()), "plan")
         for sql in ("DELETE FROM route_books", "UPDATE route_books SET note = 'x'"):
             with pytest.raises(sqlite3.IntegrityError, match="never"), ws.transaction() as con:
                 con.execute(sql)

@@ -20,10 +20,14 @@ from route.constants import (
     MAX_BALANCE,
     MAX_CAPACITY,
     MAX_CARRIERS,
+    MAX_ID_CHARS,
     MAX_KICKS,
+    MAX_RATE,
     MAX_ROWS,
     MAX_SIMULATED_DAYS,
+    MAX_TEXT_CHARS,
     MAX_TIME_LIMIT_S,
+    MAX_WAIT_S,
 )
 from route.errors import InputError, Issue
 
@@ -69,14 +73,29 @@ BOUNDS: dict[str, Bound] = {
     "keep_first": Bound("--keep-first", 0, MAX_ROWS, "give 0 or more stops, e.g. 5"),
     "threshold": Bound("--threshold", 0, 24 * 60, "give minutes, e.g. 5"),
     "days": Bound("--days", 1, MAX_SIMULATED_DAYS, "give a number of days, e.g. 28"),
+    "wait": Bound("--wait", 0, MAX_WAIT_S, "give seconds, e.g. 60, or 0 not to wait"),
+    "per_stop": Bound("--per-stop", 0, MAX_RATE, "give the amount per stop, e.g. 0.25"),
+    "per_km": Bound("--per-km", 0, MAX_RATE, "give the amount per km, e.g. 0.3"),
+    "per_hour": Bound("--per-hour", 0, MAX_RATE, "give the amount per hour, e.g. 14"),
 }
 
-#: A negative LAT,LON pair such as ``-33.86,151.21``: argparse would take it for a flag.
-_NEGATIVE_PAIR = re.compile(r"^-\d+(\.\d*)?,\s*-?\d+(\.\d*)?$")
+#: Every free-text flag by its ``dest``: its name and longest length. Control characters
+#: (terminal escape codes) are refused: the text is shown on sheets and in the terminal.
+TEXTS: dict[str, tuple[str, int]] = {
+    "note": ("--note", MAX_TEXT_CHARS),
+    "currency": ("--currency", MAX_ID_CHARS),
+}
+
+#: A negative LAT,LON pair such as ``-33.86,151.21``, or a negative number argparse does not
+#: know for one (``-inf``, ``-1e5``): argparse would take either for a flag.
+_NEGATIVE_PAIR = re.compile(
+    r"^-\d+(\.\d*)?,\s*-?\d+(\.\d*)?$|^-(inf|infinity|nan)$|^-\d*\.?\d+e[-+]?\d+$", re.I
+)
 
 
 def join_negative_pairs(argv: Sequence[str]) -> list[str]:
-    """Write ``--depot -33.86,151.21`` as ``--depot=-33.86,151.21`` so argparse reads it."""
+    """Write ``--depot -33.86,151.21`` as ``--depot=-33.86,151.21`` (and ``--wait -inf`` as
+    ``--wait=-inf``) so argparse reads the value as a value, to be checked like any other."""
     out: list[str] = []
     for token in argv:
         if out and _NEGATIVE_PAIR.match(token) and out[-1].startswith("--") and "=" not in out[-1]:
@@ -101,11 +120,28 @@ def check_args(args: argparse.Namespace) -> None:
             issue = bound.check(value)
             if issue is not None:
                 problems.append(issue)
+    problems += _check_texts(args)
     problems += _check_paths(args)
     if args.command == "skips" and getattr(args, "first", None):
         problems += _check_simulated_days(args.first, args.days)
     if problems:
         raise InputError(problems)
+
+
+def _check_texts(args: argparse.Namespace) -> list[Issue]:
+    out: list[Issue] = []
+    for dest, (flag, longest) in TEXTS.items():
+        text = getattr(args, dest, None)
+        if not isinstance(text, str):
+            continue
+        if len(text) > longest:
+            shown = text[:40] + "..."
+            out.append(Issue(flag, f"longer than {longest:,} characters", "shorten it",
+                             value=shown))  # fmt: skip
+        elif not text.isprintable():
+            out.append(Issue(flag, "holds control characters (terminal escape codes?)",
+                             "write plain text", value=text))  # fmt: skip
+    return out
 
 
 def _check_paths(args: argparse.Namespace) -> list[Issue]:
@@ -122,7 +158,8 @@ def _check_paths(args: argparse.Namespace) -> list[Issue]:
             )
         )
     output = getattr(args, "output", None)
-    if isinstance(output, Path) and output.is_dir():
+    # ``export -o`` takes a folder; every other ``-o`` a file.
+    if isinstance(output, Path) and output.is_dir() and args.command != "export":
         out.append(
             Issue("--output", "is a folder", "give a file name, e.g. map.html", value=str(output))
         )

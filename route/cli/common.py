@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from route.constants import MAX_SHIFT_S
 from route.errors import InputError, input_error
 from route.io.files import atomic_write
-from route.io.workspace import Settings, Workspace
+from route.io.workspace import DEFAULT_WAIT_S, Settings, Workspace
 from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 
@@ -53,15 +53,42 @@ def _parse_latlon(text: str, source: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _load_index(settings: Settings, say: _Reporter) -> StreetIndex:
-    """The workspace's street index, loaded once per process (the demo plans and maps)."""
+def _open(args: argparse.Namespace) -> Workspace:
+    """Open the command's workspace; a writer waits ``--wait`` seconds for another writer."""
+    wait = getattr(args, "wait", DEFAULT_WAIT_S)
+    if wait < 0:
+        raise input_error("--wait", "must not be negative", "give seconds, e.g. 60", value=wait)
+    return Workspace.open(args.workspace, wait=wait)
+
+
+def _load_index(settings: Settings, say: _Reporter, workspace: Path | None = None) -> StreetIndex:
+    """The workspace's street index, loaded once per process (the demo plans and maps).
+
+    Raises
+    ------
+    InputError
+        If the workspace's extract is not where it was (moved): naming ``relink``.
+    """
     from route.io.osm import load_network
+    from route.io.schema import is_network_file
     from route.network import StreetIndex
 
+    missing = is_network_file(settings.network) and not Path(settings.network).is_file()
+    if workspace is not None and missing:
+        raise input_error(
+            settings.network,
+            "the workspace's street network file is missing (moved or renamed?)",
+            f"point the workspace at it: paperroute relink {workspace} FILE",
+        )
     key = (settings.network, settings.mode)
     if key not in _INDEXES:
         _INDEXES[key] = StreetIndex(load_network(settings.network, settings.mode, say))
     return _INDEXES[key]
+
+
+def _ws_index(ws: Workspace, say: _Reporter) -> StreetIndex:
+    """The street index of a workspace's network."""
+    return _load_index(ws.settings, say, ws.path)
 
 
 def _read(
@@ -73,18 +100,12 @@ def _read(
     area is refused as a data error (a swapped latitude and longitude is recognised).
     """
     from route.errors import printable
-    from route.io.osm import load_buildings
-    from route.io.subscribers import read_subscribers
+    from route.io.subscribers import read_subscribers, street_addresses
 
     addresses = None
     if path.suffix.lower() == ".csv" and path.is_file():
-        from route.io.subscribers import normalise_address
-
-        addresses = {
-            normalise_address(b.address): (b.lat, b.lon)
-            for b in load_buildings(ws.settings.network)
-        }
-    extent = _load_index(ws.settings, say or _Reporter(True)).extent() if path.is_file() else None
+        addresses = street_addresses(ws.settings.network)
+    extent = _ws_index(ws, say or _Reporter(True)).extent() if path.is_file() else None
     result = read_subscribers(path, addresses=addresses, extent=extent, layer=layer)
     if result.ignored_columns:
         names = ", ".join(printable(c) for c in result.ignored_columns)
@@ -128,7 +149,7 @@ def _plan(
             "no subscribers",
             f"import some: paperroute import {ws.path} subscribers.csv",
         )
-    index = _load_index(settings, say)
+    index = _ws_index(ws, say)
     opts = PlanOptions(
         carriers=carriers,
         time_limit=time_limit,
@@ -137,18 +158,17 @@ def _plan(
         **(limits or {}),
     )
     book = plan(subs, settings.depot, index, opts, say)
-    with ws.transaction() as con:
-        book = ws.save_book(book, note, con)
-    return book
+    return ws.save_book(book, note, based_on=0)
 
 
 def _for_date(ws: Workspace, date: str | None) -> tuple[RouteBook, dict[str, Any] | None]:
-    """The route book to draw and, with ``--date``, the day (run on its own book version)."""
-    from route.io.dayrecord import read_day
+    """The route book to draw and, with ``--date``, the day (run on its own book version),
+    both from the database."""
+    from route.io.dayrecord import stored_day
 
     if date is None:
         return _need_book(ws), None
-    day = read_day(ws.path, date)
+    _iso, day = stored_day(ws, date)
     version = day.get("route_version")
     book = ws.book(version) if isinstance(version, int) else None
     return book or _need_book(ws), day
@@ -160,42 +180,81 @@ def _write_map(
     out: Path | None,
     day: dict[str, Any] | None = None,
     say: _Reporter | None = None,
+    nav: str = "osm",
 ) -> Path:
     from route.output.maps import day_map, plan_map, street_lines
     from route.output.offline import save_offline
 
-    streets = street_lines(_load_index(ws.settings, say or _Reporter(True)).net.G)
+    streets = street_lines(_ws_index(ws, say or _Reporter(True)).net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
-        m = plan_map(book, subs, streets=streets)
+        m = plan_map(book, subs, streets=streets, nav=nav)
         path = out or ws.path / "map.html"
     else:
-        m = day_map(book, subs, day, streets=streets)
-        path = out or ws.path / "days" / str(day["date"]) / "map.html"
+        m = day_map(book, subs, day, streets=streets, nav=nav)
+        # The folder comes from the checked date the day is stored under, never from the file.
+        path = out or ws.day_folder(str(day["date"])) / "map.html"
     return save_offline(m, path)
 
 
 def _write_sheet(
-    ws: Workspace, book: RouteBook, out: Path | None, day: dict[str, Any] | None = None
-) -> tuple[Path, Path]:
+    ws: Workspace,
+    book: RouteBook,
+    out: Path | None,
+    day: dict[str, Any] | None = None,
+    *,
+    nav: str = "osm",
+    pdf: bool = False,
+    paper: str = "a4",
+    say: _Reporter | None = None,
+) -> list[Path]:
+    """Write the sheet as HTML and CSV (and PDF): the paths written, HTML first.
+
+    With ``pdf``, a missing browser is found out before anything is written.
+    """
     from route.output.sheet import sheet_csv, sheet_html, sheet_rows, sheet_totals
 
+    browser = None
+    if pdf:
+        from route.output.pdf import find_chromium
+
+        browser = find_chromium()
     subs = ws.subscribers(active_only=False)
-    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day))
+    rows = sheet_rows(book, subs, day, _usual_arrivals(ws, book, subs, day), nav=nav)
     if day is None:
         path = out or ws.path / "sheet.html"
         title = "Route sheet"
     else:
-        path = out or ws.path / "days" / str(day["date"]) / "sheet.html"
+        path = out or ws.day_folder(str(day["date"])) / "sheet.html"
         title = f"Route sheet for {day['date']}"
     subtitle = (
         f"Route book version {book.version} · {book.mode} · {len(rows)} stops · "
         f"from {ws.settings.depot.name}"
     )
-    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle)
+    changes = _changes_text(day, subs) if day is not None else ()
+    page = sheet_html(rows, title, sheet_totals(book, rows, day), subtitle, changes)
+    pdf_path = None
+    if browser is not None:
+        from route.output.pdf import html_to_pdf
+
+        # The PDF first: if the browser fails, nothing has been written.
+        pdf_path = html_to_pdf(
+            page, path.with_suffix(".pdf"), paper=paper, header=title, chromium=browser, say=say
+        )
     html_path = atomic_write(path, page)
     csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
-    return html_path, csv_path
+    return [html_path, csv_path, *([pdf_path] if pdf_path else [])]
+
+
+def _changes_text(day: dict[str, Any], subs: Sequence[Subscriber]) -> list[str]:
+    """The day's changes for the carrier as lines: id, name and what changes."""
+    names = {s.id: s.name for s in subs}
+    out = []
+    for c in day.get("changes") or ():
+        sid = str(c.get("id", ""))
+        who = f"{sid} {names.get(sid, '')}".strip()
+        out.append(f"{who}: {c.get('text', '')}")
+    return out
 
 
 def _usual_arrivals(
@@ -210,7 +269,7 @@ def _usual_arrivals(
     # The week ahead of a date in the calendar's last week: the week up to its end (the same
     # seven weekdays).
     first = min(first, dt.date.max - dt.timedelta(days=6))
-    index = _load_index(ws.settings, _Reporter(True))
+    index = _ws_index(ws, _Reporter(True))
     spreads = usual_arrivals(book, [s for s in subs if book.stop_of(s.id)], index, first)
     return {i: (int(sp.earliest_s), int(sp.latest_s)) for i, sp in spreads.items()}
 
@@ -283,6 +342,22 @@ def _minutes(text: str) -> float | None:
         return parse_float(text)
     except ValueError:
         return None
+
+
+#: The ``plan`` flag that sets each :class:`PlanOptions` field (for messages).
+_FLAG_OF = {
+    "carriers": "--carriers",
+    "capacity": "--capacity",
+    "shift_s": "--shift",
+    "end": "--end",
+    "open_end": "--open",
+    "balance": "--balance",
+}
+
+
+def _flags(fields: Sequence[str] | dict[str, Any]) -> str:
+    """The ``plan`` flags that set these option fields, as a user types them."""
+    return ", ".join(_FLAG_OF.get(k, "--" + k.replace("_", "-")) for k in fields)
 
 
 def _changed_limits(

@@ -5,20 +5,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from route.cli.common import _changed_limits, _load_index, _need_book, _plan_limits, _Reporter
+from route.cli.common import (
+    _changed_limits,
+    _flags,
+    _need_book,
+    _open,
+    _plan_limits,
+    _Reporter,
+    _ws_index,
+)
 from route.errors import input_error
 from route.io.workspace import Workspace
-from route.model.routebook import RouteBook
+from route.model.routebook import RouteBook, Unserved
 from route.model.subscriber import Subscriber
+from route.routebook.diff import BookDiff
+
+if TYPE_CHECKING:
+    from route.network import StreetIndex
 
 
 def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter) -> int:
-    from dataclasses import replace
-
     from route.routebook.changes import reoptimised_book
-    from route.routebook.diff import diff_books
 
     if args.max_moved is not None and args.max_moved < 0:
         raise input_error(
@@ -41,7 +52,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
             "--carriers", "must be at least 1", "give a whole number >= 1", value=args.carriers
         )
     changed = _changed_limits(book, args, _plan_limits(args))
-    flags = ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed)
+    flags = _flags(changed)
     if changed and (args.max_moved is not None or args.keep_first or args.skip_aware):
         raise input_error(
             flags,
@@ -57,7 +68,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
             )
         return _skip_aware(ws, book, args, say, commit=args.yes)
     subs = ws.subscribers()
-    index = _load_index(ws.settings, say)
+    index = _ws_index(ws, say)
     say(
         "Searching for a shorter order"
         + (f" moving at most {args.max_moved} stops" if args.max_moved is not None else "")
@@ -77,7 +88,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
     )
     # Report against the version number the commit will get.
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
-    diff = diff_books(book, candidate, threshold_s=round(args.threshold * 60))
+    diff = _like_for_like(book, candidate, subs, index, round(args.threshold * 60))
     print(
         f"Re-optimisation of version {book.version} ({result.method}"
         + (f"; new settings: {flags}" if changed else "")
@@ -88,9 +99,7 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
         f"  expected day with skipped stops: {exp_before:,.0f} m -> {exp_after:,.0f} m "
         f"({exp_after - exp_before:+,.0f} m)"
     )
-    for u in candidate.unserved:
-        if u.subscriber_id in book.order:
-            print(f"  would no longer be served: {u.subscriber_id}: {u.reason}")
+    dropped = _dropped(book, candidate)
     if diff.distance_m >= 0 and not diff.added and not diff.removed and not changed:
         print("No shorter order found within the bounds; nothing to commit.")
         return 0
@@ -100,15 +109,70 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
             "(the same inputs and seed give the same order)."
         )
         return 0
+    _refuse_dropping(dropped, args)
     note = (
         f"reoptimize ({result.method}{'; ' + flags if changed else ''}): "
         f"{diff.distance_m:+d} m, {diff.duration_s / 60:+.1f} min; moved {len(diff.moved)}, "
         f"retimed {len(diff.retimed)}"
+        + (f"; no longer served {', '.join(u.subscriber_id for u in dropped)}" if dropped else "")
     )
-    with ws.transaction() as con:
-        saved = ws.save_book(candidate, note, con)
+    saved = ws.save_book(candidate, note, based_on=book.version)
     print(f"Committed as version {saved.version}.")
     return 0
+
+
+def _dropped(book: RouteBook, candidate: RouteBook) -> list[Unserved]:
+    """The subscribers ``book`` serves that ``candidate`` leaves unserved, with the reasons."""
+    served = set(book.order)
+    return [u for u in candidate.unserved if u.subscriber_id in served]
+
+
+def _was(book: RouteBook, u: Unserved) -> str:
+    found = book.stop_of(u.subscriber_id)
+    where = f"(was carrier {found[0]}, stop {found[1].seq}) " if found else ""
+    return where + u.reason
+
+
+def _refuse_dropping(dropped: Sequence[Unserved], args: argparse.Namespace) -> None:
+    """``--yes`` never commits a route that serves fewer subscribers, unless told to."""
+    if dropped and not args.allow_unserved:
+        raise input_error(
+            "--yes",
+            f"the new route would leave {len(dropped)} subscriber(s) unserved who are served "
+            f"now ({', '.join(u.subscriber_id for u in dropped[:10])}"
+            + (", ..." if len(dropped) > 10 else "")
+            + "); nothing was committed",
+            "relax the new settings, or add --allow-unserved to commit it anyway",
+        )
+
+
+def _like_for_like(
+    book: RouteBook,
+    candidate: RouteBook,
+    subs: Sequence[Subscriber],
+    index: StreetIndex,
+    threshold_s: int,
+) -> BookDiff:
+    """The diff of ``book`` and ``candidate``, its savings measured on the subscribers both
+    serve: a route that serves fewer subscribers does not count as a saving."""
+    from route.routebook.changes import stable_edit
+    from route.routebook.diff import diff_books
+
+    diff = diff_books(book, candidate, threshold_s=threshold_s)
+    both = set(book.order) & set(candidate.order)
+    if both == set(book.order) == set(candidate.order):
+        return diff
+    common = [s for s in subs if s.id in both]
+    # Removing stops only closes gaps, so both routes keep their order for the rest.
+    old = stable_edit(book, common, index).book if set(book.order) != both else book
+    new = stable_edit(candidate, common, index).book if set(candidate.order) != both else candidate
+    return replace(
+        diff,
+        distance_m=new.distance_m - old.distance_m,
+        duration_s=new.duration_s - old.duration_s,
+        compared=len(both),
+        dropped={u.subscriber_id: _was(book, u) for u in _dropped(book, candidate)},
+    )
 
 
 def _absences(ws: Workspace) -> tuple[list[tuple[date, str]], date | None, date | None]:
@@ -151,14 +215,12 @@ def _rates(ws: Workspace, subs: Sequence[Subscriber]) -> dict[str, float]:
 def _skip_aware(
     ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter, *, commit: bool
 ) -> int:
-    from dataclasses import replace
-
     from route.routebook.changes import skip_aware_book
     from route.routebook.diff import diff_books
 
     subs = ws.subscribers()
     rates = _rates(ws, subs)
-    index = _load_index(ws.settings, say)
+    index = _ws_index(ws, say)
     say("Ordering for the shortest expected day (absent stops skipped)")
     if args.kicks < 0:
         raise input_error("--kicks", "must not be negative", "give 0 or more", value=args.kicks)
@@ -191,12 +253,12 @@ def _skip_aware(
             "(the same inputs give the same order)."
         )
         return 0
+    _refuse_dropping(_dropped(book, candidate), args)
     note = (
         f"skip-aware: expected {after - before:+,.0f} m a day; all present "
         f"{diff.distance_m:+d} m; moved {len(diff.moved)}"
     )
-    with ws.transaction() as con:
-        saved = ws.save_book(candidate, note, con)
+    saved = ws.save_book(candidate, note, based_on=book.version)
     print(f"Committed as version {saved.version}.")
     return 0
 
@@ -223,11 +285,11 @@ def cmd_skips(args: argparse.Namespace, say: _Reporter) -> int:
     else:
         today = date.today()
         first = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-    with Workspace.open(args.workspace) as ws:
+    with _open(args) as ws, ws.reading():
         book = _need_book(ws)
         subs = ws.subscribers()
         rates = _rates(ws, subs)
-        index = _load_index(ws.settings, say)
+        index = _ws_index(ws, say)
         say(
             f"Simulating {args.days} days from {first} (schedules"
             + (", hold history" if any(rates.values()) else "")
@@ -285,7 +347,7 @@ def _need_version(ws: Workspace, version: int) -> RouteBook:
 def cmd_history(args: argparse.Namespace, say: _Reporter) -> int:
     from route.routebook.diff import diff_books
 
-    with Workspace.open(args.workspace) as ws:
+    with _open(args) as ws, ws.reading():
         versions = ws.versions()
         if args.diff:
             a, b = args.diff

@@ -1,4 +1,5 @@
-"""The workspace commands that build the route: ``init``, ``import``, ``plan`` and ``remove``."""
+"""The workspace commands that build the route: ``init``, ``import``, ``plan``, ``remove`` and
+``relink``. Each holds the workspace's lock from its first read to its commit."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from route.cli.common import (
     _changed_limits,
+    _flags,
     _load_index,
     _need_book,
+    _open,
     _parse_latlon,
     _plan,
     _plan_limits,
     _read,
     _Reporter,
     _summary,
+    _ws_index,
 )
 from route.cli.edit_cmds import _reoptimize, _skip_aware
 from route.errors import InputError, input_error
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     from route.io.fields import parse_clock
+    from route.io.schema import is_network_file
+    from route.io.workspace import DB_NAME
 
     try:
         start = parse_clock(args.start)
@@ -40,6 +46,19 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     network = args.network
     if network != "demo" and Path(network).exists():
         network = str(Path(network).resolve())
+    if args.copy_network and not (is_network_file(network) and Path(network).is_file()):
+        raise input_error(
+            "--copy-network",
+            "only a street network file can be copied into the workspace",
+            "give --network FILE (.osm.pbf, .osm or .graphml), or leave out --copy-network",
+            value=args.network,
+        )
+    if (args.workspace / DB_NAME).exists():
+        raise input_error(
+            str(args.workspace),
+            "already a workspace",
+            "choose a new folder, or use the existing workspace",
+        )
     # Load once now: a bad network is refused before anything is written.
     index = _load_index(Settings(network, args.mode, Depot(0, 0)), say)
     if args.depot:
@@ -63,47 +82,117 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
             message += f"; latitude and longitude look swapped: did you mean {lon_s},{lat_s}?"
             fix = f"give --depot {lon_s},{lat_s}"
         raise input_error("--depot", message, fix, value=given)
-    _create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
+    made = not args.workspace.exists()
+    try:
+        if args.copy_network:
+            network = str(_copy_network(Path(network), args.workspace, say))
+        ws = Workspace.create(args.workspace, Settings(network, args.mode, Depot(lat, lon), start))
+        with ws:
+            ws.set_network(network, index.net.fingerprint)
+            where = ws.stored_network
+    except BaseException:
+        _undo_create(args.workspace, made)
+        raise
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
         f"depot {lat:.5f},{lon:.5f})."
     )
+    if where != "demo" and is_network_file(where):
+        print(
+            f"The street network is kept as {where} (relative to the workspace): move the "
+            "workspace and the extract together, or run paperroute relink after moving one."
+        )
     return 0
 
 
-def _create(path: Path, settings: Settings) -> None:
-    """Create the workspace; on any failure (a full disk) remove what was made of it."""
+def _copy_network(source: Path, workspace: Path, say: _Reporter) -> Path:
+    """Copy a network file into ``WORKSPACE/network/`` (atomically) and return its new path."""
+    import shutil
+
+    from route.io.files import atomic_path
+
+    target = workspace / "network" / source.name
+    say(f"Copying {source} into the workspace")
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return target
+
+
+def cmd_relink(args: argparse.Namespace, say: _Reporter) -> int:
+    """Point a workspace at its moved extract, after checking it is the same network."""
+    from route.io.osm import source_fingerprint
+    from route.io.schema import is_network_file
+
+    path = Path(args.network)
+    if not is_network_file(str(path)):
+        raise input_error(
+            str(path), "not a street network file", "give the .osm.pbf, .osm or .graphml file"
+        )
+    if not path.is_file():
+        raise input_error(str(path), "file not found", "check the path and spelling")
+    with _open(args) as ws, ws.transaction():
+        before = ws.stored_network
+        if not is_network_file(before):
+            raise input_error(
+                str(ws.path),
+                f"the workspace's network is {before!r}, not a file",
+                "nothing to relink",
+            )
+        expected = ws.network_fingerprint
+        say(f"Checking {path} against the workspace's network")
+        found = source_fingerprint(str(path.resolve()), ws.settings.mode)
+        if expected and found != expected:
+            raise input_error(
+                str(path),
+                f"not the street network this workspace was made with (fingerprint {found}; "
+                f"the workspace's is {expected})",
+                "give the same extract (a moved or copied file); nothing was changed",
+            )
+        ws.set_network(str(path.resolve()), found)
+        after = ws.stored_network
+    print(f"Workspace {args.workspace} now uses {path} (stored as {after}; was {before}).")
+    if expected:
+        print(f"Same network as before (fingerprint {found}).")
+    else:
+        print(
+            "note: the workspace had no fingerprint of its network to check against (made by "
+            f"an older paperroute); it is now recorded as {found}."
+        )
+    return 0
+
+
+def _undo_create(path: Path, made: bool) -> None:
+    """Remove what a failed ``init`` made (a full disk, say): the folder if it made it, or else
+    only its own files in the user's folder."""
     import shutil
 
     from route.io.workspace import DB_NAME
 
-    if (path / DB_NAME).exists():
-        Workspace.create(path, settings)  # refuses: already a workspace, left as it is
-    made = not path.exists()
-    try:
-        Workspace.create(path, settings).close()
-    except BaseException:
-        if made:
-            shutil.rmtree(path, ignore_errors=True)
-        else:  # a folder of the user's: only the database files are ours
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                (path / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
-        raise
+    if made:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (path / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(path / "network", ignore_errors=True)
 
 
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
-    with Workspace.open(args.workspace) as ws:
+    with _open(args) as ws:
         subs = _read(ws, args.subscribers, say, layer=args.layer)
-        book = ws.latest_book()
-        edit = None
-        if book is not None:
-            edit = _stable_edit_for_import(ws, book, subs, say)
-        with ws.transaction() as con:
-            added, updated = ws.upsert_subscribers(subs, con)
-            if edit is not None:
-                saved = ws.save_book(
-                    edit.book, _edit_note(f"import {args.subscribers.name}", edit), con
-                )
+        # From the first read of the workspace to the commit, no other writer gets in.
+        with ws.transaction():
+            book = ws.latest_book()
+            edit = None
+            if book is not None:
+                edit = _stable_edit_for_import(ws, book, subs, say)
+            added, updated = ws.upsert_subscribers(subs)
+            # A file that changes nothing (one the workspace wrote, say) makes no new version.
+            unchanged = not added and not updated
+            if edit is not None and book is not None and unchanged and _same_book(edit.book, book):
+                edit = None
+            if book is not None and edit is not None:
+                note = _edit_note(f"import {args.subscribers.name}", edit)
+                saved = ws.save_book(edit.book, note, based_on=book.version)
         print(
             f"Imported {len(subs)} subscribers from {args.subscribers}: "
             f"{len(added)} new, {len(updated)} updated, {len(subs) - len(added) - len(updated)} "
@@ -111,50 +200,62 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
         )
         if edit is not None:
             _print_edit(edit, saved)
+        elif book is not None:
+            print(f"The route book is unchanged (version {book.version}).")
     return 0
 
 
 def cmd_plan(args: argparse.Namespace, say: _Reporter) -> int:
-    with Workspace.open(args.workspace) as ws:
-        book = ws.latest_book()
-        if args.kicks and not args.skip_aware:
-            raise input_error(
-                "--kicks",
-                "only applies to the skip-aware search",
-                "add --skip-aware",
-                value=args.kicks,
-            )
-        if args.reoptimize:
-            return _reoptimize(ws, _need_book(ws), args, say)
-        for flag, given in (
-            ("--max-moved", args.max_moved is not None),
-            ("--keep-first", args.keep_first != 0),
-            ("--yes", args.yes),
-        ):
-            if given:
-                raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
-        limits = _plan_limits(args)
-        if book is not None:
-            if args.skip_aware:
-                raise input_error(
-                    "--skip-aware",
-                    "the route is planned already; reordering it is a re-optimisation",
-                    "add --reoptimize (it reports first)",
-                )
-            return _plan_sync(ws, book, args, say, limits)
-        carriers = 1 if args.carriers is None else args.carriers
-        book = _plan(
-            ws,
-            say,
-            carriers=carriers,
-            time_limit=args.time_limit,
-            seed=args.seed,
-            note=f"plan --carriers {carriers} --seed {args.seed}",
-            limits=limits,
+    if args.allow_unserved and not args.reoptimize:
+        raise input_error(
+            "--allow-unserved", "only applies to a re-optimisation", "add --reoptimize"
         )
-        print(_summary(book))
+    report_only = args.reoptimize and not args.yes
+    # A report alone (--reoptimize without --yes) reads; everything else holds the lock.
+    with _open(args) as ws, ws.reading() if report_only else ws.transaction():
+        return _plan_locked(ws, args, say)
+
+
+def _plan_locked(ws: Workspace, args: argparse.Namespace, say: _Reporter) -> int:
+    book = ws.latest_book()
+    if args.kicks and not args.skip_aware:
+        raise input_error(
+            "--kicks",
+            "only applies to the skip-aware search",
+            "add --skip-aware",
+            value=args.kicks,
+        )
+    if args.reoptimize:
+        return _reoptimize(ws, _need_book(ws), args, say)
+    for flag, given in (
+        ("--max-moved", args.max_moved is not None),
+        ("--keep-first", args.keep_first != 0),
+        ("--yes", args.yes),
+    ):
+        if given:
+            raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
+    limits = _plan_limits(args)
+    if book is not None:
         if args.skip_aware:
-            return _skip_aware(ws, book, args, say, commit=True)
+            raise input_error(
+                "--skip-aware",
+                "the route is planned already; reordering it is a re-optimisation",
+                "add --reoptimize (it reports first)",
+            )
+        return _plan_sync(ws, book, args, say, limits)
+    carriers = 1 if args.carriers is None else args.carriers
+    book = _plan(
+        ws,
+        say,
+        carriers=carriers,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        note=f"plan --carriers {carriers} --seed {args.seed}",
+        limits=limits,
+    )
+    print(_summary(book))
+    if args.skip_aware:
+        return _skip_aware(ws, book, args, say, commit=True)
     return 0
 
 
@@ -176,9 +277,18 @@ def _stable_edit_for_import(
     from route.routebook.changes import stable_edit
 
     merged, reslot = _merged(ws, subs)
-    index = _load_index(ws.settings, say)
+    index = _ws_index(ws, say)
     say("Slotting new subscribers into the planned route (nobody else's order changes)")
     return stable_edit(book, merged, index, reslot=reslot)
+
+
+def _same_book(new: RouteBook, old: RouteBook) -> bool:
+    """Whether a route book serves the same stops the same way as the old one, with the same
+    inputs (its version and the note of how it was made aside)."""
+    from dataclasses import replace
+
+    same = replace(new, version=old.version, solver=old.solver)
+    return same.to_json() == old.to_json()
 
 
 def _edit_note(what: str, edit: Edit) -> str:
@@ -219,11 +329,11 @@ def _plan_sync(
     changed = _changed_limits(book, args, limits)
     if changed:
         raise input_error(
-            ", ".join(f"--{k.replace('_s', '').replace('_', '-')}" for k in changed),
+            _flags(changed),
             "the planned route was made with other settings; changing them reorders the route",
             f"run: paperroute plan {ws.path} --reoptimize with the same flags (it reports first)",
         )
-    index = _load_index(ws.settings, say)
+    index = _ws_index(ws, say)
     edit = stable_edit(book, ws.subscribers(), index)
     if not edit.placements and not edit.removed_ids and not edit.unplaced_ids:
         print(
@@ -231,8 +341,7 @@ def _plan_sync(
             f"it: paperroute plan {ws.path} --reoptimize"
         )
         return 0
-    with ws.transaction() as con:
-        saved = ws.save_book(edit.book, _edit_note("plan (stable)", edit), con)
+    saved = ws.save_book(edit.book, _edit_note("plan (stable)", edit), based_on=book.version)
     _print_edit(edit, saved)
     return 0
 
@@ -240,7 +349,7 @@ def _plan_sync(
 def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
     from route.errors import Issue
 
-    with Workspace.open(args.workspace) as ws:
+    with _open(args) as ws, ws.transaction():
         active = {s.id for s in ws.subscribers()}
         known = {s.id for s in ws.subscribers(active_only=False)}
         bad = [
@@ -261,13 +370,12 @@ def cmd_remove(args: argparse.Namespace, say: _Reporter) -> int:
         if book is not None:
             from route.routebook.changes import stable_edit
 
-            index = _load_index(ws.settings, say)
+            index = _ws_index(ws, say)
             keep = [s for s in ws.subscribers() if s.id not in set(ids)]
             edit = stable_edit(book, keep, index)
-        with ws.transaction() as con:
-            ws.deactivate(ids, con)
-            if edit is not None:
-                saved = ws.save_book(edit.book, _edit_note("remove", edit), con)
+        ws.deactivate(ids)
+        if book is not None and edit is not None:
+            saved = ws.save_book(edit.book, _edit_note("remove", edit), based_on=book.version)
         print(f"Removed {len(ids)} subscriber(s): {', '.join(ids)}.")
         if edit is not None:
             _print_edit(edit, saved)

@@ -14,14 +14,17 @@ from route.model.day import History
 def history_from_ledger(
     rows: Iterable[tuple[int, str, str, str, str, str]], date: str, day_dates: Iterable[str]
 ) -> History:
-    """Read the fairness history and pending notes from ledger rows before ``date``.
+    """Read the fairness history and pending notes from ledger rows of other days.
+
+    Pending wrong-spot notes come from the days before ``date``; shortages from every other
+    day, so the rotation holds however the days are run.
 
     Parameters
     ----------
     rows
         ``(seq, date, subscriber_id, kind, product, detail)`` in ``seq`` order.
     date
-        The day being run (ISO); its own rows and later ones are ignored.
+        The day being run (ISO); its own rows are ignored.
     day_dates
         Dates of the days run so far.
     """
@@ -30,10 +33,14 @@ def history_from_ledger(
     shorted: dict[str, list[str]] = {}
     pending: dict[str, list[str]] = {}
     for seq, d, sid, kind, _product, detail in rows:
-        if seq in voided or d >= date:
+        if seq in voided or d == date:
             continue
         if kind == "short":
+            # Days run out of order count too: a date run after a later one does not short
+            # again whoever went without on that later day.
             shorted.setdefault(sid, []).append(d)
+        elif d > date:
+            continue
         elif kind == "wrong_spot":
             pending.setdefault(sid, []).append(json.loads(detail).get("note", "") if detail else "")
         elif kind == "wrong_spot_shown":

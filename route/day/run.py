@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from typing import Any
 
 from route.constants import RAIN_BAG_S, WEEKDAYS
 from route.day.allocation import Allocation, Demand, allocate
+from route.day.carriers import carrier_records
+from route.day.changes import day_changes
 from route.day.history import rotation_ranks
 from route.day.travel import day_totals, place_visits, route_metric
 from route.model.day import (
@@ -107,11 +109,14 @@ def run_day(
         hold = next((h for h in holds.get(sid, ()) if h.covers(date)), None)
         if sub is None:
             skip_reason[sid] = "no longer a subscriber"
+        elif not sub.in_service(date):
+            skip_reason[sid] = _out_of_service(sub, date)
         elif weekday not in sub.days:
             skip_reason[sid] = f"not scheduled on {WEEKDAYS[weekday]} ({sub.schedule})"
         elif hold is not None:
             until = hold.end.isoformat() if hold.end else "further notice"
-            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}"
+            note = f" ({hold.note})" if hold.note else ""
+            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}{note}"
         else:
             due.append(slot)
     demand: dict[str, int] = {}
@@ -188,7 +193,15 @@ def run_day(
         ctx.ledger.append(LedgerEntry(iso, c.subscriber_id, "wrong_spot", "", _detail(note=c.note)))
         ctx.wrong_notes.append({"id": c.subscriber_id, "note": c.note})
     ordered = place_visits(book, stops + visits, travel)
-    return _day(ctx, ordered, unreplaced, supply, demand, travel)
+    changes = day_changes([s.stop.subscriber_id for s in slots], subs, date, inputs.holds)
+    return replace(_day(ctx, ordered, unreplaced, supply, demand, travel), changes=changes)
+
+
+def _out_of_service(sub: Subscriber, date: Date) -> str:
+    if sub.start is not None and date < sub.start:
+        return f"subscription starts {sub.start.isoformat()}"
+    assert sub.stop is not None
+    return f"subscription stopped after {sub.stop.isoformat()}"
 
 
 def _spare(supply: Mapping[str, int], alloc: Allocation) -> dict[str, int]:
@@ -228,6 +241,7 @@ class _Assembly:
     ledger: list[LedgerEntry] = field(default_factory=list)
     wrong_notes: list[dict[str, str]] = field(default_factory=list)
     extra_s: int = 0
+    extra_by_carrier: dict[int, int] = field(default_factory=dict)
 
 
 def _detail(**kw: Any) -> str:
@@ -287,6 +301,7 @@ def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix:
         if second and not first:
             reasons.append("late delivery: catch-up pass")
         ctx.extra_s += bag_s
+        ctx.extra_by_carrier[slot.carrier] = ctx.extra_by_carrier.get(slot.carrier, 0) + bag_s
         pending = ctx.history.wrong_spot.get(sub.id, ())
         if pending and not d.replacement:
             notes.append(
@@ -389,6 +404,7 @@ def _day(
         policy=ctx.policy.to_dict(),
         unreplaced=tuple(unreplaced),
         ledger=(header, *ctx.ledger),
+        carriers=carrier_records(book, ordered, travel, ctx.extra_by_carrier),
     )
 
 

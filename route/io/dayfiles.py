@@ -64,7 +64,8 @@ def _day_csv(path: Path, required: tuple[str, ...], problems: list[Issue]) -> li
 
 
 def read_holds(path: str | Path, known: Collection[str], problems: list[Issue]) -> list[Hold]:
-    """Read a holds file (``id,from,to``; an empty ``to`` holds until further notice).
+    """Read a holds file (``id,from,to``, optionally ``note``; an empty ``to`` holds until
+    further notice).
 
     Problems (unknown ids, malformed or reversed dates) are appended to ``problems``.
     """
@@ -94,7 +95,7 @@ def read_holds(path: str | Path, known: Collection[str], problems: list[Issue]) 
         if start is not None and end is not None and end < start:
             p.add("to", end_text, "the hold ends before it starts", "swap 'from' and 'to'")
         if p.count == before and start is not None:
-            holds.append(Hold(sid, start, end))
+            holds.append(Hold(sid, start, end, cell_text(r.get("note"))))
     return holds
 
 
@@ -121,6 +122,33 @@ def read_complaints(
         if p.count == before:
             out.append(Complaint(sid, kind, note))
     return out
+
+
+def merge_repeated_complaints(
+    complaints: Iterable[Complaint],
+) -> tuple[list[Complaint], list[str]]:
+    """The same complaint (subscriber and kind) given twice for a day counts once.
+
+    Returns the complaints with repeats merged (their notes joined) and a note per repeat.
+    """
+    merged: dict[tuple[str, str], Complaint] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for c in complaints:
+        key = (c.subscriber_id, c.kind)
+        counts[key] = counts.get(key, 0) + 1
+        if key in merged:
+            first = merged[key]
+            notes = [n for n in (first.note, c.note) if n]
+            note = "; ".join(dict.fromkeys(notes))
+            merged[key] = Complaint(c.subscriber_id, c.kind, note)
+        else:
+            merged[key] = c
+    notes = [
+        f"{sid} '{kind}' is given {n} times; counted once"
+        for (sid, kind), n in counts.items()
+        if n > 1
+    ]
+    return list(merged.values()), notes
 
 
 def read_supply(path: str | Path, problems: list[Issue]) -> dict[str, int]:

@@ -1,7 +1,8 @@
-"""Reading a day's result (``day.json``) for maps, sheets and exports.
+"""A stored day as maps, sheets and exports read it.
 
-The day itself is computed elsewhere; this module only reads its JSON and checks the parts the
-maps and sheets rely on, so they can be drawn from a plain mapping.
+The day itself is computed elsewhere; this module reads it from the workspace's database (never
+from ``day.json``, which is written from it) and checks the parts the maps and sheets rely on,
+so they can be drawn from a plain mapping.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from route.errors import InputError, Issue, input_error
 from route.model.day import ACTIONS, Day
 from route.model.routebook import RouteBook, Stop
+
+if TYPE_CHECKING:
+    from route.io.workspace import Workspace
 
 
 def day_path(workspace: str | Path, date: str) -> Path:
@@ -21,40 +25,48 @@ def day_path(workspace: str | Path, date: str) -> Path:
     return Path(workspace) / "days" / date / "day.json"
 
 
-def read_day(workspace: str | Path, date: str) -> dict[str, Any]:
-    """Read the day of ``date`` from a workspace.
+def stored_day(ws: Workspace, date: str) -> tuple[str, dict[str, Any]]:
+    """The day of ``date`` as the workspace's database holds it: (ISO date, ``day.json``
+    mapping). The database is the truth; the file beside it is never read.
 
     Raises
     ------
     InputError
-        If the date is malformed, the day has not been run yet, or the file is not valid JSON.
+        If the date is malformed or the day has not been run yet.
     """
-    from datetime import date as _date
+    from route.io.fields import parse_date
 
     try:
-        _date.fromisoformat(date)
+        iso = parse_date(date).isoformat()
     except ValueError:
         raise input_error(
             "--date", "not a date", "write it as YYYY-MM-DD, e.g. 2024-06-03", value=date
         ) from None
-    path = day_path(workspace, date)
-    if not path.is_file():
+    text = ws.day_json(iso)
+    if text is None:
         raise input_error(
-            str(path),
-            f"no day run for {date}",
-            f"run paperroute day {workspace} --date {date} first",
+            "--date",
+            f"no day run for {iso}",
+            f"run paperroute day {ws.path} --date {iso} first",
+            value=date,
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise input_error(
-            str(path),
-            f"unreadable day file ({e})",
-            f"run paperroute day {workspace} --date {date} again",
-        ) from None
-    if not isinstance(data, dict):
-        raise input_error(str(path), "not a day file", "run paperroute day again", value=type(data))
-    return data
+    data = json.loads(text)
+    data["date"] = iso  # the key it is stored under
+    return iso, data
+
+
+def read_day(workspace: str | Path, date: str) -> dict[str, Any]:
+    """Read the day of ``date`` from a workspace (from its database, the truth).
+
+    Raises
+    ------
+    InputError
+        If the date is malformed or the day has not been run yet.
+    """
+    from route.io.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        return stored_day(ws, date)[1]
 
 
 DayLike = Day | Mapping[str, Any]

@@ -16,8 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from route.constants import MAX_FILE_BYTES, MAX_ROWS, WEEKDAYS
+from route.constants import MAX_FILE_BYTES, MAX_OUTSIDE_NETWORK_M, MAX_ROWS, WEEKDAYS
 from route.errors import InputError, Issue, input_error
+from route.model.extent import Extent
 
 PRODUCT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CLOCK_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
@@ -308,3 +309,30 @@ def parse_date(text: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
         raise ValueError(text)
     return date.fromisoformat(t)
+
+
+def near_network(
+    extent: Extent, lat: float, lon: float, lat_col: str, lat_s: str, lon_s: str, p: RowProblems
+) -> bool:
+    """Whether a point lies within reach of the street network; a problem added to ``p`` if not
+    (a swapped latitude and longitude recognised)."""
+    outside = extent.outside_m(lat, lon)
+    if outside <= MAX_OUTSIDE_NETWORK_M:
+        return True
+    swapped = abs(lon) <= 90 and extent.outside_m(lon, lat) <= MAX_OUTSIDE_NETWORK_M
+    where = f"{outside / 1000:,.0f} km outside the street network's area"
+    if swapped:
+        p.add(
+            lat_col,
+            f"{lat_s}, {lon_s}",
+            f"{where}; latitude and longitude look swapped: did you mean {lon_s}, {lat_s}?",
+            f"swap the values: latitude {lon_s}, longitude {lat_s}",
+        )
+    else:
+        p.add(
+            lat_col,
+            f"{lat_s}, {lon_s}",
+            f"{where} (more than {MAX_OUTSIDE_NETWORK_M / 1000:,.0f} km: a data error)",
+            "check the coordinates, or use a workspace on a street network that covers them",
+        )
+    return False

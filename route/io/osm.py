@@ -140,15 +140,33 @@ def load_network(
         )
     else:
         G = _from_place(source, mode)
-        path = None  # type: ignore[assignment]
     if G.number_of_edges() == 0:
         raise input_error(source, f"no {mode} streets in the data", "choose another mode or area")
     G = _largest_component(G)
     G = _project(G)
     _add_travel_times(G, mode)
-    digest = _digest(path) if path is not None else hashlib.sha256(source.encode()).hexdigest()
     say(f"Network ready: {G.number_of_nodes():,} junctions, {G.number_of_edges():,} street edges")
-    return StreetNetwork(G=G, mode=mode, source=source, fingerprint=f"{mode}:{digest[:16]}")
+    return StreetNetwork(
+        G=G, mode=mode, source=source, fingerprint=source_fingerprint(source, mode)
+    )
+
+
+def source_fingerprint(source: str, mode: str) -> str:
+    """The fingerprint a network from ``source`` carries: the mode and a digest of the file's
+    bytes (of the name for a place), without loading the streets.
+
+    Raises
+    ------
+    InputError
+        If ``source`` names a file that does not exist.
+    """
+    if source == "demo" or source.lower().endswith((".pbf", ".osm", ".xml", ".graphml")):
+        path = demo_path() if source == "demo" else Path(source)
+        _require_file(path)
+        digest = _digest(path)
+    else:
+        digest = hashlib.sha256(source.encode()).hexdigest()
+    return f"{mode}:{digest[:16]}"
 
 
 def _require_file(path: Path) -> None:

@@ -1,19 +1,22 @@
-"""Reading subscriber files: CSV, GeoJSON and GeoPackage.
+"""Subscriber files: reading CSV, GeoJSON and GeoPackage, and writing CSV and GeoJSON.
 
 Validation happens here, at the boundary, and reports every problem at once (file, row, column,
 value, fix) in one :class:`~route.errors.InputError`. Nothing downstream re-checks user input.
+The writers (:func:`subscriber_records`, :func:`subscribers_csv`, :func:`subscribers_geojson`)
+give the subscribers back in the same columns, so that reading what they wrote gives the same
+subscribers: a workspace's subscribers can go out to a spreadsheet or QGIS and come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from route.constants import (
     MAX_ID_CHARS,
-    MAX_OUTSIDE_NETWORK_M,
     MAX_QUANTITY,
     MAX_ROWS,
     MAX_SERVICE_S,
@@ -29,14 +32,16 @@ from route.io.fields import (
     RowProblems,
     cell_text,
     check_size,
-    is_missing,
+    near_network,
     parse_clock,
+    parse_date,
     parse_days,
     parse_float,
     parse_seconds,
     parse_whole,
     read_csv_table,
 )
+from route.io.geofiles import read_geo_rows
 from route.model.extent import Extent
 from route.model.subscriber import DeliverySpot, Subscriber
 
@@ -61,6 +66,8 @@ COLUMNS = (
     "rain",
     "hazard",
     "service_s",
+    "start",
+    "stop",
 )
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
@@ -125,102 +132,12 @@ def read_subscribers(
             source, "a CSV file has no layers", "leave out --layer for a CSV file", value=layer
         )
     check_size(path)
-    rows, first_row = (read_csv_table(path), 2) if kind == "CSV" else (_read_geo(path, layer), 1)
+    rows, first_row = (
+        (read_csv_table(path), 2) if kind == "CSV" else (read_geo_rows(path, layer), 1)
+    )
     return parse_subscribers(
         rows, source=source, first_row=first_row, addresses=addresses, extent=extent
     )
-
-
-def _layer(path: Path, layer: str | None) -> str | None:
-    """The layer to read: the one asked for, or the only one (a file of several needs a name)."""
-    import pyogrio
-
-    try:
-        layers = [(str(name), str(geom)) for name, geom in pyogrio.list_layers(path)]
-    except Exception as e:  # pyogrio raises its own error classes for unreadable files
-        raise input_error(str(path), f"cannot be read ({e})", "check the file opens in QGIS") from e
-    listing = ", ".join(f"{name} ({geom or 'no geometry'})" for name, geom in layers)
-    names = [name for name, _ in layers]
-    if not layers:
-        raise input_error(str(path), "the file has no layers", "save the subscribers into it")
-    if layer is None:
-        if len(layers) > 1:
-            raise input_error(
-                str(path),
-                f"the file has {len(layers)} layers: {listing}",
-                "choose the subscribers' layer with --layer NAME",
-            )
-        return None
-    if layer not in names:
-        raise input_error(
-            str(path),
-            f"no layer named {layer!r}; the file has {listing}",
-            "give one of these names to --layer",
-            column="--layer",
-            value=layer,
-        )
-    return layer
-
-
-def _read_geo(path: Path, layer: str | None) -> list[dict[str, Any]]:
-    import warnings
-
-    import geopandas as gpd  # heavy; only for geo formats
-
-    chosen = _layer(path, layer)
-    try:
-        with warnings.catch_warnings():
-            # The reader's own warnings (a layer chosen for us, unsupported measures) are
-            # replaced by our checks; none reaches the user raw.
-            warnings.simplefilter("ignore")
-            gdf = gpd.read_file(path, layer=chosen) if chosen else gpd.read_file(path)
-    except Exception as e:  # pyogrio raises its own error classes for unreadable files
-        raise input_error(str(path), f"cannot be read ({e})", "check the file opens in QGIS") from e
-    if len(gdf) > MAX_ROWS:
-        raise input_error(
-            str(path),
-            f"{len(gdf):,} features, more than the limit of {MAX_ROWS:,}",
-            f"split the file into files of at most {MAX_ROWS:,} features",
-        )
-    names = [str(k).strip().lower() for k in gdf.columns]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise input_error(
-            str(path),
-            f"the column {twice[0]!r} appears twice (names differ only in case or spaces)",
-            "keep one of the two columns",
-            column=twice[0],
-        )
-    if "geometry" not in gdf.columns:  # a table without geometry: lat and lon columns, if any
-        return [
-            {k.strip().lower(): ("" if is_missing(v) else v) for k, v in rec.items()}
-            for rec in gdf.to_dict("records")
-        ]
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        try:
-            gdf = gdf.to_crs("EPSG:4326")
-        except Exception as e:  # pyproj's errors for a CRS it cannot transform
-            raise input_error(
-                str(path),
-                f"its coordinate system cannot be converted to WGS84 ({gdf.crs.name})",
-                "save the layer in EPSG:4326 (WGS84) or another standard CRS",
-            ) from e
-    rows: list[dict[str, Any]] = []
-    for rec, geom in zip(
-        gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True
-    ):
-        rec = {str(k).strip().lower(): ("" if is_missing(v) else v) for k, v in rec.items()}
-        if geom is not None and not geom.is_empty:
-            if geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
-                geom = geom.geoms[0]  # GIS tools often save single points as multi-points
-            if geom.geom_type == "Point":
-                # Explicit lat/lon columns win over the geometry.
-                if rec.get("lat", "") == "" and rec.get("lon", "") == "":
-                    rec["lat"], rec["lon"] = geom.y, geom.x
-            else:
-                rec["__geometry__"] = geom.geom_type
-        rows.append(rec)
-    return rows
 
 
 def parse_subscribers(
@@ -355,7 +272,16 @@ def _parse_row(
                 "",
                 "no location",
                 "give 'lat' and 'lon' (WGS84 degrees)"
-                + (" or an address in the street data" if addresses is not None else ""),
+                + (
+                    " or an address in the street data"
+                    if addresses is not None
+                    else (
+                        ", or look the address up in the street data: "
+                        "read_subscribers(path, addresses=route.street_addresses(NETWORK))"
+                        if address
+                        else ""
+                    )
+                ),
             )
     kind = (c.get("spot") or DEFAULT_SPOT).lower().replace(" ", "_").replace("-", "_")
     if kind not in SPOT_KINDS:
@@ -401,6 +327,14 @@ def _parse_row(
         f"not a number of seconds from 0 to {MAX_SERVICE_S:,} (the limit at one stop)",
         "write the seconds a delivery takes there, e.g. 30, or leave it empty for the default",
     )
+    first = p.parse(
+        "start", c.get("start", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    last = p.parse(
+        "stop", c.get("stop", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
+    )
+    if first is not None and last is not None and last < first:
+        p.add("stop", c.get("stop"), "service stops before it starts", "swap 'start' and 'stop'")
     if p.count > start or lat is None or lon is None:
         return None
     # A failed parse adds a problem, so past the check above these parsed.
@@ -429,6 +363,8 @@ def _parse_row(
         latest=latest,
         hazard=c.get("hazard", ""),
         service_s=service,
+        start=first,
+        stop=last,
     )
 
 
@@ -444,6 +380,13 @@ def _service_seconds(text: str) -> float | None:
     if v is not None and v > MAX_SERVICE_S:
         raise ValueError(text)
     return v
+
+
+def _optional_date(text: str) -> date | None:
+    # GeoPackage and GeoJSON readers turn date columns into midnight timestamps.
+    if len(text) == 19 and text[10] in " T" and text.endswith("00:00:00"):
+        text = text[:10]
+    return parse_date(text) if text else None
 
 
 def _point(
@@ -479,35 +422,9 @@ def _point(
         lon = None
     if lat is None or lon is None:
         return None, None
-    if extent is not None and not _near(extent, lat, lon, lat_col, lat_s, lon_s, p):
+    if extent is not None and not near_network(extent, lat, lon, lat_col, lat_s, lon_s, p):
         return None, None
     return lat, lon
-
-
-def _near(
-    extent: Extent, lat: float, lon: float, lat_col: str, lat_s: str, lon_s: str, p: RowProblems
-) -> bool:
-    """Whether a point lies within reach of the street network; a problem added if not."""
-    outside = extent.outside_m(lat, lon)
-    if outside <= MAX_OUTSIDE_NETWORK_M:
-        return True
-    swapped = abs(lon) <= 90 and extent.outside_m(lon, lat) <= MAX_OUTSIDE_NETWORK_M
-    where = f"{outside / 1000:,.0f} km outside the street network's area"
-    if swapped:
-        p.add(
-            lat_col,
-            f"{lat_s}, {lon_s}",
-            f"{where}; latitude and longitude look swapped: did you mean {lon_s}, {lat_s}?",
-            f"swap the values: latitude {lon_s}, longitude {lat_s}",
-        )
-    else:
-        p.add(
-            lat_col,
-            f"{lat_s}, {lon_s}",
-            f"{where} (more than {MAX_OUTSIDE_NETWORK_M / 1000:,.0f} km: a data error)",
-            "check the coordinates, or use a workspace on a street network that covers them",
-        )
-    return False
 
 
 DAY_INDEX.update(
@@ -524,3 +441,138 @@ def normalise_address(address: str) -> str:
     """Normalise an address for matching: lower case, single spaces, no commas after the number."""
     first = address.split(",")[0]
     return " ".join(first.lower().split())
+
+
+def street_addresses(source: str) -> dict[str, tuple[float, float]]:
+    """The addressed buildings of an OpenStreetMap extract, for :func:`read_subscribers`.
+
+    ``read_subscribers("subscribers.csv", addresses=route.street_addresses("town.osm.pbf"))``
+    places rows that have an ``address`` and no ``lat``/``lon`` on the building with that
+    address (``addr:street`` and ``addr:housenumber``, matched as :func:`normalise_address`
+    writes them). ``paperroute import`` does the same with the workspace's network.
+
+    Parameters
+    ----------
+    source
+        An ``.osm.pbf`` extract, or ``demo``. Other sources carry no buildings and give an
+        empty mapping (every address-only row is then reported as not found).
+
+    Returns
+    -------
+    dict
+        Normalised address -> (lat, lon) of the building.
+    """
+    from route.io.osm import load_buildings
+
+    return {normalise_address(b.address): (b.lat, b.lon) for b in load_buildings(source)}
+
+
+def _number(v: float | None) -> str:
+    """A number as a subscriber file writes it: whole numbers without ".0", others exactly."""
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+
+
+def subscriber_records(subscribers: Iterable[Subscriber]) -> list[dict[str, Any]]:
+    """The subscribers as rows of a subscriber file, in the columns of :data:`COLUMNS`.
+
+    Reading the rows back (:func:`parse_subscribers`) gives the same subscribers. Locations and
+    spot points are written exactly (``repr`` of the float); times as ``HH:MM``; schedules as
+    people write them (``Mon-Sat``); substitutes ``;``-separated.
+    """
+    from route.model.subscriber import format_clock, format_days
+
+    out = []
+    for s in subscribers:
+        out.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "address": s.address,
+                "lat": repr(s.lat),
+                "lon": repr(s.lon),
+                "spot": s.spot.kind,
+                "spot_lat": repr(s.spot.lat),
+                "spot_lon": repr(s.spot.lon),
+                "instructions": s.spot.instructions,
+                "days": format_days(s.days),
+                "tier": s.tier,
+                "product": s.product,
+                "quantity": str(s.quantity),
+                "substitutes": ";".join(s.substitutes),
+                "earliest": format_clock(s.earliest),
+                "latest": format_clock(s.latest),
+                "rain": s.spot.rain,
+                "hazard": s.hazard,
+                "service_s": _number(s.service_s),
+                "start": s.start.isoformat() if s.start else "",
+                "stop": s.stop.isoformat() if s.stop else "",
+            }
+        )
+    return out
+
+
+def subscribers_csv(subscribers: Iterable[Subscriber]) -> str:
+    """The subscribers as a CSV subscriber file (a header row of :data:`COLUMNS`)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w.writeheader()
+    w.writerows(subscriber_records(subscribers))
+    return buf.getvalue()
+
+
+def subscribers_geojson(subscribers: Iterable[Subscriber]) -> str:
+    """The subscribers as a GeoJSON subscriber file: a point at each location (WGS84, exact)
+    and the other columns of :data:`COLUMNS` as properties (numbers as JSON numbers)."""
+    import json
+
+    features = []
+    for rec in subscriber_records(subscribers):
+        lat, lon = float(rec.pop("lat")), float(rec.pop("lon"))
+        props: dict[str, Any] = dict(rec)
+        for key in ("spot_lat", "spot_lon"):
+            props[key] = float(props[key])
+        props["quantity"] = int(props["quantity"])
+        props["service_s"] = float(props["service_s"]) if props["service_s"] else None
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": props,
+            }
+        )
+    doc = {"type": "FeatureCollection", "name": "subscribers", "features": features}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def subscribers_frame(
+    subscribers: Iterable[Subscriber], active: Iterable[bool] | None = None
+) -> Any:
+    """The subscribers as a :class:`geopandas.GeoDataFrame` in WGS84 (EPSG:4326).
+
+    Columns: those of :data:`COLUMNS` with typed values (``lat``, ``lon``, ``spot_lat``,
+    ``spot_lon`` and ``service_s`` floats, ``quantity`` an integer, the rest text as a
+    subscriber file writes it), ``active`` where given, and ``geometry``: the location as a
+    point. One row per subscriber, in the order given.
+    """
+    import geopandas as gpd
+    import shapely
+
+    subs = list(subscribers)
+    rows = subscriber_records(subs)
+    for rec in rows:
+        for key in ("lat", "lon", "spot_lat", "spot_lon"):
+            rec[key] = float(rec[key])
+        rec["quantity"] = int(rec["quantity"])
+        rec["service_s"] = float(rec["service_s"]) if rec["service_s"] else float("nan")
+    columns = list(COLUMNS)
+    if active is not None:
+        for rec, flag in zip(rows, active, strict=True):
+            rec["active"] = bool(flag)
+        columns.append("active")
+    geometry = shapely.points([s.lon for s in subs], [s.lat for s in subs])
+    return gpd.GeoDataFrame(rows, columns=columns, geometry=geometry, crs="EPSG:4326")

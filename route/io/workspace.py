@@ -1,77 +1,67 @@
 """The workspace: a folder with an SQLite database of the state, and the files commands write.
 
-The database holds the settings, subscribers, every route-book version, days and the ledger.
-Every command's changes happen in one transaction, so a crash leaves the previous state whole;
-the ledger is append-only (triggers refuse updates and deletes). Files written beside the
-database (maps, sheets, exports) are written atomically: to a temporary file, then renamed.
+The database holds the settings, subscribers, stored holds, every route-book version, days and
+the ledger; it is the truth, and the files beside it (``day.json``, maps, sheets, exports) are
+written from it and never read back. Every command's changes happen in one transaction, so a
+crash leaves the previous state whole; the ledger is append-only (triggers refuse updates and
+deletes).
+
+One writer at a time: :meth:`Workspace.transaction` takes SQLite's write lock (``BEGIN
+IMMEDIATE``) and a command holds it from its first read to its commit. A second writer waits
+for it, up to ``wait`` seconds and saying so, or is refused; readers (:meth:`Workspace.reading`)
+see the last committed state, never half a change (write-ahead logging).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from route.constants import DEFAULT_START_S
-from route.errors import input_error
-from route.io.files import atomic_write
+from route.errors import ConflictError, input_error
+from route.io.daystore import DayRecords, now
+from route.io.holdstore import StoredHold, cancel_holds, place_hold, store_holds, stored_holds
+from route.io.lock import begin_immediate
+from route.io.schema import (
+    SCHEMA_VERSION,
+    create_schema,
+    migrate,
+    resolved_network,
+    stored_network,
+)
 from route.model.routebook import RouteBook
 from route.model.subscriber import Depot, Subscriber
 
 if TYPE_CHECKING:
-    from route.model.day import Day
+    from route.model.day import Day, Hold
 
 
 DB_NAME = "paperroute.sqlite"
-SCHEMA_VERSION = 1
+#: Seconds a writer waits for another to finish before giving up (``--wait``).
+DEFAULT_WAIT_S = 60
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS subscribers (
-    id TEXT PRIMARY KEY,
-    data TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1,
-    position INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS route_books (
-    version INTEGER PRIMARY KEY,
-    created TEXT NOT NULL,
-    note TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS days (
-    date TEXT PRIMARY KEY,
-    route_version INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ledger (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    date TEXT NOT NULL,
-    subscriber_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    product TEXT NOT NULL DEFAULT '',
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS route_books_no_update BEFORE UPDATE ON route_books
-BEGIN SELECT RAISE(ABORT, 'route-book versions are never rewritten'); END;
-CREATE TRIGGER IF NOT EXISTS route_books_no_delete BEFORE DELETE ON route_books
-BEGIN SELECT RAISE(ABORT, 'route-book versions are never deleted'); END;
-"""
+Notify = Callable[[str], None]
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """A workspace's fixed settings, chosen at ``init``."""
+    """A workspace's fixed settings, chosen at ``init``.
+
+    ``network`` is the source to load: ``demo``, a place name, or a file path (stored relative
+    to the workspace, given here as a path that opens from the current folder).
+    """
 
     network: str
     mode: str
@@ -79,28 +69,42 @@ class Settings:
     start_s: int = DEFAULT_START_S
 
 
-def now() -> str:
-    """The current UTC time as ISO text (for record-keeping columns, never in route books)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-class Workspace:
+class Workspace(DayRecords):
     """A paperroute workspace folder.
 
     Use :meth:`create` for a new one and :meth:`open` for an existing one.
+
+    Parameters
+    ----------
+    path
+        The folder.
+    wait
+        Seconds a change waits for another writer to finish (0: refuse at once).
+    notify
+        Called with a line of text when a change has to wait (default: standard error).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, wait: float = DEFAULT_WAIT_S, notify: Notify | None = None
+    ) -> None:
         self.path = Path(path)
         self.db_path = self.path / DB_NAME
-        self._con = sqlite3.connect(self.db_path, isolation_level=None)
+        self.wait = max(0.0, float(wait))
+        self._notify = notify or _to_stderr
+        self._con = sqlite3.connect(self.db_path, isolation_level=None, timeout=self.wait)
+        self._con.execute(f"PRAGMA busy_timeout = {self._wait_ms}")
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=FULL")
+        self._mode: str | None = None
+
+    @property
+    def _wait_ms(self) -> int:
+        return round(self.wait * 1000)
 
     # -- life cycle ---------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | Path, settings: Settings) -> Workspace:
+    def create(cls, path: str | Path, settings: Settings, **kw: Any) -> Workspace:
         """Create a workspace folder and its database.
 
         Raises
@@ -109,33 +113,40 @@ class Workspace:
             If the folder already holds a workspace.
         """
         path = Path(path)
+        taken = input_error(
+            str(path), "already a workspace", "choose a new folder, or use the existing workspace"
+        )
         if (path / DB_NAME).exists():
-            raise input_error(
-                str(path),
-                "already a workspace",
-                "choose a new folder, or use the existing workspace",
-            )
+            raise taken
         path.mkdir(parents=True, exist_ok=True)
-        ws = cls(path)
-        with ws.transaction() as con:
-            # executescript would commit the open transaction; run the statements one by one.
-            for stmt in _SCHEMA.split(";\n"):
-                if stmt.strip():
-                    con.execute(stmt)
-            meta = {
-                "schema_version": str(SCHEMA_VERSION),
-                "network": settings.network,
-                "mode": settings.mode,
-                "depot": json.dumps([settings.depot.lat, settings.depot.lon, settings.depot.name]),
-                "start_s": str(settings.start_s),
-                "created": now(),
-            }
-            con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        ws = cls(path, **kw)
+        try:
+            with ws.transaction() as con:
+                create_schema(con)
+                if con.execute("SELECT 1 FROM meta LIMIT 1").fetchone():
+                    raise taken  # another init got there first
+                meta = {
+                    "schema_version": str(SCHEMA_VERSION),
+                    "network": stored_network(settings.network, path),
+                    "network_fingerprint": "",
+                    "mode": settings.mode,
+                    "depot": json.dumps(
+                        [settings.depot.lat, settings.depot.lon, settings.depot.name]
+                    ),
+                    "start_s": str(settings.start_s),
+                    "created": now(),
+                }
+                con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        except BaseException:
+            ws.close()
+            raise
         return ws
 
     @classmethod
-    def open(cls, path: str | Path) -> Workspace:
-        """Open an existing workspace.
+    def open(cls, path: str | Path, **kw: Any) -> Workspace:
+        """Open an existing workspace, migrating an older one to the current schema.
+
+        Keyword arguments are those of the class (``wait``, ``notify``).
 
         Raises
         ------
@@ -149,12 +160,24 @@ class Workspace:
                 "not a paperroute workspace",
                 f"create it first: paperroute init {path} --network demo",
             )
-        ws = cls(path)
-        version = int(ws._meta("schema_version"))
-        if version > SCHEMA_VERSION:
-            raise input_error(
-                str(path), f"made by a newer paperroute (schema {version})", "upgrade paperroute"
-            )
+        ws = cls(path, **kw)
+        try:
+            version = int(ws._meta("schema_version"))
+            if version > SCHEMA_VERSION:
+                raise input_error(
+                    str(path),
+                    f"made by a newer paperroute (schema {version})",
+                    "upgrade paperroute",
+                )
+            if version < SCHEMA_VERSION:
+                with ws.transaction() as con:
+                    # Another command may have migrated it while this one waited.
+                    if int(ws._meta("schema_version")) < SCHEMA_VERSION:
+                        for line in migrate(con, path, version):
+                            ws._notify(f"Workspace {path} updated: {line}")
+        except BaseException:
+            ws.close()
+            raise
         return ws
 
     def close(self) -> None:
@@ -167,38 +190,118 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- one writer at a time -----------------------------------------------------------------
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One all-or-nothing change: committed on success, rolled back on any error."""
+        """Hold the workspace's write lock: one all-or-nothing change, committed on success,
+        rolled back on any error.
+
+        Everything a command reads inside the block is what its change is computed from: no
+        other writer can commit in between. Nested blocks join the outer change.
+
+        Raises
+        ------
+        InputError
+            If another writer holds the lock longer than ``wait`` seconds.
+        """
         con = self._con
-        con.execute("BEGIN IMMEDIATE")
+        if self._mode == "write":
+            yield con
+            return
+        if self._mode == "read":
+            raise RuntimeError("a change cannot start inside a read; take the lock first")
+        begin_immediate(con, self.path, self.wait, self._notify)
+        self._mode = "write"
         try:
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("COMMIT")
+        else:
+            con.execute("COMMIT")
+        finally:
+            self._mode = None
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A consistent view: every read inside the block sees the same committed state, never
+        half of another command's change. Nested in a change, it joins it."""
+        con = self._con
+        if self._mode is not None:
+            yield con
+            return
+        con.execute("BEGIN")
+        self._mode = "read"
+        try:
+            yield con
+        finally:
+            self._mode = None
+            con.execute("ROLLBACK")
 
     # -- settings -----------------------------------------------------------------------------
 
-    def _meta(self, key: str) -> str:
+    def _meta(self, key: str, default: str | None = None) -> str:
         row = self._con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         if row is None:
+            if default is not None:
+                return default
             raise input_error(
                 str(self.path), f"the workspace lacks '{key}'", "recreate it with paperroute init"
             )
         return str(row[0])
 
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     @property
     def settings(self) -> Settings:
-        """The workspace's network, mode, depot and shift start."""
+        """The workspace's network (resolved from the workspace folder), mode, depot and shift
+        start."""
         lat, lon, name = json.loads(self._meta("depot"))
         return Settings(
-            network=self._meta("network"),
+            network=resolved_network(self._meta("network"), self.path),
             mode=self._meta("mode"),
             depot=Depot(lat=lat, lon=lon, name=name),
             start_s=int(self._meta("start_s")),
         )
+
+    @property
+    def stored_network(self) -> str:
+        """The network source as stored (a file relative to the workspace folder)."""
+        return self._meta("network")
+
+    @property
+    def network_fingerprint(self) -> str:
+        """The street network's fingerprint recorded at ``init`` (or by the newest route book
+        of a workspace from before it was recorded); ``""`` when unknown."""
+        found = self._meta("network_fingerprint", "")
+        if not found:
+            book = self.latest_book()
+            found = str(book.fingerprints.get("network", "")) if book else ""
+        return found
+
+    def set_network(self, source: str, fingerprint: str) -> None:
+        """Point the workspace at a network source (stored relative to the workspace)."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE meta SET value = ? WHERE key = 'network'",
+                (stored_network(source, self.path),),
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('network_fingerprint', ?)", (fingerprint,)
+            )
+
+    @property
+    def pay_rates(self) -> dict[str, Any]:
+        """The pay rates in the workspace settings (see ``paperroute rates``); ``{}`` if none."""
+        rates = json.loads(self._meta("pay_rates", "{}"))
+        return dict(rates) if isinstance(rates, dict) else {}
+
+    def set_pay_rates(self, rates: dict[str, Any]) -> None:
+        """Store the pay rates (an empty mapping clears them)."""
+        self._set_meta("pay_rates", json.dumps(rates, sort_keys=True))
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -210,34 +313,86 @@ class Workspace:
         rows = self._con.execute(sql + " ORDER BY position").fetchall()
         return tuple(Subscriber.from_dict(json.loads(r[0])) for r in rows)
 
+    def subscribers_frame(self, *, active_only: bool = True) -> Any:
+        """The subscribers as a GeoDataFrame (WGS84), in the order they were first imported.
+
+        :meth:`subscribers` gives them as :class:`~route.model.subscriber.Subscriber` objects;
+        this gives the same as a table for a notebook or GIS: the subscriber file's columns,
+        ``active`` (False for removed subscribers, listed with ``active_only=False``) and the
+        location as the point ``geometry``. See :func:`route.io.subscribers.subscribers_frame`.
+        """
+        from route.io.subscribers import subscribers_frame
+
+        sql = "SELECT data, active FROM subscribers"
+        if active_only:
+            sql += " WHERE active = 1"
+        rows = self._con.execute(sql + " ORDER BY position").fetchall()
+        subs = [Subscriber.from_dict(json.loads(r[0])) for r in rows]
+        return subscribers_frame(subs, [bool(r[1]) for r in rows])
+
+    def inactive_count(self) -> int:
+        """How many subscribers were removed (they stay in the history)."""
+        return int(
+            self._con.execute("SELECT COUNT(*) FROM subscribers WHERE active = 0").fetchone()[0]
+        )
+
     def upsert_subscribers(
         self, subscribers: Sequence[Subscriber], con: sqlite3.Connection | None = None
     ) -> tuple[list[str], list[str]]:
         """Add new subscribers and update existing ones (by id); return (added, updated) ids."""
-        con = con or self._con
-        existing = {r[0]: r[1] for r in con.execute("SELECT id, data FROM subscribers")}
-        # A removed subscriber imported again comes back, even with unchanged data.
-        inactive = {r[0] for r in con.execute("SELECT id FROM subscribers WHERE active = 0")}
-        top = con.execute("SELECT COALESCE(MAX(position), 0) FROM subscribers").fetchone()[0]
-        added, updated = [], []
-        for sub in subscribers:
-            data = json.dumps(sub.to_dict(), sort_keys=True)
-            if sub.id in existing:
-                if existing[sub.id] != data or sub.id in inactive:
-                    con.execute(
-                        "UPDATE subscribers SET data = ?, active = 1 WHERE id = ?", (data, sub.id)
-                    )
-                    updated.append(sub.id)
-            else:
-                top += 1
-                con.execute("INSERT INTO subscribers VALUES (?, ?, 1, ?)", (sub.id, data, top))
-                added.append(sub.id)
+        with self.transaction() as con:
+            existing = {r[0]: r[1] for r in con.execute("SELECT id, data FROM subscribers")}
+            # A removed subscriber imported again comes back, even with unchanged data.
+            inactive = {r[0] for r in con.execute("SELECT id FROM subscribers WHERE active = 0")}
+            top = con.execute("SELECT COALESCE(MAX(position), 0) FROM subscribers").fetchone()[0]
+            added, updated = [], []
+            for sub in subscribers:
+                data = json.dumps(sub.to_dict(), sort_keys=True)
+                if sub.id in existing:
+                    if existing[sub.id] != data or sub.id in inactive:
+                        con.execute(
+                            "UPDATE subscribers SET data = ?, active = 1 WHERE id = ?",
+                            (data, sub.id),
+                        )
+                        updated.append(sub.id)
+                else:
+                    top += 1
+                    con.execute("INSERT INTO subscribers VALUES (?, ?, 1, ?)", (sub.id, data, top))
+                    added.append(sub.id)
         return added, updated
 
     def deactivate(self, ids: Sequence[str], con: sqlite3.Connection | None = None) -> None:
         """Mark subscribers inactive (they stay in the history)."""
-        con = con or self._con
-        con.executemany("UPDATE subscribers SET active = 0 WHERE id = ?", [(i,) for i in ids])
+        with self.transaction() as con:
+            con.executemany("UPDATE subscribers SET active = 0 WHERE id = ?", [(i,) for i in ids])
+
+    # -- holds --------------------------------------------------------------------------------
+
+    def holds(self, ids: Sequence[str] | None = None) -> list[StoredHold]:
+        """Every stored hold (of ``ids`` when given), with its dates and any cancellation."""
+        return stored_holds(self._con, ids)
+
+    def day_holds(self) -> tuple[Hold, ...]:
+        """The holds as days apply them (cancelled parts left out)."""
+        return tuple(h for s in self.holds() if (h := s.hold()) is not None)
+
+    def store_holds(self, holds: Sequence[Hold], source: str) -> tuple[list[Hold], list[Hold]]:
+        """Store holds read from a file; return (stored now, stored before): storing the same
+        file again changes nothing."""
+        with self.transaction() as con:
+            return store_holds(con, holds, source, now())
+
+    def place_hold(self, hold: Hold) -> str:
+        """Store a hold given on the command line (see :func:`route.io.holdstore.place_hold`)."""
+        with self.transaction() as con:
+            return place_hold(con, hold, now())
+
+    def cancel_holds(
+        self, ids: Sequence[str], first_day: date
+    ) -> list[tuple[StoredHold, StoredHold]]:
+        """End the holds of ``ids`` from ``first_day`` on; return (before, after) pairs."""
+        with self.transaction() as con:
+            return cancel_holds(con, ids, first_day)
 
     # -- route books --------------------------------------------------------------------------
 
@@ -265,135 +420,81 @@ class Workspace:
         ]
 
     def save_book(
-        self, book: RouteBook, note: str, con: sqlite3.Connection | None = None
+        self,
+        book: RouteBook,
+        note: str,
+        con: sqlite3.Connection | None = None,
+        *,
+        based_on: int,
     ) -> RouteBook:
-        """Store a route book as the next version; return it with its version number set."""
-        from dataclasses import replace
+        """Store a route book as the next version; return it with its version number set.
 
-        con = con or self._con
-        top = con.execute("SELECT COALESCE(MAX(version), 0) FROM route_books").fetchone()[0]
-        book = replace(book, version=int(top) + 1)
-        con.execute(
-            "INSERT INTO route_books VALUES (?, ?, ?, ?)",
-            (book.version, now(), note, book.to_json()),
-        )
+        Parameters
+        ----------
+        book
+            The new route book.
+        note
+            What the change was, for ``history``.
+        con
+            Unused (kept for callers that pass the transaction's connection).
+        based_on
+            The version the book was computed from (0 for the first plan): it is committed only
+            on top of that version.
+
+        Raises
+        ------
+        ConflictError
+            If another version was committed since ``based_on``, or if the book would leave an
+            active subscriber neither routed nor listed as unserved, route one twice, or route
+            one who is no longer active. Nothing is written.
+        """
+        with self.transaction() as con:
+            top = int(
+                con.execute("SELECT COALESCE(MAX(version), 0) FROM route_books").fetchone()[0]
+            )
+            if top != based_on:
+                raise ConflictError(
+                    f"the route book was computed from version {based_on}, but version {top} is "
+                    "the newest now; nothing was written. Run the command again."
+                )
+            self._check_complete(con, book)
+            book = replace(book, version=top + 1)
+            con.execute(
+                "INSERT INTO route_books VALUES (?, ?, ?, ?)",
+                (book.version, now(), note, book.to_json()),
+            )
         return book
+
+    @staticmethod
+    def _check_complete(con: sqlite3.Connection, book: RouteBook) -> None:
+        """Invariant 1 at the one place route books are written."""
+        active = {str(r[0]) for r in con.execute("SELECT id FROM subscribers WHERE active = 1")}
+        routed = list(book.order)
+        listed = set(routed) | {u.subscriber_id for u in book.unserved}
+        twice = sorted(x for x, n in Counter(routed).items() if n > 1)
+        gone = sorted(set(routed) - active)
+        missing = sorted(active - listed)
+        problems = []
+        if missing:
+            problems.append(f"neither routes nor lists as unserved {', '.join(missing[:10])}")
+        if twice:
+            problems.append(f"routes twice {', '.join(twice[:10])}")
+        if gone:
+            problems.append(f"routes subscribers who are not active: {', '.join(gone[:10])}")
+        if problems:
+            raise ConflictError(
+                "the new route book " + "; ".join(problems) + "; nothing was written"
+            )
 
     # -- raw access for the day layer ---------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read-only query."""
+        """Run a query (inside the open transaction, if any)."""
         return [tuple(r) for r in self._con.execute(sql, params).fetchall()]
-
-    # -- days and the ledger ------------------------------------------------------------------
-
-    def day_dates(self) -> list[str]:
-        """The dates run so far (ISO), oldest first."""
-        return [str(r[0]) for r in self._con.execute("SELECT date FROM days ORDER BY date")]
-
-    def day_json(self, date: str) -> str | None:
-        """The stored ``day.json`` text of a date, or ``None``."""
-        row = self._con.execute("SELECT data FROM days WHERE date = ?", (date,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def ledger_rows(self) -> list[tuple[int, str, str, str, str, str]]:
-        """Every ledger line as (seq, date, subscriber_id, kind, product, detail), in order."""
-        return [
-            (int(s), str(d), str(i), str(k), str(p), str(x))
-            for s, d, i, k, p, x in self._con.execute(
-                "SELECT seq, date, subscriber_id, kind, product, detail FROM ledger ORDER BY seq"
-            )
-        ]
-
-    def save_day(
-        self,
-        date: str,
-        route_version: int,
-        data: str,
-        entries: Sequence[tuple[str, str, str, str, str]],
-        con: sqlite3.Connection,
-        *,
-        replace: bool = False,
-    ) -> int:
-        """Store a day and append its ledger lines (inside the caller's transaction).
-
-        With ``replace``, an earlier run of the same date is superseded: its ledger lines stay
-        and are cancelled by appended ``void`` lines (the ledger is never rewritten).
-        Returns the number of lines voided.
-
-        Raises
-        ------
-        InputError
-            If the date was run before and ``replace`` is not set.
-        """
-        exists = con.execute("SELECT 1 FROM days WHERE date = ?", (date,)).fetchone()
-        voided = 0
-        if exists and not replace:
-            raise input_error(
-                date,
-                "this date was run before",
-                "add --replace to run it again (the ledger keeps both runs)",
-            )
-        if exists:
-            done = {
-                json.loads(d)["voids"]
-                for (d,) in con.execute("SELECT detail FROM ledger WHERE kind = 'void'")
-            }
-            old = [
-                (s, i, p)
-                for s, i, p in con.execute(
-                    "SELECT seq, subscriber_id, product FROM ledger "
-                    "WHERE date = ? AND kind != 'void' ORDER BY seq",
-                    (date,),
-                )
-                if s not in done
-            ]
-            con.executemany(
-                "INSERT INTO ledger (date, subscriber_id, kind, product, detail) "
-                "VALUES (?, ?, 'void', ?, ?)",
-                [(date, i, p, json.dumps({"voids": s})) for s, i, p in old],
-            )
-            voided = len(old)
-            con.execute("DELETE FROM days WHERE date = ?", (date,))
-        con.execute("INSERT INTO days VALUES (?, ?, ?, ?)", (date, route_version, now(), data))
-        con.executemany(
-            "INSERT INTO ledger (date, subscriber_id, kind, product, detail) "
-            "VALUES (?, ?, ?, ?, ?)",
-            entries,
-        )
-        return voided
-
-    def day_path(self, date: str) -> Path:
-        """Where a date's ``day.json`` lies: ``WORKSPACE/days/YYYY-MM-DD/day.json``."""
-        return self.path / "days" / date / "day.json"
-
-    def sync_day_files(self) -> list[str]:
-        """Make the ``day.json`` files match the database (the source of truth).
-
-        A crash between the commit and the file's rename leaves the file missing or stale; a
-        crash before the commit leaves a temporary file or nothing. Both are put right here, so
-        a day is either all there or not at all. Returns the dates repaired.
-        """
-        repaired = []
-        stored = dict(self._con.execute("SELECT date, data FROM days").fetchall())
-        folder = self.path / "days"
-        for date, data in stored.items():
-            path = self.day_path(date)
-            if not path.is_file() or path.read_text(encoding="utf-8") != data:
-                atomic_write(path, data)
-                repaired.append(date)
-        if folder.is_dir():
-            for path in folder.glob("*/.day.json.*"):
-                path.unlink(missing_ok=True)
-            for path in folder.glob("*/day.json"):
-                if path.parent.name not in stored:
-                    path.unlink()
-                    repaired.append(path.parent.name)
-        return repaired
 
 
 def load_day(workspace: str | Path | Workspace, date: str) -> Day:
-    """Load a date's :class:`~route.day.run.Day` from a workspace.
+    """Load a date's :class:`~route.model.day.Day` from a workspace's database.
 
     Raises
     ------

@@ -29,6 +29,7 @@ class Hold:
     subscriber_id: str
     start: Date
     end: Date | None = None
+    note: str = ""
 
     def covers(self, day: Date) -> bool:
         """Whether the hold covers a date."""
@@ -140,7 +141,14 @@ class DayStop:
 
 @dataclass(frozen=True, slots=True)
 class Day:
-    """One date's actions in route-book order, with totals, distance and the ledger lines."""
+    """One date's actions in route-book order, with totals, distance and the ledger lines.
+
+    ``changes`` are the day's news for the carrier, one ``{"id", "kind", "text"}`` each, kind
+    ``start`` (first delivery), ``last`` (last delivery before the stop date), ``hold`` (on
+    hold from today) or ``back`` (back from a hold). ``carriers`` gives each carrier's record:
+    ``carrier``, ``stops`` (visits), ``deliveries``, ``redeliveries``, ``pieces`` per product,
+    ``distance_m`` and ``duration_s``; they add up to the day's own totals.
+    """
 
     date: str
     route_version: int
@@ -157,6 +165,8 @@ class Day:
     policy: Mapping[str, Any] = field(default_factory=dict)
     unreplaced: tuple[Mapping[str, Any], ...] = ()
     ledger: tuple[LedgerEntry, ...] = ()
+    changes: tuple[Mapping[str, str], ...] = ()
+    carriers: tuple[Mapping[str, Any], ...] = ()
 
     def handed_out(self) -> dict[str, int]:
         """Copies handed out per product, both passes together."""
@@ -183,6 +193,8 @@ class Day:
             "not_routed": [dict(n) for n in self.not_routed],
             "policy": dict(self.policy),
             "unreplaced": [dict(u) for u in self.unreplaced],
+            "changes": [dict(c) for c in self.changes],
+            "carriers": [dict(c) for c in self.carriers],
             "ledger": [
                 {
                     "date": e.date,
@@ -194,6 +206,21 @@ class Day:
                 for e in self.ledger
             ],
         }
+
+    def to_dataframe(self) -> Any:
+        """The day's actions as a :class:`pandas.DataFrame`, one row per action in the day's
+        order (a redelivery is its own row).
+
+        Columns: ``date``, then the fields of ``day.json``'s stops: ``seq``, ``carrier``,
+        ``id``, ``action``, ``product``, ``spot`` (the day's spot: the rain spot when it rains),
+        ``instructions``, ``reason``, ``items`` (copies per product, a dict), ``late``,
+        ``credit``.
+        """
+        import pandas as pd
+
+        records = [{"date": self.date, **s.to_dict()} for s in self.stops]
+        fields = ["date", *DayStop.__dataclass_fields__, *(k for r in records for k in r)]
+        return pd.DataFrame(records, columns=list(dict.fromkeys(fields)))
 
     def to_json(self) -> str:
         """Canonical, indented JSON."""
@@ -217,6 +244,8 @@ class Day:
             not_routed=tuple(data.get("not_routed", ())),
             policy=dict(data.get("policy", {})),
             unreplaced=tuple(data.get("unreplaced", ())),
+            changes=tuple(data.get("changes", ())),
+            carriers=tuple(data.get("carriers", ())),
             ledger=tuple(
                 LedgerEntry(e["date"], e["id"], e["kind"], e["product"], e["detail"])
                 for e in data.get("ledger", ())

@@ -127,6 +127,74 @@ class RouteBook:
         """Return a JSON-ready dictionary."""
         return asdict(self)
 
+    def to_geodataframe(self, subscribers: Sequence[Subscriber]) -> Any:
+        """The stops as a :class:`geopandas.GeoDataFrame` in WGS84 (EPSG:4326), in route order.
+
+        Parameters
+        ----------
+        subscribers
+            At least every subscriber in the book (for names, spots and their points).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            One row per stop, columns ``carrier``, ``seq``, ``id``, ``name``, ``address``,
+            ``arrival`` (``HH:MM``), ``arrival_s``, ``leg_m``, ``leg_s``, ``walk_in_m``,
+            ``walk_in_s``, ``spot`` (the kind), ``instructions``, ``tier``, ``product``,
+            ``curb_point`` (the active geometry: where the carrier leaves the street) and
+            ``spot_point`` (where the item is left), both points in EPSG:4326.
+
+        Raises
+        ------
+        InputError
+            If a routed subscriber is missing from ``subscribers``.
+        """
+        import geopandas as gpd
+        import shapely
+
+        from route.model.subscriber import format_clock
+
+        subs = subscribers_by_id(self, subscribers)
+        rows, curbs, spots = [], [], []
+        for r in self.routes:
+            for st in r.stops:
+                sub = subs[st.subscriber_id]
+                rows.append(
+                    {
+                        "carrier": r.carrier,
+                        "seq": st.seq,
+                        "id": sub.id,
+                        "name": sub.name,
+                        "address": sub.address,
+                        "arrival": format_clock(st.arrival_s),
+                        "arrival_s": st.arrival_s,
+                        "leg_m": st.leg_m,
+                        "leg_s": st.leg_s,
+                        "walk_in_m": st.walk_in_m,
+                        "walk_in_s": st.walk_in_s,
+                        "spot": sub.spot.kind,
+                        "instructions": sub.spot.instructions,
+                        "tier": sub.tier,
+                        "product": sub.product,
+                    }
+                )
+                curbs.append((st.curb_lon, st.curb_lat))
+                spots.append((sub.spot.lon, sub.spot.lat))
+        columns = [
+            "carrier", "seq", "id", "name", "address", "arrival", "arrival_s", "leg_m", "leg_s",
+            "walk_in_m", "walk_in_s", "spot", "instructions", "tier", "product",
+        ]  # fmt: skip
+        frame = gpd.GeoDataFrame(
+            rows,
+            columns=columns,
+            geometry=gpd.GeoSeries(shapely.points(curbs) if curbs else [], crs="EPSG:4326"),
+        )
+        frame = frame.rename_geometry("curb_point")
+        frame["spot_point"] = gpd.GeoSeries(
+            shapely.points(spots) if spots else [], index=frame.index, crs="EPSG:4326"
+        )
+        return frame
+
     def to_json(self) -> str:
         """Return canonical JSON (sorted keys, fixed separators)."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

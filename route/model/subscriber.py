@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from route.constants import WEEKDAYS
@@ -54,6 +55,10 @@ class Subscriber:
         Time window in seconds after midnight, or ``None``.
     service_s
         Handling seconds overriding the spot kind's default, or ``None``.
+    start, stop
+        The first and the last day of service (inclusive), or ``None``: a subscriber whose
+        start lies ahead is on the route but served only from that date; after the stop date
+        they are skipped, and their history is kept.
     """
 
     id: str
@@ -71,15 +76,31 @@ class Subscriber:
     latest: int | None = None
     hazard: str = ""
     service_s: float | None = None
+    start: date | None = None
+    stop: date | None = None
 
     @property
     def schedule(self) -> str:
         """The served days as people write them (``daily``, ``Mon-Sat``, ``Sun``)."""
         return format_days(self.days)
 
+    def in_service(self, day: date) -> bool:
+        """Whether ``day`` lies between the start and the stop date (both inclusive)."""
+        return (self.start is None or self.start <= day) and (self.stop is None or day <= self.stop)
+
+    def due(self, day: date) -> bool:
+        """Whether the schedule and the subscription dates call for a delivery on ``day``."""
+        return day.weekday() in self.days and self.in_service(day)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dictionary."""
-        return asdict(self)
+        """Return a JSON-ready dictionary (dates as ``YYYY-MM-DD``; absent dates left out, so a
+        subscriber without them reads and fingerprints as before they existed)."""
+        out = asdict(self)
+        for key in ("start", "stop"):
+            value = out.pop(key)
+            if value is not None:
+                out[key] = value.isoformat()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Subscriber:
@@ -88,6 +109,9 @@ class Subscriber:
         values["spot"] = DeliverySpot(**values["spot"])
         values["days"] = tuple(values["days"])
         values["substitutes"] = tuple(values["substitutes"])
+        for key in ("start", "stop"):
+            if values.get(key) is not None:
+                values[key] = date.fromisoformat(values[key])
         return cls(**values)
 
 

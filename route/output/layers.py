@@ -38,6 +38,10 @@ _CSS = """
 .pr-pop .pr-act{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;margin:2px 0;
  font-weight:600}
 .pr-pop .pr-warn{color:#9a6700;font-weight:600}
+.pr-pop .pr-nav{margin-top:6px}
+.pr-pop .pr-nav a{display:inline-block;padding:2px 7px;margin:2px 3px 0 0;border:1px solid #0969da;
+ border-radius:4px;color:#0969da;text-decoration:none;white-space:nowrap}
+.pr-pop .pr-nav .sep{display:none}
 .pr-panel{background:rgba(255,255,255,.94);padding:6px 10px;border-radius:6px;
  box-shadow:0 1px 5px rgba(0,0,0,.3);max-width:300px;max-height:70vh;overflow:auto;
  font:12px/1.4 system-ui,"DejaVu Sans",sans-serif;color:#24292f}

@@ -37,6 +37,8 @@ from route.output.layers import (
     StopLayer,
     StreetLayer,
 )
+from route.output.nav import stop_links
+from route.output.offline import OfflineMap
 from route.output.panels import day_panel, plan_panel, stop_card
 from route.output.style import (
     ACTION_STYLES,
@@ -80,6 +82,7 @@ def plan_map(
     streets: Streets | None = None,
     tiles: bool = True,
     cluster: bool | None = None,
+    nav: str = "osm",
 ) -> folium.Map:
     """Draw a route book: route, stops, delivery spots, depot, legend and summary.
 
@@ -98,6 +101,9 @@ def plan_map(
         Add OpenStreetMap tiles (shown when online) to a new map.
     cluster
         Cluster stop and spot markers; by default from :data:`CLUSTER_FROM` stops on.
+    nav
+        Navigation links in every stop's popup: ``osm`` (a ``geo:`` link for the phone's map
+        app and OpenStreetMap directions) or ``google`` (Google Maps as well).
 
     Returns
     -------
@@ -113,12 +119,14 @@ def plan_map(
     m = _start(book, m, streets, tiles)
     back, front = _layers(m, len(book.order), cluster)
     stop_rows, spot_rows = [], []
+    entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
+    links = iter(stop_links(book, entries, subs, nav))
     for r in book.routes:
         line = carrier_colour(r.carrier)
         _draw_route(back, r, line, len(book.order))
         for stop in r.stops:
             sub = subs[stop.subscriber_id]
-            card = stop_card(sub, r.carrier, stop, book)
+            card = stop_card(sub, r.carrier, stop, book, links=next(links))
             stop_rows.append(_stop_row(stop, sub, line, card))
             tier = TIER_COLOURS.get(sub.tier, TIER_COLOURS["paying"])
             spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), tier, card))
@@ -139,6 +147,7 @@ def day_map(
     streets: Streets | None = None,
     tiles: bool = True,
     cluster: bool | None = None,
+    nav: str = "osm",
 ) -> folium.Map:
     """Draw one day: every stop coloured by its action, with the reason in the popup.
 
@@ -151,7 +160,7 @@ def day_map(
     day
         The day, shaped as ``day.json`` (``date``, ``stops`` with ``id``, ``action``,
         ``product``, ``spot``, ``instructions``, ``reason``; ``totals``, ``supply``...).
-    m, streets, tiles, cluster
+    m, streets, tiles, cluster, nav
         As for :func:`plan_map`.
 
     Returns
@@ -172,10 +181,11 @@ def day_map(
     for r in book.routes:
         _draw_route(back, r, carrier_colour(r.carrier), len(book.order))
     stop_rows, spot_rows = [], []
-    for carrier, stop, ds in paired:
+    links = stop_links(book, paired, subs, nav)
+    for (carrier, stop, ds), stop_nav in zip(paired, links, strict=True):
         sub = subs[stop.subscriber_id]
         label, colour, _ = ACTION_STYLES[str(ds["action"])]
-        card = stop_card(sub, carrier, stop, book, ds)
+        card = stop_card(sub, carrier, stop, book, ds, stop_nav)
         stop_rows.append(_stop_row(stop, sub, colour, card, tip=f"{label}: {display_name(sub)}"))
         spot_rows.append(_spot_row(stop, sub, spot_icon(sub.spot.kind), colour, card))
     StopLayer(stop_rows).add_to(back["stops"])
@@ -212,7 +222,7 @@ def _start(
     book: RouteBook, m: folium.Map | None, streets: Streets | None, tiles: bool
 ) -> folium.Map:
     if m is None:
-        m = folium.Map(
+        m = OfflineMap(
             location=(book.depot.lat, book.depot.lon),
             zoom_start=15,
             tiles=None,

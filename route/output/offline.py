@@ -6,6 +6,10 @@ plugins from CDNs; opened without a network it fails with "L is not defined".
 ``<link rel="stylesheet">`` for the packaged copy, inline. Tile layers keep
 their URL templates: tiles are data, not code, and a map without them still
 renders.
+
+In Jupyter, :class:`OfflineMap` (what :func:`route.plan_map` and :func:`route.day_map` make)
+and :func:`show` (for any folium map) display the same self-contained page inline, so a
+notebook's maps work offline too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import folium
 
 from route.io.files import atomic_write
 
-__all__ = ["OfflineAssetError", "inline_assets", "render_offline", "save_offline"]
+__all__ = [
+    "OfflineAssetError",
+    "OfflineMap",
+    "inline_assets",
+    "notebook_html",
+    "render_offline",
+    "save_offline",
+    "show",
+]
 
 
 class OfflineAssetError(ValueError):
@@ -226,3 +238,76 @@ def save_offline(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     """
     page = render_offline(m)
     return atomic_write(path, page)
+
+
+def notebook_html(m: folium.Map, height: str | None = None) -> str:
+    """The map as Jupyter shows it: an ``<iframe>`` holding the self-contained page.
+
+    The map is rendered from a copy, so showing it leaves it as it was (folium adds a line of
+    script to a map each time it renders it) and it can still be saved afterwards.
+
+    Parameters
+    ----------
+    m
+        The map.
+    height
+        The frame's CSS height (e.g. ``"500px"``); by default the figure's, or 60 % of its
+        width.
+
+    Raises
+    ------
+    OfflineAssetError
+        If the map needs a remote script or stylesheet with no packaged copy.
+    """
+    import copy
+
+    # Copying the map copies the figure it sits in (its parent) and everything drawn on it.
+    page = render_offline(copy.deepcopy(m))
+    figure = m.get_root()
+    width = getattr(figure, "width", "100%")
+    height = height or getattr(figure, "height", None)
+    srcdoc = html.escape(page, quote=True)
+    if height is not None:
+        box, frame = f"width:{width}", f"border:none;width:100%;height:{height}"
+        return f'<div style="{box}">{_frame(srcdoc, frame)}</div>'
+    ratio = getattr(figure, "ratio", "60%")
+    box = f"position:relative;width:100%;height:0;padding-bottom:{ratio}"
+    frame = "position:absolute;left:0;top:0;border:none;width:100%;height:100%"
+    return f'<div style="width:{width}"><div style="{box}">{_frame(srcdoc, frame)}</div></div>'
+
+
+def _frame(srcdoc: str, style: str) -> str:
+    return f'<iframe srcdoc="{srcdoc}" style="{style}" allowfullscreen="allowfullscreen"></iframe>'
+
+
+class OfflineMap(folium.Map):
+    """A :class:`folium.Map` that Jupyter shows inline with no internet (see :func:`show`)."""
+
+    def _repr_html_(self, **kwargs: object) -> str:
+        return notebook_html(self)
+
+
+class _Shown:
+    """What :func:`show` returns: Jupyter displays it through ``_repr_html_``."""
+
+    def __init__(self, m: folium.Map, height: str | None) -> None:
+        self.map, self.height = m, height
+
+    def _repr_html_(self) -> str:
+        return notebook_html(self.map, self.height)
+
+
+def show(m: folium.Map, height: str | None = None) -> _Shown:
+    """Show any folium map inline in Jupyter, offline: every script and stylesheet inlined.
+
+    The maps :func:`route.plan_map` and :func:`route.day_map` make show that way by themselves;
+    use this for a map of your own (``route.show(folium.Map(...))`` as a cell's last line).
+
+    Parameters
+    ----------
+    m
+        The map.
+    height
+        CSS height of the frame, e.g. ``"600px"`` (default: 60 % of its width).
+    """
+    return _Shown(m, height)

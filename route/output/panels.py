@@ -10,6 +10,7 @@ from route.constants import OSM_ATTRIBUTION
 from route.model.day import ACTIONS
 from route.model.routebook import RouteBook, Stop
 from route.model.subscriber import Subscriber, format_clock
+from route.output.nav import NavLink, links_html
 from route.output.style import (
     ACTION_STYLES,
     SPOT_ICONS,
@@ -23,9 +24,15 @@ from route.output.style import (
 
 
 def stop_card(
-    sub: Subscriber, carrier: int, stop: Stop, book: RouteBook, ds: Mapping[str, Any] | None = None
+    sub: Subscriber,
+    carrier: int,
+    stop: Stop,
+    book: RouteBook,
+    ds: Mapping[str, Any] | None = None,
+    links: Sequence[NavLink] = (),
 ) -> str:
-    """A stop's popup: who, where the item goes, how, when, and what to watch out for."""
+    """A stop's popup: who, where the item goes, how, when, what to watch out for, and links
+    that start navigation to the curb point."""
     e = html.escape
     head = f"{stop.seq}. {display_name(sub)}" + (
         f" · carrier {carrier}" if len(book.routes) > 1 else ""
@@ -67,10 +74,11 @@ def stop_card(
     if sub.hazard:
         rows.append(("Hazard", f'<span class="pr-warn">⚠ {e(sub.hazard)}</span>'))
     out.append(
-        "<table>"
-        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        + "</table></div>"
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
     )
+    if links:
+        out.append(links_html(tuple(links), "pr-nav"))
+    out.append("</div>")
     return "".join(out)
 
 

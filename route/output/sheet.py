@@ -1,10 +1,11 @@
 """Printable route sheets (HTML and CSV), in route-book order.
 
 One row per stop: sequence, planned time, who and where, the delivery spot and its
-instructions, the day's action and reason (for a day's sheet), and hazards. The HTML is one
-self-contained, well-formed page (XHTML syntax, so an XML parser reads it): print CSS that fits
-A4 and Letter with the header repeated on every page, a tick box per stop, and a card layout on
-narrow phone screens.
+instructions, the day's action and reason (for a day's sheet), hazards, and navigation links to
+the curb point (see :mod:`route.output.nav`). The HTML is one self-contained, well-formed page
+(XHTML syntax, so an XML parser reads it): print CSS that fits A4 and Letter with the header
+repeated on every page and each carrier on a page of their own, a tick box per stop, and a card
+layout on narrow phone screens. :mod:`route.output.pdf` prints it to PDF.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from route.io.dayrecord import DayLike, as_record, day_stops
 from route.model.day import ACTIONS
 from route.model.routebook import RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
+from route.output.nav import NavLink, links_html, stop_links
 
 __all__ = [
     "SheetRow",
@@ -60,6 +62,9 @@ class SheetRow:
     hazard: str
     walk_in_m: int
     usual: str = ""
+    curb_lat: float = 0.0
+    curb_lon: float = 0.0
+    links: tuple[NavLink, ...] = ()
 
 
 def sheet_rows(
@@ -67,6 +72,7 @@ def sheet_rows(
     subscribers: Sequence[Subscriber],
     day: DayLike | None = None,
     usual: Mapping[str, tuple[int, int]] | None = None,
+    nav: str = "osm",
 ) -> list[SheetRow]:
     """One row per stop, in route-book order (the day's order when a day is given).
 
@@ -81,6 +87,10 @@ def sheet_rows(
     usual
         Per subscriber id, the earliest and latest arrival (seconds after midnight) over a
         week of schedules, shown as the stop's usual time when they differ.
+    nav
+        Navigation links on every row: ``osm`` (a ``geo:`` link and OpenStreetMap directions
+        from the previous stop) or ``google`` (Google Maps as well); see
+        :func:`route.output.nav.nav_links`.
 
     Raises
     ------
@@ -95,7 +105,8 @@ def sheet_rows(
     else:
         entries = list(day_stops(book, day))
     rows = []
-    for carrier, stop, ds in entries:
+    all_links = stop_links(book, entries, subs, nav)
+    for (carrier, stop, ds), links in zip(entries, all_links, strict=True):
         sub = subs[stop.subscriber_id]
         spot, instructions, product = sub.spot.kind, sub.spot.instructions, sub.product
         action = reason = ""
@@ -117,6 +128,7 @@ def sheet_rows(
             ("bag it" if sub.spot.rain == "bag" else sub.spot.rain.replace("_", " ")),
             window=window, product=product, action=action, reason=reason, hazard=sub.hazard,
             walk_in_m=stop.walk_in_m, usual=_usual((usual or {}).get(sub.id)),
+            curb_lat=round(stop.curb_lat, 6), curb_lon=round(stop.curb_lon, 6), links=links,
         ))  # fmt: skip
     return rows
 
@@ -158,15 +170,20 @@ def sheet_totals(
 def sheet_csv(rows: Sequence[SheetRow]) -> str:
     """The rows as CSV text (a header row, then one row per stop), safe to open in a spreadsheet.
 
-    Every cell is quoted, and text a spreadsheet would run as a formula is neutralised (see
+    The navigation links are columns named by their kind (``geo``, ``osm``, ``google``). Every
+    cell is quoted, and text a spreadsheet would run as a formula is neutralised (see
     :func:`spreadsheet_safe`).
     """
     out = io.StringIO()
-    names = list(SheetRow.__dataclass_fields__)
+    kinds = list(dict.fromkeys(link.kind for r in rows for link in r.links))
+    names = [n for n in SheetRow.__dataclass_fields__ if n != "links"] + kinds
     w = csv.DictWriter(out, fieldnames=names, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writeheader()
     for r in rows:
-        w.writerow({k: spreadsheet_safe(v) for k, v in asdict(r).items()})
+        record = asdict(r)
+        del record["links"]
+        record |= {link.kind: link.url for link in r.links}
+        w.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
     return out.getvalue()
 
 
@@ -210,6 +227,9 @@ table.totals{border-collapse:collapse;margin-top:12px}
 .totals td{padding:1px 12px 1px 0}
 .totals td.n{text-align:right;font-variant-numeric:tabular-nums}
 footer{margin-top:10px;color:#57606a;font-size:8.5pt}
+.nav{font-size:9pt;margin-top:2px}
+.nav a{color:#0969da;text-decoration:none;white-space:nowrap}
+.stops tr.carrier-row{display:none}
 h2{font-size:12pt;margin:14px 0 4px}
 @page{size:auto;margin:12mm 10mm}
 @media print{
@@ -218,6 +238,10 @@ h2{font-size:12pt;margin:14px 0 4px}
  tr{break-inside:avoid}
  .stops tr.stop:nth-child(even) td{background:none}
  section.carrier+section.carrier{break-before:page}
+ section.carrier h2{display:none}
+ .stops tr.carrier-row{display:table-row}
+ .stops tr.carrier-row th{font-size:12pt;color:#1f2328;border:none;padding:0 0 4px}
+ .nav{display:none}
  .act{color:#1f2328;background:none!important;border:1px solid #1f2328}
 }
 @media (max-width:640px){
@@ -231,31 +255,48 @@ h2{font-size:12pt;margin:14px 0 4px}
   margin-right:8px}
  .seq::before{content:"#"}
  .tick{float:right}
+ .nav{font-size:11pt;margin-top:4px}
+ .nav a{display:inline-block;padding:4px 8px;margin:2px 4px 0 0;border:1px solid #0969da;
+  border-radius:5px}
+ .nav .sep{display:none}
 }
 """
 
 
 def sheet_html(
     rows: Sequence[SheetRow], title: str, totals: Sequence[tuple[str, str]] = (),
-    subtitle: str = "",
+    subtitle: str = "", changes: Sequence[str] = (),
 ) -> str:  # fmt: skip
     """The rows as a printable, well-formed HTML page, one table per carrier.
 
-    Every stop is a ``<tr class="stop">``; the page parses as XML.
+    Every stop is a ``<tr class="stop">``; the page parses as XML. ``changes`` (the day's
+    starts, last deliveries and holds, one line each) are listed at the top.
     """
     e = html.escape
+    news = ""
+    if changes:
+        items = "".join(f"<li>{e(c)}</li>" for c in changes)
+        news = f'<section class="changes"><h2>Changes today</h2><ul>{items}</ul></section>'
+
     with_day = any(r.action for r in rows)
     head = ["", "#", "Time", "Subscriber", "Spot and instructions"]
     head += ["Today"] if with_day else []
     head += ["Hazards"]
-    thead = "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>"
+    columns = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"
     carriers = sorted({r.carrier for r in rows})
     sections = []
     for c in carriers:
         body = [_row_html(r, with_day) for r in rows if r.carrier == c]
         label = f"<h2>Carrier {c}</h2>" if len(carriers) > 1 else ""
+        # Printed, the header rows repeat on every page: the carrier's name goes with them.
+        carrier_row = (
+            f'<tr class="carrier-row"><th colspan="{len(head)}">Carrier {c}</th></tr>'
+            if len(carriers) > 1
+            else ""
+        )
         sections.append(
-            f'<section class="carrier">{label}<table class="stops">{thead}'
+            f'<section class="carrier">{label}<table class="stops">'
+            f"<thead>{carrier_row}{columns}</thead>"
             f"<tbody>{''.join(body)}</tbody></table></section>"
         )
     total_rows = "".join(f'<tr><td>{e(k)}</td><td class="n">{e(v)}</td></tr>' for k, v in totals)
@@ -263,7 +304,7 @@ def sheet_html(
         '<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head>'
         '<meta charset="utf-8"/><meta name="viewport" content="width=device-width, '
         f'initial-scale=1"/><title>{e(title)}</title><style>{_CSS}</style></head><body>'
-        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{"".join(sections)}'
+        f'<h1>{e(title)}</h1><p class="sub">{e(subtitle)}</p>{news}{"".join(sections)}'
         f'<table class="totals"><tbody>{total_rows}</tbody></table>'
         f"<footer>Street data {e(OSM_CREDIT)} (ODbL). Made with paperroute.</footer>"
         "</body></html>\n"
@@ -275,6 +316,8 @@ def _row_html(r: SheetRow, with_day: bool) -> str:
     who = f"<b>{e(r.name or r.id)}</b>{e(r.address)}"
     if r.product and r.product != "paper":
         who += f'<div class="note">{e(r.product)}</div>'
+    if r.links:
+        who += links_html(r.links)
     spot = f"<b>{e(r.spot)}</b>" + (f": {e(r.instructions)}" if r.instructions else "")
     notes = [f"rain: {r.rain}"] if r.rain else []
     notes += [f"window {r.window}"] if r.window else []

@@ -22,7 +22,7 @@ from route.routebook.plan import PlanOptions, Say, Snapped, assemble, prepare_pr
 from route.routebook.reoptimise import Reoptimised, reoptimise
 from route.routebook.skip_aware import Spread
 from route.routebook.timing import time_route
-from route.solver.problem import Problem, Routes, Solution
+from route.solver.problem import Problem, Routes, Solution, SolveStats
 
 #: Solver-statistics keys that :func:`route.routebook.plan.assemble` writes from the plan options.
 _OPTION_KEYS = ("seed", "time_limit_s", "carriers", "capacity", "shift_s", "balance", "end")
@@ -99,6 +99,7 @@ def to_book(
     base: RouteBook,
     unplaced: Sequence[int] = (),
     stats: dict[str, Any] | None = None,
+    solved: SolveStats | None = None,
 ) -> RouteBook:
     """Assemble a route book from node routes, with arrivals, legs and totals recomputed.
 
@@ -116,6 +117,9 @@ def to_book(
         Nodes no place could take; listed as unserved with the reason.
     stats
         Extra solver statistics to record.
+    solved
+        The statistics of the solve the routes came from (so an unserved subscriber's reason
+        can say the search found no route at all).
     """
     arrivals = tuple(time_route(wb.problem, r).arrivals for r in routes)
     solution = Solution(
@@ -123,6 +127,7 @@ def to_book(
         arrivals=arrivals,
         unassigned=tuple(unplaced),
         distance=sum(time_route(wb.problem, r).distance_m for r in routes),
+        **({"stats": solved} if solved is not None else {}),
     )
     record = {
         **{k: v for k, v in base.solver.items() if k not in ("seed", "time_limit_s", "carriers")},
@@ -236,6 +241,7 @@ def reoptimised_book(
             book,
             sol.unassigned,
             {"last_edit": "reoptimise", "reoptimise": "full re-solve"},
+            solved=sol.stats,
         )
         n_moved = len(moved([r.order for r in book.routes], [r.order for r in new.routes]))
         result = Reoptimised(sol.routes, "full re-solve", new.distance_m, n_moved)

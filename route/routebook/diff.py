@@ -1,7 +1,8 @@
 """What a change to the route disturbs: moved stops and shifted arrivals between two versions.
 
-:func:`moved` names the stops that had to be taken out and put back elsewhere (the complement
-of the longest common subsequence of the two orders); :func:`diff_books` adds the stops whose
+:func:`moved` names the stops that had to be taken out and put back elsewhere (carriers matched
+by the stops they share, then the complement of the longest common subsequence of each matched
+pair's orders); :func:`diff_books` adds the stops whose
 arrival time shifts by more than a threshold, and the change in length and duration.
 """
 
@@ -44,20 +45,44 @@ def _lcs_keep(old: Sequence[str], new: Sequence[str]) -> set[str]:
     return keep
 
 
+def match_carriers(old: Sequence[Sequence[str]], new: Sequence[Sequence[str]]) -> dict[int, int]:
+    """Pair each new carrier with the old carrier it shares the most stops with.
+
+    An assignment (``scipy.optimize.linear_sum_assignment``) over the counts of shared stops,
+    so a renumbered carrier is recognised as the same route; among equal pairings the carriers
+    keep their numbers. Returns new index -> old index (0-based); a new carrier that shares no
+    stop with any old one is left out.
+    """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    if not old or not new:
+        return {}
+    old_sets = [set(r) for r in old]
+    shared = np.array([[len(o.intersection(n)) for o in old_sets] for n in new], dtype=np.int64)
+    # Shared stops first; then keeping the number breaks ties.
+    weight = shared * (len(old) * len(new) + 1) + np.eye(len(new), len(old), dtype=np.int64)
+    rows, cols = linear_sum_assignment(weight, maximize=True)
+    return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if shared[r, c] > 0}
+
+
 def moved(old: Sequence[Sequence[str]], new: Sequence[Sequence[str]]) -> frozenset[str]:
     """Stops that must be taken out and put back to turn ``old`` into ``new``.
 
-    Both are per-carrier id orders. A stop in both that changes carrier counts as moved; among
-    the rest of a carrier, the stops outside a longest common subsequence of its two orders are
-    the fewest that explain the change. Added or removed stops are not counted.
+    Both are per-carrier id orders. Carriers are matched by the stops they share
+    (:func:`match_carriers`), so renumbering moves nobody. A stop in both versions that ends up
+    with another carrier counts as moved; within a matched pair of carriers, the stops outside
+    a longest common subsequence of the two orders are the fewest that explain the change.
+    Added or removed stops are not counted.
     """
     carrier_old = {x: c for c, r in enumerate(old) for x in r}
     carrier_new = {x: c for c, r in enumerate(new) for x in r}
     common = carrier_old.keys() & carrier_new.keys()
-    out = {x for x in common if carrier_old[x] != carrier_new[x]}
-    for c in range(max(len(old), len(new))):
-        o = [x for x in (old[c] if c < len(old) else ()) if x in common and x not in out]
-        n = [x for x in (new[c] if c < len(new) else ()) if x in common and x not in out]
+    match = match_carriers(old, new)
+    out = {x for x in common if match.get(carrier_new[x]) != carrier_old[x]}
+    for cn, co in match.items():
+        o = [x for x in old[co] if x in common and x not in out]
+        n = [x for x in new[cn] if x in common and x not in out]
         out |= set(o) - _lcs_keep(o, n)
     return frozenset(out)
 
@@ -76,7 +101,17 @@ class BookDiff:
         ``(id, old arrival, new arrival)`` for stops in both versions whose arrival moves by
         more than ``threshold_s`` and that did not move.
     distance_m, duration_s
-        New minus old (negative: the new version saves).
+        New minus old (negative: the new version saves); measured on ``compared`` subscribers
+        when the two versions do not serve the same ones.
+    positions
+        Per moved id: (old carrier, old stop, new carrier, new stop).
+    renumbered
+        New carrier number -> old carrier number, for carriers that kept their route under
+        another number.
+    compared
+        How many subscribers (served by both) the saving is measured on, when not all are.
+    dropped
+        Subscribers the old version serves and the new one does not, with the reason.
     """
 
     old_version: int
@@ -88,34 +123,48 @@ class BookDiff:
     distance_m: int
     duration_s: int
     threshold_s: int = RETIME_THRESHOLD_S
-    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    positions: Mapping[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    renumbered: Mapping[int, int] = field(default_factory=dict)
+    carrier_of: Mapping[str, int] = field(default_factory=dict)
+    compared: int | None = None
+    dropped: Mapping[str, str] = field(default_factory=dict)
 
     def lines(self, limit: int | None = None) -> list[str]:
         """The diff as lines a person reads; at most ``limit`` moved and retimed stops each."""
         sign = "saves" if self.distance_m < 0 else "adds"
+        on = f" on the {self.compared} subscribers both serve" if self.compared is not None else ""
         out = [
             f"Version {self.old_version} -> {self.new_version}: {sign} "
-            f"{abs(self.distance_m):,} m and {abs(self.duration_s) / 60:.1f} min a day "
+            f"{abs(self.distance_m):,} m and {abs(self.duration_s) / 60:.1f} min a day{on} "
             f"({self.distance_m:+,} m, {self.duration_s / 60:+.1f} min)",
             f"  added {len(self.added)}, removed {len(self.removed)}, moved {len(self.moved)}, "
             f"arrival shifted by more than {self.threshold_s // 60} min: {len(self.retimed)}",
         ]
+        for new_c, old_c in sorted(self.renumbered.items()):
+            out.append(f"  carrier {old_c} is now carrier {new_c} (same stops, renumbered)")
         if self.added:
             out.append("  added:   " + ", ".join(self.added))
         if self.removed:
             out.append("  removed: " + ", ".join(self.removed))
         for x in self.moved[:limit]:
-            a, b = self.positions.get(x, (0, 0))
-            out.append(f"  moved    {x:<10} stop {a:>3} -> {b:>3}")
+            oc, a, nc, b = self.positions.get(x, (0, 0, 0, 0))
+            out.append(f"  moved    {x:<10} carrier {oc} stop {a:>3} -> carrier {nc} stop {b:>3}")
         if limit is not None and len(self.moved) > limit:
             out.append(f"  ... and {len(self.moved) - limit} more moved")
         for x, a, b in self.retimed[:limit]:
+            c = self.carrier_of.get(x)
+            who = f"{x:<10}" + (f" carrier {c}" if c is not None else "")
             out.append(
-                f"  retimed  {x:<10} {format_clock(a)} -> {format_clock(b)} "
-                f"({(b - a) / 60:+.0f} min)"
+                f"  retimed  {who} {format_clock(a)} -> {format_clock(b)} ({(b - a) / 60:+.0f} min)"
             )
         if limit is not None and len(self.retimed) > limit:
             out.append(f"  ... and {len(self.retimed) - limit} more retimed")
+        if self.dropped:
+            out.append(f"  would no longer be served ({len(self.dropped)}):")
+            for x, reason in list(self.dropped.items())[:limit]:
+                out.append(f"    {x:<10} {reason}")
+            if limit is not None and len(self.dropped) > limit:
+                out.append(f"    ... and {len(self.dropped) - limit} more")
         return out
 
 
@@ -126,16 +175,22 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
     o_ids = {x for r in o_orders for x in r}
     n_ids = {x for r in n_orders for x in r}
     mv = moved(o_orders, n_orders)
-    o_stop = {s.subscriber_id: s for r in old.routes for s in r.stops}
-    n_stop = {s.subscriber_id: s for r in new.routes for s in r.stops}
+    o_stop = {s.subscriber_id: (r.carrier, s) for r in old.routes for s in r.stops}
+    n_stop = {s.subscriber_id: (r.carrier, s) for r in new.routes for s in r.stops}
     order = [x for r in n_orders for x in r]
     retimed = tuple(
-        (x, o_stop[x].arrival_s, n_stop[x].arrival_s)
+        (x, o_stop[x][1].arrival_s, n_stop[x][1].arrival_s)
         for x in order
         if x in o_ids
         and x not in mv
-        and abs(n_stop[x].arrival_s - o_stop[x].arrival_s) > threshold_s
+        and abs(n_stop[x][1].arrival_s - o_stop[x][1].arrival_s) > threshold_s
     )
+    match = match_carriers(o_orders, n_orders)
+    renumbered = {
+        new.routes[n].carrier: old.routes[o].carrier
+        for n, o in match.items()
+        if new.routes[n].carrier != old.routes[o].carrier
+    }
     return BookDiff(
         old_version=old.version,
         new_version=new.version,
@@ -146,7 +201,9 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
         distance_m=new.distance_m - old.distance_m,
         duration_s=new.duration_s - old.duration_s,
         threshold_s=threshold_s,
-        positions={x: (o_stop[x].seq, n_stop[x].seq) for x in mv},
+        positions={x: (o_stop[x][0], o_stop[x][1].seq, n_stop[x][0], n_stop[x][1].seq) for x in mv},
+        renumbered=renumbered,
+        carrier_of={x: c for x, (c, _s) in n_stop.items()} if len(new.routes) > 1 else {},
     )
 
 

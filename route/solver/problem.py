@@ -86,8 +86,12 @@ class Problem:
                     wrong.append(f"{name} must hold whole numbers (see to_int_matrix)")
             elif m.size and int(m.min()) < 0:
                 wrong.append(f"{name} must not be negative, got {int(m.min())}")
-            ro = np.array(m, dtype=np.int64) if not wrong else m
-            ro.setflags(write=False)
+            if m.dtype == np.int64 and not m.flags.writeable:
+                ro = m  # already frozen (a problem derived from another): no copy
+            else:
+                # A copy: the caller's array is never frozen or changed under it.
+                ro = np.array(m, dtype=np.int64) if not wrong else m.copy()
+                ro.setflags(write=False)
             matrices[name] = ro
         if not wrong and matrices["distance"].shape != matrices["duration"].shape:
             wrong.append(
