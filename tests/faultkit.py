@@ -3,7 +3,7 @@
 Also a script, run inside a private mount namespace (``unshare --user --map-root-user --mount``)
 where a test may mount a small tmpfs or a read-only bind mount without being root:
 
-    python tests/faultkit.py full-disk WORKSPACE MOUNT SPARE_BYTES -- ARGS...
+    python tests/faultkit.py full-disk WORKSPACE SPARE_BYTES -- ARGS...
     python tests/faultkit.py read-only WORKSPACE -- ARGS...
 
 Each prints one JSON object: the command's exit status and standard error, and the workspace's
@@ -102,13 +102,14 @@ def _scenario(kind: str, argv: list[str]) -> dict[str, Any]:
     ws = Path(head[0])
     report: dict[str, Any] = {"before": state(ws)}
     if kind == "full-disk":
-        mount, spare = Path(head[1]), int(head[2])
-        mount.mkdir(parents=True, exist_ok=True)
+        # The small disk is mounted over the workspace itself, its files copied onto it: every
+        # path stays as it was (the network file is found relative to the workspace).
+        mount, spare = ws, int(head[1])
+        saved = ws.with_name(ws.name + "-saved")
+        shutil.copytree(ws, saved)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-        target = mount / ws.name
-        shutil.copytree(ws, target)
-        args = [a.replace(str(ws), str(target)) for a in args]
-        filler = mount / "filler"
+        shutil.copytree(saved, ws, dirs_exist_ok=True)
+        filler = mount / ".filler"
         fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
         try:  # fill the disk to the last byte (unbuffered: the failing write is the last)
             while True:
@@ -117,14 +118,13 @@ def _scenario(kind: str, argv: list[str]) -> dict[str, Any]:
             pass
         os.ftruncate(fd, max(0, os.fstat(fd).st_size - spare))  # then leave SPARE of room
         os.close(fd)
-        ws = target
     else:
         subprocess.run(["mount", "--bind", str(ws), str(ws)], check=True)
         subprocess.run(["mount", "-o", "remount,bind,ro", str(ws), str(ws)], check=True)
     run = paperroute(*args)
     report["code"], report["stderr"] = run.returncode, run.stderr
     if kind == "full-disk":
-        (mount / "filler").unlink()  # reading the database needs room too (its -shm file)
+        filler.unlink()  # reading the database needs room too (its -shm file)
         report["after_fault"] = state(ws)
     else:
         subprocess.run(["umount", str(ws)], check=True)

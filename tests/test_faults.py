@@ -179,9 +179,7 @@ def test_a_full_disk_is_reported_and_loses_nothing(command, spare, bases, tmp_pa
         pytest.skip(f"disk full needs a small tmpfs: {problem}")
     ws = tmp_path / "ws"
     shutil.copytree(bases[command], ws)
-    report = _in_namespace(
-        "full-disk", str(ws), str(tmp_path / "mnt"), str(spare), "--", *_args(command, ws, bases)
-    )
+    report = _in_namespace("full-disk", str(ws), str(spare), "--", *_args(command, ws, bases))
     before, failed, again = report["before"], report["after_fault"], report["after_again"]
     assert "Traceback" not in report["stderr"]
     if report["code"] != 0:  # the room left was not enough

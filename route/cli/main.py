@@ -143,7 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     im.add_argument("workspace", type=Path, help=_WS)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
-    im.add_argument("--layer", help="the layer to read from a GeoPackage that holds several")
+    im.add_argument(
+        "--layer",
+        help="the layer to read from a GeoPackage that holds several (default: its only layer)",
+    )
     add_wait(im)
     im.epilog = (
         "With a route planned, new subscribers are slotted in at their cheapest place "
