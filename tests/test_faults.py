@@ -37,17 +37,19 @@ COMMANDS = {
     "plan": ["plan", "{ws}", "--time-limit", "1"],
     "day": ["day", "{ws}", "--date", "2024-06-04", "--supply", "paper=1"],
 }
-#: Named points where a power cut lands, by command: inside the transaction, around the commit,
-#: around the files written after it.
+#: Named points where a power cut lands, by command: inside the transaction, just after the
+#: commit (the workspace closed), around the files written after it.
 CUTS = {
     "import": [
         ["route.io.workspace:Workspace.upsert_subscribers", "after"],
         ["route.io.workspace:Workspace.save_book", "before"],
         ["route.io.workspace:Workspace.save_book", "after"],
+        ["route.io.workspace:Workspace.close", "before"],  # just after the commit
     ],
     "plan": [
         ["route.routebook.plan:plan", "after"],
         ["route.io.workspace:Workspace.save_book", "after"],
+        ["route.io.workspace:Workspace.close", "before"],
     ],
     "day": [
         ["route.io.workspace:Workspace.save_day", "after"],
