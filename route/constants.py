@@ -63,8 +63,47 @@ RAIN_BAG_S: Final = 5
 #: A spot farther than this from any usable street is reported as unreachable.
 MAX_SNAP_M: Final = 300.0
 
+#: A location farther than this outside the street network's extent is refused at import as a
+#: data error (latitude and longitude swapped, or another town's data); closer ones are kept and
+#: reported "not served" by the plan when no street is near (:data:`MAX_SNAP_M`).
+MAX_OUTSIDE_NETWORK_M: Final = 10_000.0
+
+# -- input limits, documented in the README ("Limits"); beyond them a file is refused --------
+
+#: Largest subscriber or day file read, in bytes.
+MAX_FILE_BYTES: Final = 64 * 1024 * 1024
+#: Most data rows in one subscriber or day file.
+MAX_ROWS: Final = 20_000
+#: Longest id and product name, in characters.
+MAX_ID_CHARS: Final = 64
+#: Longest name, address, instructions, hazard or note, in characters.
+MAX_TEXT_CHARS: Final = 1_000
+#: Most items of one product for one subscriber a day.
+MAX_QUANTITY: Final = 1_000
+#: Longest handling time at one stop (``service_s``), in seconds.
+MAX_SERVICE_S: Final = 3_600
+#: Most items of one product in a day's supply.
+MAX_SUPPLY: Final = 1_000_000
+
 #: Largest matrix entry the solvers accept (about 11 days in seconds, 1,000 km in metres).
 MAX_MATRIX_VALUE: Final = 1_000_000
+
+#: Bounds for planning (``route.routebook.plan.PlanOptions`` and the ``plan`` flags).
+MAX_CARRIERS: Final = 1000
+MAX_TIME_LIMIT_S: Final = 24 * 3600
+MAX_SHIFT_S: Final = 48 * 3600
+MAX_BALANCE: Final = 1_000_000
+#: Most items one carrier's bag holds (``--capacity``).
+MAX_CAPACITY: Final = 1_000_000
+#: Most rounds of the skip-aware search's perturbation (``--kicks``), each about as long as the
+#: first search.
+MAX_KICKS: Final = 100
+#: Most days ``skips`` simulates (``--days``).
+MAX_SIMULATED_DAYS: Final = 366
+#: Longest a writer waits for another to finish (``--wait``), in seconds.
+MAX_WAIT_S: Final = 24 * 3600
+#: Largest pay rate (``rates --per-stop``, ``--per-piece``, ``--per-km``, ``--per-hour``).
+MAX_RATE: Final = 1_000_000
 
 #: Tiers, in the order the default shortage policy lets them go without.
 TIERS: Final = ("household", "sample", "complimentary", "paying")

@@ -41,13 +41,20 @@ class Issue:
     value: object = None
 
     def __str__(self) -> str:
-        where = self.source
+        where = printable(self.source)
         if self.row is not None:
             where += f", row {self.row}"
         if self.column is not None:
-            where += f", column '{self.column}'"
+            where += f", column '{printable(self.column)}'"
         value = "" if self.value is None else f" (got {self.value!r})"
-        return f"{where}: {self.message}{value}. Fix: {self.fix}"
+        return f"{where}: {printable(self.message)}{value}. Fix: {printable(self.fix)}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape codes) shown as ``\\x1b``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(ValueError):

@@ -25,6 +25,7 @@ from shapely.ops import substring
 
 from route.constants import MAX_MATRIX_VALUE, MAX_SNAP_M
 from route.io.osm import StreetNetwork, highways
+from route.model.extent import Extent
 
 Say = Callable[[str], None]
 
@@ -243,6 +244,13 @@ class StreetIndex:
         return tuple(
             (round(float(a), 7), round(float(o), 7)) for a, o in zip(lat, lon, strict=True)
         )
+
+    def extent(self) -> Extent:
+        """The WGS84 box around the network's streets (to refuse locations far outside it)."""
+        x0, y0, x1, y1 = shapely.total_bounds([*self._geoms, shapely.multipoints(self.xy)])
+        xs, ys = np.array([x0, x0, x1, x1]), np.array([y0, y1, y0, y1])
+        lon, lat = self._to_wgs.transform(xs, ys)
+        return Extent(float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()))
 
     # -- snapping -----------------------------------------------------------------------------
 

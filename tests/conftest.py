@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from tests.browser import require_chromium
+
+#: ``pytest --hypothesis-profile long``: the fuzzing and kill tests at length, by hand. The suite
+#: keeps their small fixed budgets (and every Hypothesis search derandomised, so a run never
+#: depends on luck); nothing in either profile reads the clock (no deadline).
+LONG_EXAMPLES = 2000
+settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,3 +25,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def chromium() -> str:
     """The Chromium executable; skips the test without one, fails it when CI=true."""
     return require_chromium()
+
+
+def is_long_profile() -> bool:
+    """Whether the run was started with ``--hypothesis-profile long``."""
+    return settings.default.max_examples >= LONG_EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def long_profile() -> bool:
+    """True under ``--hypothesis-profile long`` (more kills, more fuzz examples)."""
+    return is_long_profile()

@@ -166,5 +166,4 @@ def test_declared_dependencies_are_what_route_imports():
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "route"}
-    # pyogrio is named as geopandas' engine for GeoPackage writing, not imported.
-    assert third_party - optional == declared - {"pyogrio"}
+    assert third_party - optional == declared

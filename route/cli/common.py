@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from route.constants import MAX_SHIFT_S
 from route.errors import InputError, input_error
 from route.io.files import atomic_write
 from route.io.workspace import DEFAULT_WAIT_S, Settings, Workspace
@@ -109,15 +110,26 @@ def _ws_index(ws: Workspace, say: _Reporter) -> StreetIndex:
     return _load_index(ws.settings, say, ws.path)
 
 
-def _read(ws: Workspace, path: Path) -> tuple[Subscriber, ...]:
+def _read(
+    ws: Workspace, path: Path, say: _Reporter | None = None, layer: str | None = None
+) -> tuple[Subscriber, ...]:
+    """Read a subscriber file against the workspace's street network.
+
+    Addresses resolve through the street data (CSV; read only when a row needs one), and a
+    location far outside the network's area is refused as a data error (a swapped latitude
+    and longitude is recognised).
+    """
+    from route.errors import printable
     from route.io.subscribers import read_subscribers
 
     addresses = None
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() == ".csv" and path.is_file():
         addresses = _Addresses(ws.settings.network)
-    result = read_subscribers(path, addresses=addresses)
+    extent = _ws_index(ws, say or _Reporter(True)).extent() if path.is_file() else None
+    result = read_subscribers(path, addresses=addresses, extent=extent, layer=layer)
     if result.ignored_columns:
-        print(f"note: ignored columns {', '.join(result.ignored_columns)}", file=sys.stderr)
+        names = ", ".join(printable(c) for c in result.ignored_columns)
+        print(f"note: ignored columns {names}", file=sys.stderr)
     return result.subscribers
 
 
@@ -344,6 +356,9 @@ def _usual_arrivals(
     from route.routebook.changes import usual_arrivals
 
     first = dt.date.fromisoformat(str(day["date"])) if day else dt.date.today()
+    # The week ahead of a date in the calendar's last week: the week up to its end (the same
+    # seven weekdays).
+    first = min(first, dt.date.max - dt.timedelta(days=6))
     # The week's travel comes from the route book's legs, and the network is loaded only if a
     # bypass needs measuring; a moved extract is still named at once, whichever it is.
     _check_network(ws.settings, ws.path)
@@ -386,17 +401,18 @@ def _plan_limits(args: argparse.Namespace) -> dict[str, Any]:
         out["capacity"] = args.capacity
     if args.shift is not None:
         minutes = _minutes(args.shift)
-        if minutes is None or minutes <= 0:
+        if minutes is None or not 0 < minutes <= MAX_SHIFT_S / 60:
             problems.append(
                 Issue(
                     "--shift",
-                    "not a duration",
-                    "give HH:MM or minutes, e.g. 3:30 or 210",
+                    "not a duration" if minutes is None else "out of range",
+                    f"give HH:MM or minutes above 0 and at most {MAX_SHIFT_S // 3600} hours, "
+                    "e.g. 3:30 or 210",
                     value=args.shift,
                 )
             )
         else:
-            out["shift_s"] = int(minutes * 60)
+            out["shift_s"] = round(minutes * 60)
     if args.end is not None:
         try:
             out["end"] = _parse_latlon(args.end, "--end")
@@ -412,11 +428,16 @@ def _plan_limits(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _minutes(text: str) -> float | None:
+    """Minutes in ``HH:MM`` or a plain number of minutes; None if it is neither (or nan)."""
+    from route.io.fields import parse_float
+
     try:
         if ":" in text:
-            h, m = text.split(":")
-            return int(h) * 60 + int(m) if 0 <= int(m) < 60 else None
-        return float(text)
+            h, m = text.strip().split(":")
+            if not (h.isdigit() and m.isdigit() and len(h) <= 3 and int(m) < 60):
+                return None
+            return int(h) * 60 + int(m)
+        return parse_float(text)
     except ValueError:
         return None
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from route.cli.common import _open, _Reporter
+from route.constants import MAX_RATE
 from route.errors import InputError, Issue
 
 
@@ -74,11 +75,11 @@ def cmd_rates(args: argparse.Namespace, say: _Reporter) -> int:
             n = float(amount)
         except ValueError:
             n = -1.0
-        if n < 0 or (eq and not key):
+        if not 0 <= n <= MAX_RATE or (eq and not key):  # nan fails the comparison too
             problems.append(
                 Issue(
                     "--per-piece",
-                    "not AMOUNT or PRODUCT=AMOUNT",
+                    f"not AMOUNT or PRODUCT=AMOUNT, an amount from 0 to {MAX_RATE:,}",
                     "write e.g. 0.12 or paper=0.12",
                     value=text,
                 )

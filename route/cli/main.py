@@ -149,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     im.add_argument("workspace", type=Path, help=_WS)
     im.add_argument("subscribers", type=Path, help="CSV, GeoJSON or GeoPackage file")
+    im.add_argument(
+        "--layer",
+        help="the layer to read from a GeoPackage that holds several (default: its only layer)",
+    )
     add_wait(im)
     im.epilog = (
         "With a route planned, new subscribers are slotted in at their cheapest place "
@@ -442,13 +446,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line; return the exit status.
+
+    0 done; 2 bad input (every problem listed, nothing written); 130 interrupted (Ctrl-C) and
+    143 terminated, each saying whether anything was written; 1 anything else, with a message
+    that says what happened and whether anything was written.
+    """
+    import sqlite3
+
+    from route.cli.checks import check_args, join_negative_pairs
+    from route.cli.faults import Stop, Terminated, WriteWatch, describe, written
+
+    args = _parser().parse_args(join_negative_pairs(sys.argv[1:] if argv is None else argv))
     say = _Reporter(args.quiet)
+    name = f"paperroute {args.command}"
+    workspace = args.out if args.command == "demo" else getattr(args, "workspace", None)
+    watch = WriteWatch(workspace)
+    stop = Stop()
+    code: int | None = None
     try:
-        return int(_COMMANDS[args.command](args, say) or 0)
+        with stop:
+            try:
+                check_args(args)
+                code = int(_COMMANDS[args.command](args, say) or 0)
+            finally:
+                stop.disarm()
     except InputError as e:
-        print(f"paperroute {args.command}: {e.report()}", file=sys.stderr)
+        print(f"{name}: {e.report()}", file=sys.stderr)
         return 2
     except ConflictError as e:
         print(f"paperroute {args.command}: {e}", file=sys.stderr)
@@ -459,18 +483,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print("paperroute: interrupted; the workspace is as it was before", file=sys.stderr)
-        return 1
+    except (KeyboardInterrupt, Terminated) as e:
+        stop.pending = stop.pending or type(e)  # reported below
     except Exception as e:  # the last line of defence: no traceback for users
-        if args.debug:
-            raise
-        print(
-            f"paperroute {args.command}: unexpected error: {e!r}\n"
-            "Run again with --debug for details and report it.",
-            file=sys.stderr,
-        )
-        return 1
+        if stop.pending is None:
+            if args.debug:
+                raise
+            what = describe(e, workspace) if isinstance(e, OSError | sqlite3.Error) else None
+            if what is not None:
+                print(f"{name}: {what}. {written(watch, workspace, e)}", file=sys.stderr)
+                return 1
+            print(
+                f"{name}: unexpected error: {e!r}\n{written(watch, workspace)}\n"
+                "Run again with --debug for details and report it.",
+                file=sys.stderr,
+            )
+            return 1
+    finally:
+        watch_result = written(watch, workspace)
+        watch.close()
+    if stop.pending is not None:
+        # Also when a library swallowed the signal and the command ran on to its end.
+        how = "interrupted" if stop.pending is KeyboardInterrupt else "terminated"
+        print(f"{name}: {how}. {watch_result}", file=sys.stderr)
+        return 130 if stop.pending is KeyboardInterrupt else 143
+    return code if code is not None else 1
 
 
 _COMMANDS = {

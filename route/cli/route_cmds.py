@@ -71,12 +71,17 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
     from route.network import too_far
 
     if too_far(depot_curb):
-        raise input_error(
-            "--depot",
-            f"{depot_curb.distance_m:.0f} m from the nearest street",
-            "give a depot inside the area of the street data",
-            value=f"{lat},{lon}",
-        )
+        swapped = abs(lon) <= 90 and not too_far(index.snap([(lon, lat)])[0])
+        far = depot_curb.distance_m
+        message = f"{far / 1000:,.0f} km" if far >= 10_000 else f"{far:,.0f} m"
+        message += " from the nearest street"
+        fix = "give a depot inside the area of the street data"
+        given = args.depot or f"{lat},{lon}"
+        if swapped:
+            lat_s, lon_s = (t.strip() for t in given.split(","))
+            message += f"; latitude and longitude look swapped: did you mean {lon_s},{lat_s}?"
+            fix = f"give --depot {lon_s},{lat_s}"
+        raise input_error("--depot", message, fix, value=given)
     name = " ".join(args.depot_name.split())
     if not name or len(name) > 80:
         raise input_error(
@@ -86,19 +91,17 @@ def cmd_init(args: argparse.Namespace, say: _Reporter) -> int:
             value=args.depot_name,
         )
     depot = Depot(lat, lon, name)
-    copied = None
-    if args.copy_network:
-        copied = _copy_network(Path(network), args.workspace, say)
-        network = str(copied)
+    made = not args.workspace.exists()
     try:
+        if args.copy_network:
+            network = str(_copy_network(Path(network), args.workspace, say))
         ws = Workspace.create(args.workspace, Settings(network, args.mode, depot, start))
+        with ws:
+            ws.set_network(network, index.net.fingerprint)
+            where = ws.stored_network
     except BaseException:
-        if copied is not None:
-            copied.unlink(missing_ok=True)
+        _undo_create(args.workspace, made)
         raise
-    with ws:
-        ws.set_network(network, index.net.fingerprint)
-        where = ws.stored_network
     print(
         f"Workspace {args.workspace} created ({args.mode} network from {args.network}, "
         f"{name} at {lat:.5f},{lon:.5f})."
@@ -167,9 +170,24 @@ def cmd_relink(args: argparse.Namespace, say: _Reporter) -> int:
     return 0
 
 
+def _undo_create(path: Path, made: bool) -> None:
+    """Remove what a failed ``init`` made (a full disk, say): the folder if it made it, or else
+    only its own files in the user's folder."""
+    import shutil
+
+    from route.io.workspace import DB_NAME
+
+    if made:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (path / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(path / "network", ignore_errors=True)
+
+
 def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
     with _open(args) as ws:
-        subs = _read(ws, args.subscribers)
+        subs = _read(ws, args.subscribers, say, layer=args.layer)
         # From the first read of the workspace to the commit, no other writer gets in.
         with ws.transaction():
             stored = ws.subscribers(active_only=False)

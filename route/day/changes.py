@@ -26,7 +26,10 @@ def _covering(holds: Sequence[Hold], day: Date) -> Hold | None:
 def _neighbour(sub: Subscriber, day: Date, step: int) -> Date | None:
     """The subscriber's scheduled day before (step -1) or after (step 1) ``day`` within a week."""
     for k in range(1, 8):
-        d = day + timedelta(days=step * k)
+        try:
+            d = day + timedelta(days=step * k)
+        except OverflowError:  # the calendar's first or last week: no day beyond it
+            return None
         if sub.due(d):
             return d
     return None

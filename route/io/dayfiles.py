@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from route.constants import MAX_ID_CHARS, MAX_SUPPLY, MAX_TEXT_CHARS
 from route.errors import InputError, Issue, input_error
 from route.io.fields import (
     PRODUCT_NAME,
@@ -18,7 +19,9 @@ from route.io.fields import (
     parse_date,
     parse_whole,
     read_csv_table,
+    read_text,
 )
+from route.io.subscribers import PRODUCT_FIX, check_text
 from route.model.day import COMPLAINT_KINDS, Complaint, Hold
 from route.model.policy import Policy, parse_policy
 
@@ -45,14 +48,14 @@ def _day_csv(path: Path, required: tuple[str, ...], problems: list[Issue]) -> li
             )
         )
         return []
-    for i, r in enumerate(rows):
+    for r in rows:
         if "__extra__" in r:
             problems.append(
                 Issue(
                     source,
                     "the row has more cells than the header",
                     "remove them",
-                    i + 2,
+                    r["__row__"],
                     None,
                     r["__extra__"],
                 )
@@ -68,8 +71,8 @@ def read_holds(path: str | Path, known: Collection[str], problems: list[Issue]) 
     """
     path = Path(path)
     holds: list[Hold] = []
-    for i, r in enumerate(_day_csv(path, ("id", "from", "to"), problems)):
-        p = RowProblems(str(path), i + 2, problems)
+    for r in _day_csv(path, ("id", "from", "to"), problems):
+        p = RowProblems(str(path), r["__row__"], problems)
         before = p.count
         sid = cell_text(r.get("id"))
         if sid not in known:
@@ -105,8 +108,8 @@ def read_complaints(
     """
     path = Path(path)
     out: list[Complaint] = []
-    for i, r in enumerate(_day_csv(path, ("id", "kind"), problems)):
-        p = RowProblems(str(path), i + 2, problems)
+    for r in _day_csv(path, ("id", "kind"), problems):
+        p = RowProblems(str(path), r["__row__"], problems)
         before = p.count
         sid = cell_text(r.get("id"))
         if sid not in known:
@@ -114,8 +117,10 @@ def read_complaints(
         kind = cell_text(r.get("kind")).lower().replace("-", "_").replace(" ", "_")
         if kind not in COMPLAINT_KINDS:
             p.add("kind", r.get("kind"), "unknown complaint", f"use {', '.join(COMPLAINT_KINDS)}")
+        note = cell_text(r.get("note"))
+        check_text(p, "note", note, limit=MAX_TEXT_CHARS, single=False)
         if p.count == before:
-            out.append(Complaint(sid, kind, cell_text(r.get("note"))))
+            out.append(Complaint(sid, kind, note))
     return out
 
 
@@ -150,8 +155,8 @@ def read_supply(path: str | Path, problems: list[Issue]) -> dict[str, int]:
     """Read a supply file (``product,count``); problems are appended to ``problems``."""
     path = Path(path)
     supply: dict[str, int] = {}
-    for i, r in enumerate(_day_csv(path, ("product", "count"), problems)):
-        p = RowProblems(str(path), i + 2, problems)
+    for r in _day_csv(path, ("product", "count"), problems):
+        p = RowProblems(str(path), r["__row__"], problems)
         _supply_item(cell_text(r.get("product")), cell_text(r.get("count")), supply, p)
     return supply
 
@@ -170,10 +175,16 @@ def parse_supply_args(values: Iterable[str], source: str, problems: list[Issue])
 
 
 def _supply_item(product: str, count: str, supply: dict[str, int], p: RowProblems) -> None:
-    if not PRODUCT_NAME.match(product):
-        p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
+    if len(product) > MAX_ID_CHARS or not PRODUCT_NAME.match(product):
+        p.add("product", product, "not a product name", PRODUCT_FIX)
         return
-    n = p.parse("count", count, parse_whole, "not a whole number >= 0", "write e.g. 78")
+    n = p.parse(
+        "count",
+        count,
+        lambda t: parse_whole(t, 0, MAX_SUPPLY),
+        f"not a whole number from 0 to {MAX_SUPPLY:,} (the limit of a day's supply)",
+        "write the items that arrived, e.g. 78",
+    )
     if n is None:
         return
     if product in supply:
@@ -193,8 +204,6 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     if not path.exists():
         return Policy()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise input_error(str(path), f"cannot be read ({e})", "save it as UTF-8 text") from e
-    return parse_policy(text, str(path))
+    if not path.is_file():
+        raise input_error(str(path), "not a file", "give the policy's TOML file")
+    return parse_policy(read_text(path), str(path))

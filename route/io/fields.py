@@ -6,7 +6,9 @@ problem at once (file, row, column, value, fix) in one :class:`~route.errors.Inp
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 import re
 from collections.abc import Callable
@@ -14,8 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from route.constants import WEEKDAYS
-from route.errors import Issue, input_error
+from route.constants import MAX_FILE_BYTES, MAX_OUTSIDE_NETWORK_M, MAX_ROWS, WEEKDAYS
+from route.errors import InputError, Issue, input_error
+from route.model.extent import Extent
 
 PRODUCT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CLOCK_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers add ":00"
@@ -23,20 +26,160 @@ CLOCK_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # GeoJSON readers ad
 T = TypeVar("T")
 
 
-def read_csv_table(path: Path) -> list[dict[str, Any]]:
+#: Delimiters a table file may use; the header line decides (Excel in many locales writes ';').
+DELIMITERS = (",", ";", "\t")
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file larger than :data:`~route.constants.MAX_FILE_BYTES`.
+
+    Raises
+    ------
+    InputError
+        Naming the file, its size and the limit.
+    """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise input_error(
+            str(path),
+            f"the file is {size / 2**20:,.1f} MB, more than the limit of "
+            f"{MAX_FILE_BYTES / 2**20:,.0f} MB",
+            "split it into smaller files",
+            value=f"{size} bytes",
+        )
+
+
+def read_text(path: Path) -> str:
+    """A text file's content: UTF-8 (with or without a byte-order mark) or UTF-16 with one.
+
+    Raises
+    ------
+    InputError
+        For a file over the size limit, or bytes that are not text, naming the row.
+    """
+    check_size(path)
+    data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode text"
+    else:
+        encoding = "utf-8-sig"
+    nul = data.find(b"\0") if encoding != "utf-16" else -1
+    if nul >= 0:
+        raise input_error(
+            str(path),
+            "the file holds NUL bytes: it is not text, or UTF-16 without a byte-order mark",
+            "save it as UTF-8 (in Excel: 'CSV UTF-8')",
+            row=data[:nul].count(b"\n") + 1,
+        )
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            rows = [dict(r) for r in reader]
-            if reader.fieldnames is None:
-                raise input_error(str(path), "the file is empty", "add a header row with 'id'")
+        return data.decode(encoding)
     except UnicodeDecodeError as e:
-        raise input_error(str(path), "the file is not UTF-8 text", "save it as UTF-8 CSV") from e
+        row = data[: e.start].count(b"\n") + 1
+        begin = data.rfind(b"\n", 0, e.start) + 1
+        line = data[begin : data.find(b"\n", e.start) % (len(data) + 1)]
+        raise input_error(
+            str(path),
+            f"the file is not {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text "
+            f"(byte 0x{data[e.start]:02x} on this row)",
+            "save it as UTF-8 (in Excel: 'CSV UTF-8')",
+            row=row,
+            value=line[:80].decode("utf-8", "replace").rstrip("\r"),
+        ) from e
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def read_csv_table(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV file as ``{column: text}``, every problem with the file's layout at once.
+
+    Column names are matched without case or surrounding spaces. A row carries its 1-based row
+    number (the header is row 1) under ``__row__``, and cells beyond the header under
+    ``__extra__``; blank rows are skipped but counted, so row numbers match a spreadsheet's.
+
+    Raises
+    ------
+    InputError
+        For an empty file, a file over the size or row limits, bytes that are not text, an
+        unreadable row, or a header with a column named twice or a nameless column in use.
+    """
+    source = str(path)
+    text = read_text(path)
+    if not text.strip():
+        raise input_error(source, "the file is empty", "add a header row with 'id'")
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    # strict: a quote left open, or text after a closing quote, is an error with its row, not a
+    # cell that silently swallows the rows after it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    rowno = 0
+    try:
+        for record in reader:
+            rowno += 1
+            if rowno > MAX_ROWS + 1:
+                raise input_error(
+                    source,
+                    f"more than {MAX_ROWS:,} rows",
+                    f"split the file into files of at most {MAX_ROWS:,} rows",
+                    row=rowno,
+                )
+            records.append((rowno, record))
     except csv.Error as e:
-        raise input_error(str(path), f"not a readable CSV ({e})", "save it as CSV") from e
-    for r in rows:
-        if None in r:  # more cells than headers
-            r["__extra__"] = r.pop(None)
+        raise input_error(
+            source, f"the row cannot be read as CSV ({e})", "save the file as CSV", row=rowno + 1
+        ) from e
+    while records and not any(c.strip() for c in records[0][1]):
+        records.pop(0)  # blank lines above the header
+    if not records:
+        raise input_error(source, "the file is empty", "add a header row with 'id'")
+    header_row, header = records[0]
+    names = [h.strip().lower() for h in header]
+    problems: list[Issue] = []
+    first_at: dict[str, int] = {}
+    for k, name in enumerate(names):
+        if not name:
+            used = any(k < len(r) and r[k].strip() for _, r in records[1:])
+            if used:
+                problems.append(
+                    Issue(
+                        source,
+                        f"column {k + 1} has values but no name",
+                        "give the column a name in the header, or delete it",
+                        header_row,
+                        f"#{k + 1}",
+                        header[k],
+                    )
+                )
+        elif name in first_at:
+            problems.append(
+                Issue(
+                    source,
+                    f"the column appears twice (columns {first_at[name] + 1} and {k + 1})",
+                    "keep one of the two columns",
+                    header_row,
+                    name,
+                    header[k],
+                )
+            )
+        else:
+            first_at[name] = k
+    if problems:
+        raise InputError(problems)
+    rows: list[dict[str, Any]] = []
+    for number, record in records[1:]:
+        if not any(c.strip() for c in record):
+            continue  # a blank row, or one of empty cells only
+        row: dict[str, Any] = {
+            name: record[k] if k < len(record) else "" for name, k in first_at.items()
+        }
+        extra = [c for c in record[len(names) :] if c.strip()]
+        if extra:
+            row["__extra__"] = extra
+        row["__row__"] = number
+        rows.append(row)
     return rows
 
 
@@ -70,17 +213,26 @@ def cell_text(v: Any) -> str:
     return str(v).strip()
 
 
+#: A decimal number as people write it: ``60.1699``, ``60,1699`` (a decimal comma), ``-3``,
+#: ``1e3``. Not ``nan``, ``inf``, ``1_000`` or other digits that ``float`` would take.
+NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
 def parse_float(s: str) -> float:
-    v = float(s.replace(",", ".") if s.count(",") == 1 and "." not in s else s)
+    """A finite decimal number; a single comma is read as the decimal point."""
+    t = s.strip()
+    if not NUMBER.match(t) or ("," in t and "." in t):
+        raise ValueError(s)
+    v = float(t.replace(",", "."))
     if not math.isfinite(v):
         raise ValueError(s)
     return v
 
 
-def parse_whole(s: str, minimum: int = 0) -> int:
-    """A whole number (written ``3`` or ``3.0``) of at least ``minimum``."""
-    v = float(s)
-    if not v.is_integer() or v < minimum:
+def parse_whole(s: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number (written ``3`` or ``3.0``) from ``minimum`` to ``maximum``."""
+    v = parse_float(s)
+    if not v.is_integer() or v < minimum or (maximum is not None and v > maximum):
         raise ValueError(s)
     return int(v)
 
@@ -157,3 +309,30 @@ def parse_date(text: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
         raise ValueError(text)
     return date.fromisoformat(t)
+
+
+def near_network(
+    extent: Extent, lat: float, lon: float, lat_col: str, lat_s: str, lon_s: str, p: RowProblems
+) -> bool:
+    """Whether a point lies within reach of the street network; a problem added to ``p`` if not
+    (a swapped latitude and longitude recognised)."""
+    outside = extent.outside_m(lat, lon)
+    if outside <= MAX_OUTSIDE_NETWORK_M:
+        return True
+    swapped = abs(lon) <= 90 and extent.outside_m(lon, lat) <= MAX_OUTSIDE_NETWORK_M
+    where = f"{outside / 1000:,.0f} km outside the street network's area"
+    if swapped:
+        p.add(
+            lat_col,
+            f"{lat_s}, {lon_s}",
+            f"{where}; latitude and longitude look swapped: did you mean {lon_s}, {lat_s}?",
+            f"swap the values: latitude {lon_s}, longitude {lat_s}",
+        )
+    else:
+        p.add(
+            lat_col,
+            f"{lat_s}, {lon_s}",
+            f"{where} (more than {MAX_OUTSIDE_NETWORK_M / 1000:,.0f} km: a data error)",
+            "check the coordinates, or use a workspace on a street network that covers them",
+        )
+    return False

@@ -46,8 +46,10 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[P
         # mkstemp names the file only; give the result the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = str(target)  # a failed write() names no file; say which one it was
         raise
 
 

@@ -15,7 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from route.constants import SPOT_KINDS, TIERS
+from route.constants import (
+    MAX_ID_CHARS,
+    MAX_QUANTITY,
+    MAX_ROWS,
+    MAX_SERVICE_S,
+    MAX_TEXT_CHARS,
+    SPOT_KINDS,
+    TIERS,
+)
 from route.errors import InputError, Issue, input_error
 from route.io.fields import (
     DAY_INDEX,
@@ -23,15 +31,18 @@ from route.io.fields import (
     PRODUCT_NAME,
     RowProblems,
     cell_text,
-    is_missing,
+    check_size,
+    near_network,
     parse_clock,
     parse_date,
     parse_days,
     parse_float,
-    parse_positive_int,
     parse_seconds,
+    parse_whole,
     read_csv_table,
 )
+from route.io.geofiles import read_geo_rows
+from route.model.extent import Extent
 from route.model.subscriber import DeliverySpot, Subscriber
 
 #: Every column a subscriber file may have; only ``id`` and a location are required.
@@ -73,7 +84,13 @@ class SubscriberFile:
     ignored_columns: tuple[str, ...] = ()
 
 
-def read_subscribers(path: str | Path, *, addresses: Addresses | None = None) -> SubscriberFile:
+def read_subscribers(
+    path: str | Path,
+    *,
+    addresses: Addresses | None = None,
+    extent: Extent | None = None,
+    layer: str | None = None,
+) -> SubscriberFile:
     """Read and validate a subscriber file.
 
     Parameters
@@ -82,6 +99,12 @@ def read_subscribers(path: str | Path, *, addresses: Addresses | None = None) ->
         A ``.csv``, ``.geojson`` or ``.gpkg`` file with the columns in :data:`COLUMNS`.
     addresses
         Optional geocoder used for rows with an ``address`` but no coordinates.
+    extent
+        The street network's area: a location more than
+        :data:`~route.constants.MAX_OUTSIDE_NETWORK_M` outside it is refused (a swapped
+        latitude and longitude is recognised and the right pair suggested).
+    layer
+        The layer of a GeoPackage holding several; required when it has more than one.
 
     Returns
     -------
@@ -104,33 +127,17 @@ def read_subscribers(path: str | Path, *, addresses: Addresses | None = None) ->
             f"unsupported file type '{path.suffix}'",
             "give a .csv, .geojson or .gpkg file",
         )
-    rows, first_row = (read_csv_table(path), 2) if kind == "CSV" else (_read_geo(path), 1)
-    return parse_subscribers(rows, source=source, first_row=first_row, addresses=addresses)
-
-
-def _read_geo(path: Path) -> list[dict[str, Any]]:
-    import geopandas as gpd  # heavy; only for geo formats
-
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as e:  # pyogrio raises its own error classes for unreadable files
-        raise input_error(str(path), f"cannot be read ({e})", "check the file opens in QGIS") from e
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        gdf = gdf.to_crs("EPSG:4326")
-    rows: list[dict[str, Any]] = []
-    for rec, geom in zip(
-        gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True
-    ):
-        rec = {k: ("" if is_missing(v) else v) for k, v in rec.items()}
-        if geom is not None and not geom.is_empty:
-            if geom.geom_type == "Point":
-                # Explicit lat/lon columns win over the geometry.
-                if rec.get("lat", "") == "" and rec.get("lon", "") == "":
-                    rec["lat"], rec["lon"] = geom.y, geom.x
-            else:
-                rec["__geometry__"] = geom.geom_type
-        rows.append(rec)
-    return rows
+    if layer is not None and kind == "CSV":
+        raise input_error(
+            source, "a CSV file has no layers", "leave out --layer for a CSV file", value=layer
+        )
+    check_size(path)
+    rows, first_row = (
+        (read_csv_table(path), 2) if kind == "CSV" else (read_geo_rows(path, layer), 1)
+    )
+    return parse_subscribers(
+        rows, source=source, first_row=first_row, addresses=addresses, extent=extent
+    )
 
 
 def parse_subscribers(
@@ -139,8 +146,12 @@ def parse_subscribers(
     source: str,
     first_row: int = 2,
     addresses: Addresses | None = None,
+    extent: Extent | None = None,
 ) -> SubscriberFile:
     """Validate raw rows (column -> value) into subscribers, collecting every problem.
+
+    A row's number is its ``__row__`` entry where the reader gave one (blank rows skipped but
+    counted), else ``first_row`` plus its position.
 
     Raises
     ------
@@ -151,6 +162,12 @@ def parse_subscribers(
     problems: list[Issue] = []
     if not rows:
         raise input_error(source, "no subscribers in the file", "add one row per subscriber")
+    if len(rows) > MAX_ROWS:
+        raise input_error(
+            source,
+            f"{len(rows):,} subscribers, more than the limit of {MAX_ROWS:,}",
+            f"split the file into files of at most {MAX_ROWS:,} rows",
+        )
     columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("__")))
     if "id" not in columns:
         problems.append(
@@ -172,14 +189,14 @@ def parse_subscribers(
     subscribers: list[Subscriber] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(rows):
-        rowno = first_row + i
+        rowno = raw.get("__row__", first_row + i)
         cells = {k: cell_text(v) for k, v in raw.items() if not k.startswith("__")}
         p = RowProblems(source, rowno, problems)
         if "__extra__" in raw:
             p.add(None, raw["__extra__"], "the row has more cells than the header", "remove them")
         if "__geometry__" in raw:
             p.add("geometry", raw["__geometry__"], "not a point", "use point geometries")
-        sub = _parse_row(cells, p, addresses)
+        sub = _parse_row(cells, p, addresses, extent)
         if sub is None:
             continue
         if sub.id in seen:
@@ -193,13 +210,50 @@ def parse_subscribers(
     return SubscriberFile(tuple(subscribers), ignored)
 
 
-def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -> Subscriber | None:
+#: Free-text columns: at most :data:`~route.constants.MAX_TEXT_CHARS` each, no control codes.
+TEXT_COLUMNS = ("name", "address", "instructions", "hazard")
+
+
+def check_text(p: RowProblems, column: str, text: str, *, limit: int, single: bool) -> bool:
+    """Whether ``text`` fits ``limit`` characters and holds no control characters.
+
+    Terminal escape codes and other control characters are refused; free text (``single``
+    false) may break lines and hold tabs. Adds the problem to ``p`` and returns False if not.
+    """
+    if len(text) > limit:
+        p.add(
+            column,
+            text[:40] + "...",
+            f"{len(text):,} characters, more than the limit of {limit:,}",
+            f"shorten it to at most {limit:,} characters",
+        )
+        return False
+    allowed = "" if single else "\n\t"
+    bad = [ch for ch in text if not ch.isprintable() and ch not in allowed]
+    if bad:
+        p.add(
+            column,
+            text,
+            f"holds a control character ({bad[0]!r}, such as a terminal escape code)",
+            "remove it: write plain text",
+        )
+        return False
+    return True
+
+
+def _parse_row(
+    c: dict[str, str], p: RowProblems, addresses: Addresses | None, extent: Extent | None
+) -> Subscriber | None:
     start = p.count
     sid = c.get("id", "")
     if not sid:
         p.add("id", sid, "missing id", "give every row a unique id")
+    else:
+        check_text(p, "id", sid, limit=MAX_ID_CHARS, single=True)
+    for column in TEXT_COLUMNS:
+        check_text(p, column, c.get(column, ""), limit=MAX_TEXT_CHARS, single=False)
     address = c.get("address", "")
-    lat, lon = _point(c, "lat", "lon", p)
+    lat, lon = _point(c, "lat", "lon", p, extent)
     if lat is None and not (c.get("lat") or c.get("lon")):
         if address and addresses is not None:
             hit = addresses.get(normalise_address(address))
@@ -232,26 +286,26 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
     kind = (c.get("spot") or DEFAULT_SPOT).lower().replace(" ", "_").replace("-", "_")
     if kind not in SPOT_KINDS:
         p.add("spot", c.get("spot"), "unknown spot kind", f"use one of: {', '.join(SPOT_KINDS)}")
-    slat, slon = _point(c, "spot_lat", "spot_lon", p)
+    slat, slon = _point(c, "spot_lat", "spot_lon", p, extent)
     days = p.parse("days", c.get("days", ""), parse_days, "unknown schedule", DAYS_FIX)
     tier = (c.get("tier") or "paying").lower()
     if tier not in TIERS:
         p.add("tier", c.get("tier"), "unknown tier", f"use one of: {', '.join(TIERS)}")
     product = c.get("product") or "paper"
-    if not PRODUCT_NAME.match(product):
-        p.add("product", product, "not a product name", "use letters, digits, '_', '-' or '.'")
+    if not _product_name(product):
+        p.add("product", product, "not a product name", PRODUCT_FIX)
     quantity = p.parse(
         "quantity",
         c.get("quantity") or "1",
-        parse_positive_int,
-        "not a whole number >= 1",
-        "write 1",
+        lambda t: parse_whole(t, 1, MAX_QUANTITY),
+        f"not a whole number from 1 to {MAX_QUANTITY:,} (the limit per subscriber)",
+        "write the items this subscriber gets a day, e.g. 1",
     )
     subs = c.get("substitutes", "")
     substitutes: tuple[str, ...] = ()
     if subs and subs.lower() != "none":
         substitutes = tuple(s.strip() for s in subs.split(";") if s.strip())
-        bad = [s for s in substitutes if not PRODUCT_NAME.match(s) or s == product]
+        bad = [s for s in substitutes if not _product_name(s) or s == product]
         if bad:
             p.add(
                 "substitutes",
@@ -269,9 +323,9 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
     service = p.parse(
         "service_s",
         c.get("service_s", ""),
-        parse_seconds,
-        "not a number of seconds >= 0",
-        "write 30",
+        _service_seconds,
+        f"not a number of seconds from 0 to {MAX_SERVICE_S:,} (the limit at one stop)",
+        "write the seconds a delivery takes there, e.g. 30, or leave it empty for the default",
     )
     first = p.parse(
         "start", c.get("start", ""), _optional_date, "not a date", "use YYYY-MM-DD, or leave empty"
@@ -314,6 +368,20 @@ def _parse_row(c: dict[str, str], p: RowProblems, addresses: Addresses | None) -
     )
 
 
+PRODUCT_FIX = f"use letters, digits, '_', '-' or '.', at most {MAX_ID_CHARS} characters"
+
+
+def _product_name(text: str) -> bool:
+    return len(text) <= MAX_ID_CHARS and PRODUCT_NAME.match(text) is not None
+
+
+def _service_seconds(text: str) -> float | None:
+    v = parse_seconds(text)
+    if v is not None and v > MAX_SERVICE_S:
+        raise ValueError(text)
+    return v
+
+
 def _optional_date(text: str) -> date | None:
     # GeoPackage and GeoJSON readers turn date columns into midnight timestamps.
     if len(text) == 19 and text[10] in " T" and text.endswith("00:00:00"):
@@ -322,7 +390,7 @@ def _optional_date(text: str) -> date | None:
 
 
 def _point(
-    c: dict[str, str], lat_col: str, lon_col: str, p: RowProblems
+    c: dict[str, str], lat_col: str, lon_col: str, p: RowProblems, extent: Extent | None
 ) -> tuple[float, float] | tuple[None, None]:
     lat_s, lon_s = c.get(lat_col, ""), c.get(lon_col, "")
     if not lat_s and not lon_s:
@@ -337,6 +405,15 @@ def _point(
     lon = p.parse(
         lon_col, lon_s, parse_float, "not a number", "write decimal degrees, e.g. 24.9384"
     )
+    if lat is not None and lon is not None and abs(lat) > 90 and abs(lon) > 180:
+        p.add(
+            lat_col,
+            f"{lat_s}, {lon_s}",
+            "not degrees: these look like projected coordinates (metres)",
+            "give the file's coordinate system (a GeoPackage or GeoJSON with its CRS), "
+            "or convert to WGS84 degrees",
+        )
+        return None, None
     if lat is not None and not -90 <= lat <= 90:
         p.add(lat_col, lat_s, "latitude out of range", "use -90..90 (are lat and lon swapped?)")
         lat = None
@@ -344,6 +421,8 @@ def _point(
         p.add(lon_col, lon_s, "longitude out of range", "use -180..180")
         lon = None
     if lat is None or lon is None:
+        return None, None
+    if extent is not None and not near_network(extent, lat, lon, lat_col, lat_s, lon_s, p):
         return None, None
     return lat, lon
 

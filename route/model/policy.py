@@ -8,6 +8,7 @@ a policy's text and reports every problem at once. The allocation that obeys a p
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
@@ -94,11 +95,16 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise input_error(source, f"not valid TOML ({e})", "compare with the default policy") from e
+        at = re.search(r"at line (\d+)", str(e))
+        row = int(at[1]) if at else max(1, len(text.splitlines()))  # "at end of document"
+        raise input_error(
+            source, f"not valid TOML ({e})", "compare with the default policy", row=row
+        ) from e
     problems: list[Issue] = []
 
     def bad(column: str, value: object, message: str, fix: str) -> None:
-        problems.append(Issue(source, message, fix, column=column, value=value))
+        row = _line_of(text, *column.split(".", 1)) if "." in column else _line_of(text, column)
+        problems.append(Issue(source, message, fix, row=row, column=column, value=value))
 
     for section, body in data.items():
         if section not in _KEYS or not isinstance(body, dict):
@@ -161,6 +167,20 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     if problems:
         raise InputError(problems)
     return Policy(forgo, substitutes, credit, replacement)
+
+
+def _line_of(text: str, section: str, key: str | None = None) -> int | None:
+    """The line (1-based) of ``[section]``, or of ``key = ...`` inside it, for messages."""
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        t = line.strip()
+        if t.startswith("["):
+            current = t.strip("[] \t")
+            if key is None and current == section:
+                return number
+        elif current == section and key is not None and re.match(rf"{re.escape(key)}\s*=", t):
+            return number
+    return None
 
 
 #: The documented default policy (:data:`DEFAULT_POLICY_TOML`): household, samples and

@@ -32,6 +32,7 @@ __all__ = [
     "route_sheet",
     "sheet_csv",
     "sheet_rows",
+    "spreadsheet_safe",
 ]
 
 ACTION_LABELS = {
@@ -181,20 +182,37 @@ def _group(action: str, reason: str) -> str:
 
 
 def sheet_csv(rows: Sequence[SheetRow]) -> str:
-    """The rows as CSV text (a header row, then one row per stop).
+    """The rows as CSV text (a header row, then one row per stop), safe to open in a spreadsheet.
 
-    The navigation links are columns named by their kind (``geo``, ``osm``, ``google``).
+    The navigation links are columns named by their kind (``geo``, ``osm``, ``google``). Every
+    cell is quoted, and text a spreadsheet would run as a formula is neutralised (see
+    :func:`spreadsheet_safe`).
     """
     out = io.StringIO()
     kinds = list(dict.fromkeys(link.kind for r in rows for link in r.links))
     names = [n for n in SheetRow.__dataclass_fields__ if n != "links"] + kinds
-    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writeheader()
     for r in rows:
         record = asdict(r)
         del record["links"]
-        w.writerow(record | {link.kind: link.url for link in r.links})
+        record |= {link.kind: link.url for link in r.links}
+        w.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
     return out.getvalue()
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that would start a formula, prefixed with ``'`` so it stays text (OWASP).
+
+    Numbers are left as they are; so is any other text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 # -- the sheet as a page sees it ----------------------------------------------------------------

@@ -16,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from route.constants import DEFAULT_START_S, MAX_SNAP_M, SPOT_HANDLING_S, WALK_IN_SPEED_MPS
+from route.constants import (
+    DEFAULT_START_S,
+    MAX_BALANCE,
+    MAX_CAPACITY,
+    MAX_CARRIERS,
+    MAX_SHIFT_S,
+    MAX_SNAP_M,
+    MAX_TIME_LIMIT_S,
+    SPOT_HANDLING_S,
+    WALK_IN_SPEED_MPS,
+)
 from route.errors import InputError, Issue, input_error
 from route.model.routebook import (
     FAR,
@@ -44,13 +54,6 @@ from route.solver.problem import Problem, Solution, to_int_matrix
 from route.solver.solve import prepare_search, solve
 
 Say = Callable[[str], None]
-
-
-#: Bounds for :class:`PlanOptions`, documented in the README.
-MAX_CARRIERS = 1000
-MAX_TIME_LIMIT_S = 24 * 3600
-MAX_SHIFT_S = 48 * 3600
-MAX_BALANCE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,11 @@ class PlanOptions:
             bad("seed", self.seed, "not a seed", "give a whole number, 0 or more")
         if not whole(self.start_s) or not 0 <= self.start_s < 24 * 3600:
             bad("start_s", self.start_s, "not a time of day", "give seconds after midnight")
-        if self.capacity is not None and (not whole(self.capacity) or self.capacity < 1):
+        if self.capacity is not None and (
+            not whole(self.capacity) or not 1 <= self.capacity <= MAX_CAPACITY
+        ):
             bad("capacity", self.capacity, "not a bag capacity",
-                "give a whole number of items, 1 or more, or None for no limit")  # fmt: skip
+                f"give a whole number of items from 1 to {MAX_CAPACITY}, or None")  # fmt: skip
         if self.shift_s is not None and (
             not whole(self.shift_s) or not 0 < self.shift_s <= MAX_SHIFT_S
         ):

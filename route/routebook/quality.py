@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from route.solver.bound import lower_bound
+from route.solver.cache_guard import load_compiled
 from route.solver.problem import DROP_PENALTY, Problem, Solution
 
 Say = Callable[[str], None]
@@ -28,8 +29,11 @@ def bound_record(problem: Problem, solution: Solution) -> dict[str, Any]:
     nodes = [n for r in solution.routes for n in r]
     end = None if problem.open_end else (0 if problem.end is None else problem.end)
     used = sum(1 for r in solution.routes if r)
-    b = lower_bound(
-        problem.distance, nodes, carriers=max(1, used), end=end, upper=solution.distance or None
+    # The bound's kernels are compiled and cached on first use; a damaged cache is rebuilt.
+    b = load_compiled(
+        lambda: lower_bound(
+            problem.distance, nodes, carriers=max(1, used), end=end, upper=solution.distance or None
+        )
     )
     return {"metres": b.metres, "method": b.method, "rounds": b.rounds, "stops": len(nodes)}
 
