@@ -3,6 +3,8 @@ and the plan's sheet and map with waiting and the advice to leave later."""
 
 from __future__ import annotations
 
+import csv
+import io
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
@@ -140,7 +142,7 @@ def test_sheet_csv_carries_the_days_times_waits_and_passes():
     assert [r.time for r in rows] == [s.arrival or "" for s in day.stops]
     assert [r.late for r in rows] == [s.late for s in day.stops]
     assert [r.wait_s for r in rows] == [s.wait_s for s in day.stops]
-    header = sheet_csv(rows).splitlines()[0].split(",")
+    header = next(csv.reader(io.StringIO(sheet_csv(rows))))
     assert {"time", "usual", "days", "wait_s", "late", "group"} <= set(header)
 
 
