@@ -281,7 +281,7 @@ def _write_sheet(
 
     With ``pdf``, a missing browser is found out before anything is written.
     """
-    from route.output.sheet import route_sheet, sheet_csv, sheet_rows
+    from route.output.sheet import route_sheet, sheet_csv
     from route.output.sheet_page import sheet_html
 
     browser = None
@@ -307,8 +307,7 @@ def _write_sheet(
             say=say,
         )  # fmt: skip
     html_path = atomic_write(path, page)
-    rows = sheet_rows(book, subs, day, usual, nav=nav)
-    csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(rows))
+    csv_path = atomic_write(path.with_suffix(".csv"), sheet_csv(sheet.rows))
     return [html_path, csv_path, *([pdf_path] if pdf_path else [])]
 
 

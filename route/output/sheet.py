@@ -247,7 +247,8 @@ class CarrierSheet:
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
-    """A whole route sheet, ready for :func:`route.output.sheet_page.sheet_html`."""
+    """A whole route sheet, ready for :func:`route.output.sheet_page.sheet_html`; ``rows`` are
+    every row in the day's order (what :func:`sheet_csv` writes)."""
 
     title: str
     subtitle: str
@@ -257,6 +258,7 @@ class Sheet:
     notice: str = ""
     is_day: bool = False
     has_usual: bool = False
+    rows: tuple[SheetRow, ...] = ()
 
 
 def route_sheet(
@@ -321,7 +323,7 @@ def route_sheet(
     subtitle = f"Route book version {book.version} · {mode}{len(book.order)} stops · from {depot}"
     if record is None:
         return Sheet(title, subtitle, tuple(sections), _plan_totals(book, carriers),
-                     has_usual=bool(usual))  # fmt: skip
+                     has_usual=bool(usual), rows=tuple(rows))  # fmt: skip
     weather = str(record.get("weather") or "clear")
     notice = ""
     if weather in ("rain", "snow"):
@@ -335,6 +337,7 @@ def route_sheet(
         notice=notice,
         is_day=True,
         has_usual=bool(usual),
+        rows=tuple(rows),
     )
 
 
