@@ -48,13 +48,15 @@ struct Deadline {
     bool passed() const { return std::chrono::steady_clock::now() >= at; }
 };
 
-// A borrowed, C-contiguous int64 buffer of a known number of items (a numpy array).
-class I64Buffer {
+// A borrowed, C-contiguous buffer of T (int64 or int32) of a known number of items (a numpy
+// array).
+template <class T>
+class IntBuffer {
   public:
-    I64Buffer() = default;
-    I64Buffer(const I64Buffer&) = delete;
-    I64Buffer& operator=(const I64Buffer&) = delete;
-    ~I64Buffer() {
+    IntBuffer() = default;
+    IntBuffer(const IntBuffer&) = delete;
+    IntBuffer& operator=(const IntBuffer&) = delete;
+    ~IntBuffer() {
         if (held_) PyBuffer_Release(&view_);
     }
     // Returns false with a Python error set if obj is not such a buffer.
@@ -64,51 +66,27 @@ class I64Buffer {
         held_ = true;
         const char* f = view_.format ? view_.format : "B";
         if (*f == '<' || *f == '=' || *f == '@') ++f;
-        bool ok_format = view_.itemsize == 8 && (*f == 'q' || *f == 'l') && f[1] == '\0';
-        if (!ok_format || view_.len != items * 8) {
-            PyErr_Format(PyExc_ValueError, "%s must be a contiguous int64 array of %zd items",
-                         name, items);
+        // A signed integer format whose native size is T's ('i' int, 'l' long, 'q' long long).
+        const size_t native = *f == 'i' ? sizeof(int) : *f == 'l' ? sizeof(long)
+                              : *f == 'q' ? sizeof(long long) : 0;
+        const Py_ssize_t size = static_cast<Py_ssize_t>(sizeof(T));
+        bool ok_format = view_.itemsize == size && native == sizeof(T) && f[1] == '\0';
+        if (!ok_format || view_.len != items * size) {
+            PyErr_Format(PyExc_ValueError, "%s must be a contiguous int%d array of %zd items",
+                         name, static_cast<int>(8 * sizeof(T)), items);
             return false;
         }
         return true;
     }
-    i64* data() const { return static_cast<i64*>(view_.buf); }
+    T* data() const { return static_cast<T*>(view_.buf); }
 
   private:
     Py_buffer view_{};
     bool held_ = false;
 };
 
-// A borrowed, C-contiguous int32 buffer of a known number of items (a numpy array).
-class I32Buffer {
-  public:
-    I32Buffer() = default;
-    I32Buffer(const I32Buffer&) = delete;
-    I32Buffer& operator=(const I32Buffer&) = delete;
-    ~I32Buffer() {
-        if (held_) PyBuffer_Release(&view_);
-    }
-    // Returns false with a Python error set if obj is not such a buffer.
-    bool get(PyObject* obj, Py_ssize_t items, bool writable, const char* name) {
-        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(obj, &view_, flags) != 0) return false;
-        held_ = true;
-        const char* f = view_.format ? view_.format : "B";
-        if (*f == '<' || *f == '=' || *f == '@') ++f;
-        bool ok_format = view_.itemsize == 4 && *f == 'i' && f[1] == '\0';
-        if (!ok_format || view_.len != items * 4) {
-            PyErr_Format(PyExc_ValueError, "%s must be a contiguous int32 array of %zd items",
-                         name, items);
-            return false;
-        }
-        return true;
-    }
-    int32_t* data() const { return static_cast<int32_t*>(view_.buf); }
-
-  private:
-    Py_buffer view_{};
-    bool held_ = false;
-};
+using I64Buffer = IntBuffer<i64>;
+using I32Buffer = IntBuffer<int32_t>;
 
 }  // namespace paperroute
 
