@@ -72,6 +72,11 @@ class InputError(ValueError):
             raise ValueError("InputError needs at least one issue")
         super().__init__(self.report())
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[tuple[Issue, ...]]]:
+        # Rebuilt from its issues, not its message: an error raised in another process (a
+        # district planned on a Dask worker) arrives whole.
+        return (InputError, (self.issues,))
+
     @property
     def problems(self) -> tuple[Issue, ...]:
         """The issues (the name before 0.2)."""

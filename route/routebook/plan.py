@@ -66,7 +66,10 @@ class PlanOptions:
     ``end`` (lat, lon) ends every route there instead of back at the depot; ``open_end`` ends
     each route at its last stop (``end`` is then ignored). ``balance`` is the cost, in metres
     per second, of the longest shift beyond the shortest: 0 plans the shortest total length,
-    higher values even out the carriers' shifts at some cost in length.
+    higher values even out the carriers' shifts at some cost in length. ``work_s``, when given,
+    sets the amount of search (in the work model's calibrated seconds, see
+    :func:`route.solver.solve.solve`) and leaves ``time_limit`` only as the cap: the route then
+    does not depend on the machine's speed or load, nor on which process plans it.
     """
 
     carriers: int = 1
@@ -78,6 +81,7 @@ class PlanOptions:
     end: tuple[float, float] | None = None
     open_end: bool = False
     balance: int = 1
+    work_s: float | None = None
 
     def __post_init__(self) -> None:
         issues: list[Issue] = []
@@ -120,6 +124,12 @@ class PlanOptions:
         if not whole(self.balance) or not 0 <= self.balance <= MAX_BALANCE:
             bad("balance", self.balance, "not a balance weight",
                 f"give a whole number from 0 to {MAX_BALANCE}")  # fmt: skip
+        w = self.work_s
+        if w is not None and (
+            not isinstance(w, int | float) or not math.isfinite(w) or not 0 < w <= t
+        ):
+            bad("work_s", w, "not an amount of search work",
+                "give seconds above 0 and at most the time limit, or None")  # fmt: skip
         if issues:
             raise InputError(issues)
 
@@ -326,6 +336,24 @@ def plan(
     options = options or PlanOptions()
     say = say or (lambda _m: None)
     snapped, curbs, problem = prepare_problem(subscribers, depot, index, options, say)
+    return plan_prepared(snapped, curbs, problem, index, depot, options, say)
+
+
+def plan_prepared(
+    snapped: Snapped,
+    curbs: Sequence[CurbPoint],
+    problem: Problem,
+    index: StreetIndex,
+    depot: Depot,
+    options: PlanOptions,
+    say: Say | None = None,
+) -> RouteBook:
+    """Solve a problem from :func:`prepare_problem` and assemble its route book.
+
+    The second half of :func:`plan`, on its own so that the travel matrix and the route can be
+    computed as separate steps (a distributor's districts, each a task of its own).
+    """
+    say = say or (lambda _m: None)
     # The street searches' scratch goes back to the system before the search takes its share.
     release_memory()
     # Building the compiled search for this machine takes a while, once per install: say so.
@@ -349,7 +377,11 @@ def plan(
 
     with beat:
         solution = solve(
-            problem, time_limit=options.time_limit, seed=options.seed, progress=progress
+            problem,
+            time_limit=options.time_limit,
+            seed=options.seed,
+            progress=progress,
+            work_s=options.work_s,
         )
     solution, retried = _insert_left_out(problem, solution, say)
     say(f"Bounding the length from below (Held-Karp) over {problem.size:,} points")
@@ -510,6 +542,8 @@ def solver_record(record: Mapping[str, Any], options: PlanOptions) -> dict[str, 
         "end": "open"
         if options.open_end
         else (list(options.end) if options.end is not None else "depot"),
+        # Only when given, so that books planned on the time limit alone read as before.
+        **({} if options.work_s is None else {"work_s": options.work_s}),
     }
 
 
