@@ -141,8 +141,8 @@ def test_a_version_1_workspace_is_migrated_and_keeps_working(area, tmp_path, cap
     assert main(["--quiet", "day", str(ws), "--date", "2024-06-03", "--holds", str(holds)]) == 0
     assert "updated: holds are stored in the workspace" in capsys.readouterr().err
     with Workspace.open(ws) as w:
-        assert int(w.query("SELECT value FROM meta WHERE key = 'schema_version'")[0][0]) == 2
-        assert SCHEMA_VERSION == 2
+        assert int(w.query("SELECT value FROM meta WHERE key = 'schema_version'")[0][0]) == 3
+        assert SCHEMA_VERSION == 3
         assert w.stored_network == "../area/town.osm.pbf"
         assert w.network_fingerprint == source_fingerprint(str(area / "town.osm.pbf"), "walk")
         assert [h.subscriber_id for h in w.holds()] == ["p2"]

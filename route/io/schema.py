@@ -3,6 +3,7 @@
 Version 1 held the settings, subscribers, route-book versions, days and the ledger. Version 2
 adds stored holds, keeps the street-network file relative to the workspace folder (so a moved
 workspace keeps working) and records the network's fingerprint (checked by ``relink``).
+Version 3 adds the districts (carrier territories of a distributor: one row per subscriber).
 Migrations run inside one transaction: a workspace is either wholly migrated or as it was.
 """
 
@@ -12,7 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,6 +70,15 @@ CREATE TABLE IF NOT EXISTS holds (
 );
 """
 
+# A subscriber's district (``D01``, ``D02``, ...); no rows = the workspace has no districts.
+_V3 = """
+CREATE TABLE IF NOT EXISTS districts (
+    subscriber_id TEXT PRIMARY KEY,
+    district TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS districts_by_name ON districts (district)
+"""
+
 
 def _run(con: sqlite3.Connection, script: str) -> None:
     # executescript would commit the open transaction; run the statements one by one.
@@ -81,6 +91,7 @@ def create_schema(con: sqlite3.Connection) -> None:
     """Create every table of the current schema (inside the caller's transaction)."""
     _run(con, _V1)
     _run(con, _V2)
+    _run(con, _V3)
 
 
 def is_network_file(source: str) -> bool:
@@ -124,5 +135,8 @@ def migrate(con: sqlite3.Connection, workspace: Path, version: int) -> list[str]
             done.append("the street network's path is now kept relative to the workspace")
         con.execute("INSERT OR IGNORE INTO meta VALUES ('network_fingerprint', ?)", (fingerprint,))
         done.append("holds are stored in the workspace")
+    if version < 3:
+        _run(con, _V3)
+        done.append("districts can be stored in the workspace")
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
     return done

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from route.constants import (
+    MAX_CARRIERS,
     MAX_ID_CHARS,
     MAX_QUANTITY,
     MAX_ROWS,
@@ -68,6 +69,8 @@ COLUMNS = (
     "service_s",
     "start",
     "stop",
+    "carrier",
+    "district",
 )
 DEFAULT_SPOT = "front_door"
 _TABLE_SUFFIXES = {".csv": "CSV", ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
@@ -335,6 +338,27 @@ def _parse_row(
     )
     if first is not None and last is not None and last < first:
         p.add("stop", c.get("stop"), "service stops before it starts", "swap 'start' and 'stop'")
+    carrier = p.parse(
+        "carrier",
+        c.get("carrier", ""),
+        _optional_number,
+        "not a carrier number",
+        "write the carrier's number (1 for the first route), or leave it empty",
+    )
+    district = p.parse(
+        "district",
+        c.get("district", ""),
+        _district_number,
+        "not a district name",
+        "write a district as 'districts' lists it (D01, D02, ...), or leave it empty",
+    )
+    if carrier is not None and district is not None and carrier != district:
+        p.add(
+            "district",
+            f"carrier {c.get('carrier')}, district {c.get('district')}",
+            "the carrier and the district disagree (district i is carrier i's territory)",
+            "give one of the two, or make them the same",
+        )
     if p.count > start or lat is None or lon is None:
         return None
     # A failed parse adds a problem, so past the check above these parsed.
@@ -365,7 +389,23 @@ def _parse_row(
         service_s=service,
         start=first,
         stop=last,
+        carrier=carrier,
+        district=district,
     )
+
+
+def _optional_number(text: str) -> int | None:
+    return parse_whole(text, 1, MAX_CARRIERS) if text else None
+
+
+def _district_number(text: str) -> int | None:
+    # "D03", "d3" and "3" all name the third district.
+    t = text.strip()
+    if t[:1] in ("D", "d"):
+        t = t[1:]
+    if (text.strip() and not t) or (t and not t.isdigit()):
+        raise ValueError(text)
+    return _optional_number(t)
 
 
 PRODUCT_FIX = f"use letters, digits, '_', '-' or '.', at most {MAX_ID_CHARS} characters"
@@ -481,7 +521,7 @@ def subscriber_records(subscribers: Iterable[Subscriber]) -> list[dict[str, Any]
     spot points are written exactly (``repr`` of the float); times as ``HH:MM``; schedules as
     people write them (``Mon-Sat``); substitutes ``;``-separated.
     """
-    from route.model.subscriber import format_clock, format_days
+    from route.model.subscriber import district_name, format_clock, format_days
 
     out = []
     for s in subscribers:
@@ -508,6 +548,8 @@ def subscriber_records(subscribers: Iterable[Subscriber]) -> list[dict[str, Any]
                 "service_s": _number(s.service_s),
                 "start": s.start.isoformat() if s.start else "",
                 "stop": s.stop.isoformat() if s.stop else "",
+                "carrier": "" if s.carrier is None else str(s.carrier),
+                "district": "" if s.district is None else district_name(s.district, s.district),
             }
         )
     return out

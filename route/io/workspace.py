@@ -1,10 +1,10 @@
 """The workspace: a folder with an SQLite database of the state, and the files commands write.
 
-The database holds the settings, subscribers, stored holds, every route-book version, days and
-the ledger; it is the truth, and the files beside it (``day.json``, maps, sheets, exports) are
-written from it and never read back. Every command's changes happen in one transaction, so a
-crash leaves the previous state whole; the ledger is append-only (triggers refuse updates and
-deletes).
+The database holds the settings, subscribers, stored holds, every route-book version, the
+districts, days and the ledger; it is the truth, and the files beside it (``day.json``, maps,
+sheets, exports) are written from it and never read back. Every command's changes happen in
+one transaction, so a crash leaves the previous state whole; the ledger is append-only
+(triggers refuse updates and deletes).
 
 One writer at a time: :meth:`Workspace.transaction` takes SQLite's write lock (``BEGIN
 IMMEDIATE``) and a command holds it from its first read to its commit. A second writer waits
@@ -18,7 +18,7 @@ import json
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -393,6 +393,58 @@ class Workspace(DayRecords):
         """End the holds of ``ids`` from ``first_day`` on; return (before, after) pairs."""
         with self.transaction() as con:
             return cancel_holds(con, ids, first_day)
+
+    # -- districts ----------------------------------------------------------------------------
+
+    def district_of(self) -> dict[str, str]:
+        """Each active subscriber's district: subscriber id -> district name (``D01``, ``D02``,
+        ... zero-padded to the width of the count); ``{}`` when the workspace has no districts.
+
+        Ordered by district, then by the subscribers' import order.
+        """
+        rows = self._con.execute(
+            "SELECT d.subscriber_id, d.district FROM districts d "
+            "JOIN subscribers s ON s.id = d.subscriber_id WHERE s.active = 1 "
+            "ORDER BY d.district, s.position"
+        ).fetchall()
+        return {str(i): str(d) for i, d in rows}
+
+    def save_districts(self, assignment: Mapping[str, str], note: str) -> None:
+        """Replace the districts by ``assignment`` (subscriber id -> district name), in one
+        transaction; ``note`` says what the change was (shown by ``districts``).
+
+        The caller holds the workspace lock (:meth:`transaction`) from the read its assignment
+        was computed from, as every writing command does; an empty mapping clears the districts.
+
+        Raises
+        ------
+        ConflictError
+            If the assignment names a subscriber the workspace does not have, or gives a
+            district an empty name. Nothing is written.
+        """
+        with self.transaction() as con:
+            known = {str(r[0]) for r in con.execute("SELECT id FROM subscribers")}
+            unknown = sorted(set(assignment) - known)
+            blank = sorted(i for i, d in assignment.items() if not str(d).strip())
+            if unknown or blank:
+                what = []
+                if unknown:
+                    what.append(f"names subscribers the workspace lacks: {', '.join(unknown[:10])}")
+                if blank:
+                    what.append(f"gives no district to {', '.join(blank[:10])}")
+                raise ConflictError("the districts " + "; ".join(what) + "; nothing was written")
+            con.execute("DELETE FROM districts")
+            con.executemany(
+                "INSERT INTO districts VALUES (?, ?)",
+                sorted((str(i), str(d)) for i, d in assignment.items()),
+            )
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('districts_note', ?)", (note,))
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('districts_saved', ?)", (now(),))
+
+    @property
+    def districts_note(self) -> tuple[str, str]:
+        """What the last change of the districts was and when: (note, ISO time), or empty."""
+        return self._meta("districts_note", ""), self._meta("districts_saved", "")
 
     # -- route books --------------------------------------------------------------------------
 

@@ -59,6 +59,11 @@ class Subscriber:
         The first and the last day of service (inclusive), or ``None``: a subscriber whose
         start lies ahead is on the route but served only from that date; after the stop date
         they are skipped, and their history is kept.
+    carrier, district
+        A fixed place in a distributor's districts, or ``None``: the carrier's number (route
+        ``carrier`` of the route book) or the district's number (``D03`` is 3). A district is
+        one carrier's territory, so both name the same thing; a subscriber with either stays
+        in that district in every assignment and rebalance.
     """
 
     id: str
@@ -78,6 +83,14 @@ class Subscriber:
     service_s: float | None = None
     start: date | None = None
     stop: date | None = None
+    carrier: int | None = None
+    district: int | None = None
+
+    @property
+    def fixed_district(self) -> int | None:
+        """The district this subscriber is fixed to (1-based), from ``district`` or
+        ``carrier``; ``None`` when free."""
+        return self.district if self.district is not None else self.carrier
 
     @property
     def schedule(self) -> str:
@@ -95,14 +108,17 @@ class Subscriber:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary (what :func:`dataclasses.asdict` gives, built
         directly: it runs for every subscriber on every edit, and asdict's deep copy is ten
-        times slower). Dates are ``YYYY-MM-DD``; absent dates are left out, so a subscriber
-        without them reads and fingerprints as before they existed."""
+        times slower). Dates are ``YYYY-MM-DD``; absent dates, carriers and districts are left
+        out, so a subscriber without them reads and fingerprints as before they existed."""
         out = {name: getattr(self, name) for name in _SUBSCRIBER_FIELDS}
         out["spot"] = {name: getattr(self.spot, name) for name in _SPOT_FIELDS}
         for key in ("start", "stop"):
             value = out.pop(key)
             if value is not None:
                 out[key] = value.isoformat()
+        for key in ("carrier", "district"):
+            if out[key] is None:
+                del out[key]
         return out
 
     @classmethod
@@ -139,6 +155,12 @@ def format_days(days: tuple[int, ...]) -> str:
     if len(ds) > 2 and ds == list(range(ds[0], ds[-1] + 1)):
         return f"{WEEKDAYS[ds[0]]}-{WEEKDAYS[ds[-1]]}"
     return ",".join(WEEKDAYS[d] for d in ds)
+
+
+def district_name(number: int, count: int) -> str:
+    """A district's name: ``D`` and its 1-based number, zero-padded to the width of ``count``
+    (at least two digits): ``D01`` ... ``D12``; ``D001`` ... ``D150``."""
+    return f"D{number:0{max(2, len(str(count)))}d}"
 
 
 def format_clock(seconds: int | None) -> str:
