@@ -196,6 +196,25 @@ def _parser() -> argparse.ArgumentParser:
 
     pl = command("plan", "plan the fixed route (a new route-book version)")
     pl.add_argument("workspace", type=Path, help=_WS)
+    par = pl.add_argument_group(
+        "districts",
+        "a workspace with districts (paperroute districts) is planned one route per district, "
+        "the districts in parallel on Dask; the same seed gives the same route book however "
+        "it is run",
+    )
+    par.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="plan the districts on a local Dask cluster of N worker processes (default: one "
+        "per core); 1 plans them one after another, without Dask",
+    )
+    par.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="plan the districts on an existing Dask cluster (dask scheduler, dask worker) "
+        "(default: a local cluster, see --workers)",
+    )
     pl.add_argument(
         "--carriers",
         type=int,
@@ -206,8 +225,8 @@ def _parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=float,
         default=5.0,
-        help="solver seconds: sets the amount of search work, so the same inputs and seed "
-        "give the same route on any machine",
+        help="solver seconds (per district where the workspace has districts): sets the "
+        "amount of search work, so the same inputs and seed give the same route on any machine",
     )
     pl.add_argument("--seed", type=int, default=0, help="random seed of the search")
     pl.add_argument(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -277,6 +277,10 @@ def _plan_locked(ws: Workspace, args: argparse.Namespace, say: _Reporter) -> int
         if given:
             raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
     limits = _plan_limits(args)
+    districts = ws.district_of()
+    _check_district_flags(ws, args, districts, book)
+    if book is None and districts:
+        return _plan_by_district(ws, args, say, districts, limits)
     if book is not None:
         if args.skip_aware:
             raise input_error(
@@ -298,6 +302,97 @@ def _plan_locked(ws: Workspace, args: argparse.Namespace, say: _Reporter) -> int
     print(_summary(book))
     if args.skip_aware:
         return _skip_aware(ws, book, args, say, commit=True)
+    return 0
+
+
+def _check_district_flags(
+    ws: Workspace, args: argparse.Namespace, districts: Mapping[str, str], book: RouteBook | None
+) -> None:
+    """Refuse ``--workers`` and ``--scheduler`` where no districts are planned, and flags that
+    do not apply to a plan by district.
+
+    Raises
+    ------
+    InputError
+        Naming the flag and what to do instead.
+    """
+    parallel = args.workers is not None or args.scheduler is not None
+    flag = "--workers" if args.workers is not None else "--scheduler"
+    if args.workers is not None and args.scheduler is not None:
+        raise input_error(
+            "--workers", "cannot be combined with --scheduler", "give one of them",
+            value=args.workers,
+        )  # fmt: skip
+    if args.workers is not None and args.workers < 1:
+        raise input_error(
+            "--workers", "not a number of workers", "give 1 (no Dask) or more", value=args.workers
+        )
+    if parallel and not districts:
+        raise input_error(
+            flag,
+            "only applies to a workspace with districts (they are what is planned in parallel)",
+            f"make them first: paperroute districts {ws.path} --routes N, or drop {flag}",
+        )
+    if parallel and (book is not None or args.reoptimize):
+        raise input_error(
+            flag,
+            "only applies to the first plan of the districts; the route is planned already "
+            "and is brought up to date or re-optimised as a whole",
+            f"drop {flag}",
+        )
+    if districts and book is None:
+        n = len(set(districts.values()))
+        if args.carriers is not None and args.carriers != n:
+            raise input_error(
+                "--carriers",
+                f"the workspace has {n} districts, one carrier's route each",
+                "drop --carriers (or change the districts: paperroute districts --routes N)",
+                value=args.carriers,
+            )
+        if args.skip_aware:
+            raise input_error(
+                "--skip-aware",
+                "does not apply to a plan by district",
+                "drop --skip-aware",
+            )
+
+
+def _plan_by_district(
+    ws: Workspace,
+    args: argparse.Namespace,
+    say: _Reporter,
+    districts: Mapping[str, str],
+    limits: dict[str, Any],
+) -> int:
+    """The first plan of a workspace with districts: one route per district, planned one by one
+    (``--workers 1``), on a local Dask cluster (the default) or on ``--scheduler``."""
+    from route.districts.parallel import plan_districts
+    from route.routebook.plan import PlanOptions
+
+    if args.time_limit <= 0:
+        raise input_error(
+            "--time-limit", "must be positive", "give seconds, e.g. 5", value=args.time_limit
+        )
+    subs = ws.subscribers()
+    index = _ws_index(ws, say)
+    settings = ws.settings
+    opts = PlanOptions(
+        time_limit=args.time_limit, seed=args.seed, start_s=settings.start_s, **limits
+    )
+    book = plan_districts(
+        subs,
+        districts,
+        index,
+        settings.depot,
+        opts,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        say=say,
+    )
+    n = len(book.routes)
+    saved = ws.save_book(book, f"plan --districts {n} --seed {args.seed}", based_on=0)
+    print(f"{n} districts planned, one route each.")
+    print(_summary(saved))
     return 0
 
 

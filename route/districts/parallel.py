@@ -30,15 +30,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from route.errors import input_error
-from route.model.routebook import CarrierRoute, RouteBook, fingerprint
+from route.model.routebook import CarrierRoute, RouteBook, Unserved, fingerprint
 from route.model.subscriber import Depot, Subscriber
 from route.routebook.plan import PlanOptions, plan_prepared, prepare_problem, solver_record
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from dask.distributed import Client
 
     from route.network import CurbPoint, StreetIndex
-    from route.routebook.plan import Problem, Snapped
+    from route.routebook.plan import Snapped
+    from route.solver.problem import Problem
 
 Say = Callable[[str], None]
 
@@ -88,7 +89,8 @@ def group_districts(
     """
     missing = [s.id for s in subscribers if s.id not in district_of]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
         raise input_error(
             "districts",
             f"{len(missing)} subscriber(s) have no district: {shown}",
@@ -224,7 +226,7 @@ def _client(workers: int | None, scheduler: str | None, say: Say) -> Iterator[Cl
     InputError
         If ``scheduler`` is not an address, or nothing answers there.
     """
-    from distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
         if "://" not in scheduler:
@@ -272,7 +274,7 @@ def _plan_on(
     say: Say,
 ) -> list[RouteBook | None]:
     """Each district's matrix and route as tasks on ``client``; the books in district order."""
-    from distributed import as_completed
+    from dask.distributed import as_completed
 
     workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
     say(f"Planning {len(districts)} districts on {workers} Dask worker(s)")
@@ -319,8 +321,8 @@ def assemble_districts(
     districts) and, under ``districts``, each district's name, seed, stops and search record.
     """
     routes: list[CarrierRoute] = []
-    unserved = []
-    records = []
+    unserved: list[Unserved] = []
+    records: list[dict[str, Any]] = []
     for i, (d, b) in enumerate(zip(districts, books, strict=True), start=1):
         if b is None:
             routes.append(CarrierRoute(i, (), (), 0, 0, 0, 0))
