@@ -21,6 +21,7 @@ LAYERS = (
     ("network",),
     ("solver",),
     ("routebook",),
+    ("districts",),
     ("day",),
     ("output",),
     ("teaching",),
