@@ -351,6 +351,14 @@ class StreetIndex:
             batch = sources[i : i + step]
             yield batch, np.atleast_2d(dijkstra(csr, directed=True, indices=batch))
 
+    def junction_rows(self, sources: np.ndarray, *, directed: bool = True) -> np.ndarray:
+        """Street metres from the junctions ``sources`` (indices into :attr:`nodes`) to every
+        junction; ``directed=False`` ignores one-way streets (for territories, not routes)."""
+        rows: np.ndarray = np.atleast_2d(
+            dijkstra(self._csr_m, directed=directed, indices=np.asarray(sources))
+        )
+        return rows
+
     def matrix(self, curbs: Sequence[CurbPoint], say: Say | None = None) -> Matrix:
         """Street distance and time between every pair of curb points (diagonal 0, inf where
         no path joins them)."""

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from route.constants import MAX_FILE_BYTES, MAX_OUTSIDE_NETWORK_M, MAX_ROWS, WEEKDAYS
+from route.constants import MAX_CARRIERS, MAX_FILE_BYTES, MAX_OUTSIDE_NETWORK_M, MAX_ROWS, WEEKDAYS
 from route.errors import InputError, Issue, input_error
 from route.model.extent import Extent
 
@@ -292,6 +292,48 @@ def parse_clock(text: str) -> int | None:
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
         raise ValueError(text)
     return int(m[1]) * 3600 + int(m[2]) * 60
+
+
+def _optional_number(text: str) -> int | None:
+    return parse_whole(text, 1, MAX_CARRIERS) if text else None
+
+
+def _district_number(text: str) -> int | None:
+    # "D03", "d3" and "3" all name the third district.
+    t = text.strip()
+    if t[:1] in ("D", "d"):
+        t = t[1:]
+    if (text.strip() and not t) or (t and not t.isdigit()):
+        raise ValueError(text)
+    return _optional_number(t)
+
+
+def parse_fixed_district(c: dict[str, str], p: RowProblems) -> tuple[int | None, int | None]:
+    """A subscriber row's ``carrier`` (a number) and ``district`` (``D03``, ``d3`` or ``3``),
+    each ``None`` when empty; a problem added to ``p`` for a bad value or a disagreement
+    (district i is carrier i's territory)."""
+    carrier = p.parse(
+        "carrier",
+        c.get("carrier", ""),
+        _optional_number,
+        "not a carrier number",
+        "write the carrier's number (1 for the first route), or leave it empty",
+    )
+    district = p.parse(
+        "district",
+        c.get("district", ""),
+        _district_number,
+        "not a district name",
+        "write a district as 'districts' lists it (D01, D02, ...), or leave it empty",
+    )
+    if carrier is not None and district is not None and carrier != district:
+        p.add(
+            "district",
+            f"carrier {c.get('carrier')}, district {c.get('district')}",
+            "the carrier and the district disagree (district i is carrier i's territory)",
+            "give one of the two, or make them the same",
+        )
+    return carrier, district
 
 
 # -- day files: holds, complaints, supply -------------------------------------------------------

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from route.constants import (
-    MAX_CARRIERS,
     MAX_ID_CHARS,
     MAX_QUANTITY,
     MAX_ROWS,
@@ -37,6 +36,7 @@ from route.io.fields import (
     parse_clock,
     parse_date,
     parse_days,
+    parse_fixed_district,
     parse_float,
     parse_seconds,
     parse_whole,
@@ -338,27 +338,7 @@ def _parse_row(
     )
     if first is not None and last is not None and last < first:
         p.add("stop", c.get("stop"), "service stops before it starts", "swap 'start' and 'stop'")
-    carrier = p.parse(
-        "carrier",
-        c.get("carrier", ""),
-        _optional_number,
-        "not a carrier number",
-        "write the carrier's number (1 for the first route), or leave it empty",
-    )
-    district = p.parse(
-        "district",
-        c.get("district", ""),
-        _district_number,
-        "not a district name",
-        "write a district as 'districts' lists it (D01, D02, ...), or leave it empty",
-    )
-    if carrier is not None and district is not None and carrier != district:
-        p.add(
-            "district",
-            f"carrier {c.get('carrier')}, district {c.get('district')}",
-            "the carrier and the district disagree (district i is carrier i's territory)",
-            "give one of the two, or make them the same",
-        )
+    carrier, district = parse_fixed_district(c, p)
     if p.count > start or lat is None or lon is None:
         return None
     # A failed parse adds a problem, so past the check above these parsed.
@@ -392,20 +372,6 @@ def _parse_row(
         carrier=carrier,
         district=district,
     )
-
-
-def _optional_number(text: str) -> int | None:
-    return parse_whole(text, 1, MAX_CARRIERS) if text else None
-
-
-def _district_number(text: str) -> int | None:
-    # "D03", "d3" and "3" all name the third district.
-    t = text.strip()
-    if t[:1] in ("D", "d"):
-        t = t[1:]
-    if (text.strip() and not t) or (t and not t.isdigit()):
-        raise ValueError(text)
-    return _optional_number(t)
 
 
 PRODUCT_FIX = f"use letters, digits, '_', '-' or '.', at most {MAX_ID_CHARS} characters"
