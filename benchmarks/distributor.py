@@ -139,12 +139,12 @@ def one(n: int, workers: int, args: argparse.Namespace) -> dict:
         book = plan_districts(subs, membership, index, DEMO_DEPOT, opts, workers=1, say=say)
         wall = time.perf_counter() - t0
     else:
+        import logging
+
         from dask.distributed import Client, LocalCluster
 
         # The cluster plan_districts would start itself, started here so that its workers'
         # peak memory can be read before it closes.
-        import logging
-
         with (
             LocalCluster(
                 n_workers=workers,
@@ -277,7 +277,7 @@ def main() -> None:
         print(json.dumps(one(*args.one, args)))
         return
     results = []
-    passed = [a for a in sys.argv[1:]]
+    passed = list(sys.argv[1:])
     for n in args.sizes:
         for w in args.workers:
             print(f"{n:,} subscribers, {w} worker(s) ...", file=sys.stderr, flush=True)

@@ -148,14 +148,20 @@ def test_parallel_flags_are_refused_where_they_do_not_apply(workspace, tmp_path,
     assert _books(workspace) == []
 
 
-def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(workspace, capsys):
+def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(
+    workspace, capsys, monkeypatch
+):
     import socket
+
+    import route.districts.parallel as parallel
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT_S", 2)
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     assert main(["--quiet", "plan", str(workspace), "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
     err = capsys.readouterr().err
-    assert "no Dask scheduler answered" in err
+    assert "no Dask scheduler answered within 2 s" in err
     assert "Traceback" not in err
     assert _books(workspace) == []
