@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -278,7 +279,9 @@ def _plan_on(
 
     workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
     say(f"Planning {len(districts)} districts on {workers} Dask worker(s)")
+    sent = time.perf_counter()
     shared = client.scatter(index, broadcast=True)
+    say(f"  the street network sent to every worker in {time.perf_counter() - sent:.1f} s")
     # The largest districts first, so that the last tasks to run are short ones.
     order = sorted(range(len(districts)), key=lambda i: -len(districts[i].subscribers))
     routes: dict[Any, int] = {}
