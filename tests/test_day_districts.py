@@ -78,3 +78,15 @@ def test_day_json_and_the_summary_carry_the_districts(tmp_path, capsys) -> None:
         stored = json.loads(w.day_json("2024-06-03"))
     assert stored["districts"]["D01"]["bundle"] == {"paper": 4}
     assert stored["districts"]["D02"]["shorted"] == 2
+
+
+def test_the_days_sheet_names_each_carriers_district_and_bundle() -> None:
+    from route.output.sheet import route_sheet
+
+    d = _day(6)
+    sheet = route_sheet(book(ORDER), SUBS, d.to_dict())
+    firsts = [c.facts[0] for c in sheet.carriers]
+    assert firsts == [
+        ("District", "D01: bundle paper 4, 0 shorted"),
+        ("District", "D02: bundle paper 2, 2 shorted"),
+    ]
