@@ -235,7 +235,7 @@ def _write_map(
     streets = street_lines(index.net.G)
     subs = ws.subscribers(active_only=False)
     if day is None:
-        m = plan_map(book, subs, streets=streets, nav=nav)
+        m = plan_map(book, subs, streets=streets, nav=nav, districts=ws.district_of())
         path = out or ws.path / "map.html"
     else:
         late = _late_path(index, book, day)

@@ -208,7 +208,7 @@ def _run_day(
     say(f"Running {iso} on route book version {book.version}")
     # Skipped stops are bypassed on the real streets: the day is measured there, once.
     travel = day_metric(book, _network_travel(ws, book, say))
-    day = run_day(book, subs, date, inputs, policy, history, travel)
+    day = run_day(book, subs, date, inputs, policy, history, travel, _district_names(ws, book))
     entries = [(e.date, e.subscriber_id, e.kind, e.product, e.detail) for e in day.ledger]
     replaced = ws.day_json(iso) is not None
     voided = ws.save_day(iso, book.version, day.to_json(), entries, replace=args.replace)
@@ -261,3 +261,13 @@ def _rewrite_outputs(
         lines.append(f"Removed (made from the earlier run): {', '.join(p.name for p in removed)}")
     lines += [f"Not written again: {f}" for f in failed]
     return lines
+
+
+def _district_names(ws: Workspace, book: RouteBook) -> dict[int, str] | None:
+    """Carrier -> district name when the route book has one route per district."""
+    from route.districts.territories import district_number
+
+    names = {n: name for name in set(ws.district_of().values()) if (n := district_number(name))}
+    if not names or sorted(names) != [r.carrier for r in book.routes]:
+        return None
+    return names

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from route.cli.common import _Reporter
 from route.cli.day_cmds import cmd_day
+from route.cli.district_cmds import add_district_command, cmd_districts
 from route.cli.edit_cmds import cmd_history, cmd_skips
 from route.cli.hold_cmds import cmd_hold, cmd_holds
 from route.cli.ledger_cmds import cmd_ledger, cmd_rates
@@ -461,6 +462,7 @@ def _parser() -> argparse.ArgumentParser:
         "WORKSPACE/days/DATE)",
     )
     add_workspace_commands(command)
+    add_district_command(command)
     return p
 
 
@@ -547,6 +549,7 @@ _COMMANDS = {
     "ledger": cmd_ledger,
     "rates": cmd_rates,
     "relink": cmd_relink,
+    "districts": cmd_districts,
 }
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from route.cli.common import (
     _summary,
     _ws_index,
 )
+from route.cli.district_cmds import join_on_import
 from route.cli.edit_cmds import _reoptimize, _skip_aware
 from route.errors import InputError, input_error
 from route.io.workspace import Settings, Workspace
@@ -208,9 +209,17 @@ def cmd_import(args: argparse.Namespace, say: _Reporter) -> int:
                 print(f"{summary} Nothing changed; nothing written.{kept}")
                 return 0
             edit = None
-            if book is not None:
-                edit = _stable_edit_for_import(ws, book, active, subs, say)
             ws.upsert_subscribers(subs)
+            # With districts, a new subscriber joins one (and only its carrier's route).
+            carrier_of = join_on_import(ws, _merged(active, subs)[0], added, say)
+            if book is not None and carrier_of and len(book.routes) != max(carrier_of.values()):
+                print(
+                    f"note: the route book has {len(book.routes)} route(s) for "
+                    f"{max(carrier_of.values())} districts; run: paperroute plan {ws.path}"
+                )
+                carrier_of = None
+            if book is not None:
+                edit = _stable_edit_for_import(ws, book, active, subs, say, carrier_of)
             if book is not None and edit is not None and edit.changed:
                 note = _edit_note(f"import {args.subscribers.name}", edit)
                 saved = ws.save_book(edit.book, note, based_on=book.version)
@@ -416,13 +425,16 @@ def _stable_edit_for_import(
     active: Sequence[Subscriber],
     subs: Sequence[Subscriber],
     say: _Reporter,
+    carrier_of: dict[str, int] | None = None,
 ) -> Edit:
     from route.routebook.changes import stable_edit
 
     merged, reslot = _merged(active, subs)
     say("Slotting new subscribers into the planned route (nobody else's order changes)")
     # The network is loaded only if there is something to slot in or take out.
-    return stable_edit(book, merged, lambda: _ws_index(ws, say), reslot=reslot, say=say)
+    return stable_edit(
+        book, merged, lambda: _ws_index(ws, say), reslot=reslot, say=say, carrier_of=carrier_of
+    )
 
 
 def _edit_note(what: str, edit: Edit) -> str:

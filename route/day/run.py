@@ -27,6 +27,7 @@ from typing import Any
 from route.constants import RAIN_BAG_S, SPOT_HANDLING_S, WEEKDAYS
 from route.day.allocation import Allocation, Demand, allocate
 from route.day.changes import day_changes
+from route.day.districts import district_records
 from route.day.history import rotation_ranks
 from route.day.travel import Schedule, day_metric, place_visits, schedule
 from route.model.day import (
@@ -62,6 +63,7 @@ def run_day(
     policy: Policy = DEFAULT_POLICY,
     history: History | None = None,
     travel: Travel | None = None,
+    districts: Mapping[int, str] | None = None,
 ) -> Day:
     """Run the route book for one date.
 
@@ -85,6 +87,9 @@ def run_day(
         own legs (the carrier walks past a skipped stop on the same streets). See
         :func:`route.day.travel.day_metric` for one that also takes the street network's
         shortcuts.
+    districts
+        Carrier -> district name, for a distributor: the day then records each district's
+        bundle and totals (:func:`route.day.districts.district_records`).
 
     Returns
     -------
@@ -184,7 +189,10 @@ def run_day(
     windows = {sid: (sub.earliest, sub.latest) for sid, sub in subs.items()}
     timed = schedule(book, ordered, travel, service, windows)
     changes = day_changes([s.stop.subscriber_id for s in slots], subs, date, inputs.holds)
-    return replace(_day(ctx, timed, unreplaced, supply, demand), changes=changes)
+    day = replace(_day(ctx, timed, unreplaced, supply, demand), changes=changes)
+    if districts:
+        day = replace(day, districts=district_records(day, districts))
+    return day
 
 
 def _out_of_service(sub: Subscriber, date: Date) -> str:

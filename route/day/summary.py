@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from route.day.districts import district_lines
 from route.model.day import CarrierDay, Day
 from route.model.subscriber import Subscriber, format_duration, format_km
 
@@ -50,6 +51,9 @@ def day_summary(day: Day, subscribers: Sequence[Subscriber] | Mapping[str, Subsc
     ]
     lines += _table(counts)
     lines += ["", *carrier_lines(day)]
+    if day.districts:
+        lines += ["", "Per district (the supply split by the shortage policy at the depot):"]
+        lines += district_lines(day)
     if day.late and not day.late.get("stops"):
         lines.append("  late delivery: nobody left to catch up")
 

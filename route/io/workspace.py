@@ -442,6 +442,16 @@ class Workspace(DayRecords):
             con.execute("INSERT OR REPLACE INTO meta VALUES ('districts_saved', ?)", (now(),))
 
     @property
+    def district_room(self) -> int:
+        """The most stops a district may hold (new subscribers join one with fewer); 0 when
+        the workspace has no districts."""
+        return int(self._meta("district_room", "0"))
+
+    def set_district_room(self, most: int) -> None:
+        """Record the most stops a district may hold (see :attr:`district_room`)."""
+        self._set_meta("district_room", str(int(most)))
+
+    @property
     def districts_note(self) -> tuple[str, str]:
         """What the last change of the districts was and when: (note, ISO time), or empty."""
         return self._meta("districts_note", ""), self._meta("districts_saved", "")

@@ -224,7 +224,8 @@ class Day:
     ``distance_m`` and ``duration_s`` are the sums of ``carriers``, one :class:`CarrierDay`
     each. ``changes`` are the day's news for the carrier, one ``{"id", "kind", "text"}`` each,
     kind ``start`` (first delivery), ``last`` (last delivery before the stop date), ``hold`` (on
-    hold from today) or ``back`` (back from a hold).
+    hold from today) or ``back`` (back from a hold). ``districts`` (a distributor's workspace
+    only) holds each district's bundle and totals by name (see :mod:`route.day.districts`).
     """
 
     date: str
@@ -244,6 +245,7 @@ class Day:
     ledger: tuple[LedgerEntry, ...] = ()
     carriers: tuple[CarrierDay, ...] = ()
     changes: tuple[Mapping[str, Any], ...] = ()
+    districts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def handed_out(self) -> dict[str, int]:
         """Copies handed out per product, both passes together."""
@@ -255,6 +257,12 @@ class Day:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``day.json`` document (DESIGN.md), with the ledger lines it appended."""
+        out = self._record()
+        if self.districts:
+            out["districts"] = {k: dict(v) for k, v in self.districts.items()}
+        return out
+
+    def _record(self) -> dict[str, Any]:
         return {
             "date": self.date,
             "route_version": self.route_version,
@@ -328,4 +336,5 @@ class Day:
             ),
             carriers=tuple(CarrierDay.from_dict(c) for c in data.get("carriers", ())),
             changes=tuple(dict(c) for c in data.get("changes", ())),
+            districts={k: dict(v) for k, v in data.get("districts", {}).items()},
         )

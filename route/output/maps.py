@@ -31,6 +31,7 @@ from route.io.dayrecord import DayLike, as_record, day_stops
 from route.model.day import VISITED
 from route.model.routebook import CarrierRoute, RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
+from route.output.district_layer import add_districts
 from route.output.layers import (
     Panel,
     Setup,
@@ -85,6 +86,7 @@ def plan_map(
     tiles: bool = True,
     cluster: bool | None = None,
     nav: str = "osm",
+    districts: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Draw a route book: route, stops, delivery spots, depot, legend and summary.
 
@@ -106,6 +108,9 @@ def plan_map(
     nav
         Navigation links in every stop's popup: ``osm`` (a ``geo:`` link for the phone's map
         app and OpenStreetMap directions) or ``google`` (Google Maps as well).
+    districts
+        Subscriber id -> district name: each district drawn as an area with its outline, in
+        the colour of its route, in a layer of its own (:mod:`route.output.district_layer`).
 
     Returns
     -------
@@ -119,6 +124,8 @@ def plan_map(
     """
     subs = subscribers_by_id(book, subscribers)
     m = _start(book, m, streets, tiles)
+    if districts:
+        add_districts(m, districts, subscribers)
     back, front = _layers(m, len(book.order), cluster)
     stop_rows, spot_rows = [], []
     entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]

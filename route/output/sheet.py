@@ -218,6 +218,15 @@ def spreadsheet_safe(value: object) -> object:
 # -- the sheet as a page sees it ----------------------------------------------------------------
 
 
+def _district_facts(record: Mapping[str, Any], carrier: int) -> tuple[tuple[str, str], ...]:
+    """A distributor's day: the carrier's district, its bundle and shortages, first."""
+    for name, d in (record.get("districts") or {}).items():
+        if d.get("carrier") == carrier:
+            bundle = ", ".join(f"{p} {n}" for p, n in d.get("bundle", {}).items()) or "nothing"
+            return (("District", f"{name}: bundle {bundle}, {d.get('shorted', 0)} shorted"),)
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierSheet:
     """One carrier's section: totals, advice, and the rows in the lists a carrier works from.
@@ -311,7 +320,7 @@ def route_sheet(
         sections.append(
             CarrierSheet(
                 carrier=r.carrier,
-                facts=_facts(c),
+                facts=_district_facts(record, r.carrier) + _facts(c),
                 advice=_advice(c),
                 visits=tuple(row for row in mine if not row.late and not row.group),
                 late=late,

@@ -7,7 +7,7 @@ after the edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -157,6 +157,7 @@ def stable_edit(
     *,
     reslot: Sequence[str] = (),
     say: Say | None = None,
+    carrier_of: Mapping[str, int] | None = None,
 ) -> Edit:
     """Bring a route book up to date with ``subscribers`` without reordering anyone.
 
@@ -171,7 +172,8 @@ def stable_edit(
     something to do (an edit with nothing to do never loads the network). On the network the
     book was planned on, the book's own legs are kept and only new ones are measured
     (:func:`~route.routebook.local_edit.local_stable_edit`); on another (a relinked extract)
-    every subscriber is measured again and every unserved one retried.
+    every subscriber is measured again and every unserved one retried. ``carrier_of`` (id ->
+    carrier) puts a subscriber of a district into that district's carrier's route only.
     """
     work = edit_work(book, subscribers, reslot)
     if not work:
@@ -180,9 +182,16 @@ def stable_edit(
         index = index()
     if applies(book, index):
         return local_stable_edit(
-            book, subscribers, index, options_of(book), changed=reslot, say=say, work=work
+            book,
+            subscribers,
+            index,
+            options_of(book),
+            changed=reslot,
+            say=say,
+            work=work,
+            carrier_of=carrier_of,
         )
-    return remeasured_edit(book, subscribers, index, reslot=reslot)
+    return remeasured_edit(book, subscribers, index, reslot=reslot, carrier_of=carrier_of)
 
 
 def remeasured_edit(
@@ -191,6 +200,7 @@ def remeasured_edit(
     index: StreetIndex,
     *,
     reslot: Sequence[str] = (),
+    carrier_of: Mapping[str, int] | None = None,
 ) -> Edit:
     """:func:`stable_edit` with every subscriber measured again on a whole matrix.
 
@@ -205,7 +215,8 @@ def remeasured_edit(
     routes = remove_stops(routes_of(book, wb), {wb.node_of[x] for x in again})
     todo = [wb.node_of[s.id] for s in wb.snapped.served if s.id not in routed]
     todo += [wb.node_of[x] for x in again]
-    routes, placements, unplaced = insert_stops(wb.problem, routes, todo)
+    route_of = {wb.node_of[x]: c - 1 for x, c in (carrier_of or {}).items() if x in wb.node_of}
+    routes, placements, unplaced = insert_stops(wb.problem, routes, todo, route_of)
     new = to_book(wb, routes, index, book, unplaced, {"last_edit": "stable"})
     placed = tuple(_placed(wb, p) for p in placements)
     return Edit(

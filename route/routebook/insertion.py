@@ -8,7 +8,7 @@ closes the gaps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +35,11 @@ class Placement:
 
 
 def cheapest_insertion(
-    problem: Problem, routes: Routes, node: int, slacks: dict[int, Slack] | None = None
+    problem: Problem,
+    routes: Routes,
+    node: int,
+    slacks: dict[int, Slack] | None = None,
+    only: int | None = None,
 ) -> Placement | None:
     """The cheapest feasible place for ``node``, or ``None`` when no place keeps every promise.
 
@@ -43,13 +47,16 @@ def cheapest_insertion(
     and the earlier position, so the result is deterministic. Each place is checked in O(1)
     with the route's slack (:func:`~route.routebook.timing.insertion_feasible`), never by
     re-timing the route. ``slacks`` caches each carrier's :class:`Slack` between calls (the
-    caller drops a carrier's entry when its route changes).
+    caller drops a carrier's entry when its route changes). ``only`` (0-based) limits the
+    places to that carrier's route.
     """
     end = 0 if problem.end is None else problem.end
     d, t = problem.distance, problem.duration
     slacks = {} if slacks is None else slacks
     best: tuple[int, int, int, int] | None = None
     for c, r in enumerate(routes):
+        if only is not None and c != only:
+            continue
         if c not in slacks:
             slacks[c] = problem_slack(problem, r)
         a = np.asarray((0, *r))
@@ -91,9 +98,13 @@ def cheapest_insertion(
 
 
 def insert_stops(
-    problem: Problem, routes: Routes, nodes: Sequence[int]
+    problem: Problem,
+    routes: Routes,
+    nodes: Sequence[int],
+    route_of: Mapping[int, int] | None = None,
 ) -> tuple[Routes, tuple[Placement, ...], tuple[int, ...]]:
-    """Insert nodes one by one, each at its cheapest feasible place.
+    """Insert nodes one by one, each at its cheapest feasible place (in the route ``route_of``
+    names, 0-based, for a node it names).
 
     Returns
     -------
@@ -105,7 +116,8 @@ def insert_stops(
     placements, unplaced = [], []
     slacks: dict[int, Slack] = {}
     for node in nodes:
-        p = cheapest_insertion(problem, tuple(out), node, slacks)
+        only = None if route_of is None else route_of.get(node)
+        p = cheapest_insertion(problem, tuple(out), node, slacks, only)
         if p is None:
             unplaced.append(node)
             continue

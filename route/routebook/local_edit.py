@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +88,10 @@ class LocalEdit:
         index: StreetIndex,
         options: PlanOptions,
         say: Say | None = None,
+        carrier_of: Mapping[str, int] | None = None,
     ) -> None:
         self.book, self.index, self.options = book, index, options
+        self.carrier_of = carrier_of or {}  # a district's subscriber: its carrier's route only
         self.say = say or (lambda _m: None)
         self.subs = {s.id: s for s in subscribers}
         self.order = [s.id for s in subscribers]
@@ -303,7 +305,10 @@ class LocalEdit:
         ratio, fastest = self.index.length_ratio, self.index.fastest_mps
         x = np.asarray([cx.x, cx.y])
         lows, groups = [], []
+        only = self.carrier_of.get(sub.id)
         for c, r in enumerate(self.routes):
+            if only is not None and r.carrier != only:
+                continue
             pl = self._places(r)
             e_a = np.hypot(*(pl["a_xy"] - x).T) * ratio
             e_b = np.nan_to_num(np.hypot(*(pl["b_xy"] - x).T) * ratio, nan=0.0)
@@ -546,16 +551,18 @@ def local_stable_edit(
     changed: Sequence[str] = (),
     say: Say | None = None,
     work: Work | None = None,
+    carrier_of: Mapping[str, int] | None = None,
 ) -> Edit:
     """Bring ``book`` up to date with ``subscribers`` measuring only the new legs.
 
     ``changed`` names the subscribers whose spot, window, service or quantity changed: those on
     the route are taken out and slotted in again, those unserved are tried again (see
-    :func:`edit_work`).
+    :func:`edit_work`). ``carrier_of`` limits subscribers to one carrier's route (their
+    district's).
     """
     say = say or (lambda _m: None)
     work = work or edit_work(book, subscribers, changed)
-    e = LocalEdit(book, subscribers, index, options, say)
+    e = LocalEdit(book, subscribers, index, options, say, carrier_of)
     # Unserved, unchanged, for want of a place: tried again only because room was freed.
     retried = {
         u.subscriber_id
