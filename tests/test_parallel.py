@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from route.cli.main import main
-from route.districts.parallel import district_seed, group_districts, plan_districts
+from route.districts.parallel import (
+    district_seed,
+    follows_districts,
+    group_districts,
+    plan_districts,
+)
 from route.io.subscribers import parse_subscribers
 from route.io.workspace import Workspace
 from route.model.subscriber import Subscriber
@@ -165,3 +170,31 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(
     assert "no Dask scheduler answered within 2 s" in err
     assert "Traceback" not in err
     assert _books(workspace) == []
+
+
+def test_a_route_planned_before_the_districts_is_planned_again_by_district(
+    tmp_path, monkeypatch, capsys
+):
+    cap = explicit_work(monkeypatch, WORK_S)
+    ws = tmp_path / "ws"
+    csv = write_demo_csv(tmp_path / "subscribers.csv")
+    assert main(["--quiet", "init", str(ws), "--network", "demo"]) == 0
+    assert main(["--quiet", "import", str(ws), str(csv)]) == 0
+    assert main(["--quiet", "plan", str(ws), "--time-limit", str(cap)]) == 0
+    with Workspace.open(ws) as w, w.transaction():
+        w.save_districts(_strips(list(w.subscribers())), "test")
+    capsys.readouterr()
+    assert main(["--quiet", "plan", str(ws), "--workers", "1", "--time-limit", str(cap)]) == 0
+    out = capsys.readouterr().out
+    assert "was planned before these districts: version 2 follows them" in out
+    with Workspace.open(ws) as w:
+        book = w.latest_book()
+        assert book is not None
+        assert follows_districts(book, w.district_of())
+    # Now the route follows the districts: plan only brings it up to date, and --workers is
+    # refused as for any planned route.
+    assert main(["--quiet", "plan", str(ws), "--time-limit", str(cap)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["--quiet", "plan", str(ws), "--workers", "2"]) == 2
+    assert main(["--quiet", "plan", str(ws), "--reoptimize", "--workers", "2"]) == 2
+    assert len(_books(ws)) == 2

@@ -276,6 +276,9 @@ def _plan_locked(ws: Workspace, args: argparse.Namespace, say: _Reporter) -> int
             "add --skip-aware",
             value=args.kicks,
         )
+    districts = ws.district_of()
+    stale = book is not None and bool(districts) and not _follows(book, districts)
+    _check_district_flags(ws, args, districts, None if stale else book)
     if args.reoptimize:
         return _reoptimize(ws, _need_book(ws), args, say)
     for flag, given in (
@@ -286,10 +289,8 @@ def _plan_locked(ws: Workspace, args: argparse.Namespace, say: _Reporter) -> int
         if given:
             raise input_error(flag, "only applies to a re-optimisation", "add --reoptimize")
     limits = _plan_limits(args)
-    districts = ws.district_of()
-    _check_district_flags(ws, args, districts, book)
-    if book is None and districts:
-        return _plan_by_district(ws, args, say, districts, limits)
+    if districts and (book is None or stale):
+        return _plan_by_district(ws, args, say, districts, limits, book)
     if book is not None:
         if args.skip_aware:
             raise input_error(
@@ -349,7 +350,7 @@ def _check_district_flags(
             "and is brought up to date or re-optimised as a whole",
             f"drop {flag}",
         )
-    if districts and book is None:
+    if districts and book is None and not args.reoptimize:
         n = len(set(districts.values()))
         if args.carriers is not None and args.carriers != n:
             raise input_error(
@@ -366,15 +367,27 @@ def _check_district_flags(
             )
 
 
+def _follows(book: RouteBook, districts: Mapping[str, str]) -> bool:
+    from route.districts.parallel import follows_districts
+
+    return follows_districts(book, districts)
+
+
 def _plan_by_district(
     ws: Workspace,
     args: argparse.Namespace,
     say: _Reporter,
     districts: Mapping[str, str],
     limits: dict[str, Any],
+    book: RouteBook | None,
 ) -> int:
-    """The first plan of a workspace with districts: one route per district, planned one by one
-    (``--workers 1``), on a local Dask cluster (the default) or on ``--scheduler``."""
+    """Plan a workspace with districts one route per district, planned one by one
+    (``--workers 1``), on a local Dask cluster (the default) or on ``--scheduler``.
+
+    The first plan, or a new one when the route book was planned before the districts it has
+    now (made or rebalanced by ``districts``, which said to run ``plan``): a new version on top
+    of ``book``, saying how many stops changed route.
+    """
     from route.districts.parallel import plan_districts
     from route.routebook.plan import PlanOptions
 
@@ -388,7 +401,7 @@ def _plan_by_district(
     opts = PlanOptions(
         time_limit=args.time_limit, seed=args.seed, start_s=settings.start_s, **limits
     )
-    book = plan_districts(
+    planned = plan_districts(
         subs,
         districts,
         index,
@@ -398,9 +411,19 @@ def _plan_by_district(
         scheduler=args.scheduler,
         say=say,
     )
-    n = len(book.routes)
-    saved = ws.save_book(book, f"plan --districts {n} --seed {args.seed}", based_on=0)
+    n = len(planned.routes)
+    note = f"plan --districts {n} --seed {args.seed}"
+    saved = ws.save_book(planned, note, based_on=0 if book is None else book.version)
     print(f"{n} districts planned, one route each.")
+    if book is not None:
+        was = {s.subscriber_id: r.carrier for r in book.routes for s in r.stops}
+        now = {s.subscriber_id: r.carrier for r in saved.routes for s in r.stops}
+        moved = sum(1 for i, c in now.items() if i in was and was[i] != c)
+        print(
+            f"The route book (version {book.version}) was planned before these districts: "
+            f"version {saved.version} follows them ({moved} stop(s) changed route; "
+            f"{book.distance_m / 1000:.2f} km before, {saved.distance_m / 1000:.2f} km now)."
+        )
     print(_summary(saved))
     return 0
 

@@ -105,6 +105,19 @@ def group_districts(
     return tuple(District(n, tuple(members[n])) for n in names)
 
 
+def follows_districts(book: RouteBook, district_of: Mapping[str, str]) -> bool:
+    """Whether ``book`` has one route per district, route ``i`` serving district ``i``'s
+    subscribers only (its stops may be fewer: some unserved, some added since)."""
+    names = sorted(set(district_of.values()))
+    if len(book.routes) != len(names):
+        return False
+    return all(
+        district_of.get(stop.subscriber_id) == name
+        for route, name in zip(book.routes, names, strict=True)
+        for stop in route.stops
+    )
+
+
 def district_options(options: PlanOptions, name: str) -> PlanOptions:
     """A district's plan options: one carrier, and its own seed."""
     return replace(options, carriers=1, seed=district_seed(options.seed, name))
