@@ -58,6 +58,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user and system) this process has used so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def subscribers(index, count: int, seed: int = SEED):
     """``count`` subscribers along the streets of ``index``, the same for the same seed."""
     import numpy as np
@@ -133,8 +139,10 @@ def one(n: int, workers: int, args: argparse.Namespace) -> dict:
         seed=1,
     )
     workers_mb: list[float] = []
+    workers_cpu = 0.0
     scheduler_mb = None
     t0 = time.perf_counter()
+    cpu0 = _cpu_s()
     if workers == 1:
         book = plan_districts(subs, membership, index, DEMO_DEPOT, opts, workers=1, say=say)
         wall = time.perf_counter() - t0
@@ -165,7 +173,9 @@ def one(n: int, workers: int, args: argparse.Namespace) -> dict:
             )
             wall = time.perf_counter() - t0
             workers_mb = sorted(client.run(_rss_mb).values())
+            workers_cpu = sum(client.run(_cpu_s).values())
             scheduler_mb = client.run_on_scheduler(_rss_mb)
+    cpu = _cpu_s() - cpu0 + workers_cpu
     digest = hashlib.sha256(book.to_json().encode()).hexdigest()[:16]
     stopped = sorted({d.get("stopped_by", "-") for d in book.solver["districts"]})
     quality = []
@@ -192,6 +202,7 @@ def one(n: int, workers: int, args: argparse.Namespace) -> dict:
         "generate_s": round(made_s, 2),
         "assign_s": round(assign_s, 2),
         "plan_s": round(wall, 2),
+        "cpu_s": round(cpu, 1),
         "planner_peak_mb": round(_rss_mb(), 1),
         "worker_peak_mb": [round(m, 1) for m in workers_mb],
         "scheduler_peak_mb": None if scheduler_mb is None else round(scheduler_mb, 1),
@@ -216,9 +227,9 @@ def table(results: list[dict], args: argparse.Namespace) -> str:
         f"Districts of about {args.district_size} stops; {args.work_per_district:g} calibrated "
         f"s of search per district (cap {args.cap_factor:g}x); {os.cpu_count()} cores.",
         "",
-        "| subscribers | districts | workers | assign s | plan s | s per 1,000 | speed-up | "
-        "planner peak MB | worker peak MB | scheduler MB | same book |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+        "| subscribers | districts | workers | assign s | plan s | CPU s | s per 1,000 | "
+        "speed-up | planner peak MB | worker peak MB | scheduler MB | same book |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ]
     sizes = sorted({r["subscribers"] for r in results})
     for n in sizes:
@@ -231,7 +242,8 @@ def table(results: list[dict], args: argparse.Namespace) -> str:
             sched = f"{r['scheduler_peak_mb']:,.0f}" if r["scheduler_peak_mb"] else "-"
             lines.append(
                 f"| {n:,} | {r['districts']} | {r['workers']} | {r['assign_s']:.1f} | "
-                f"{r['plan_s']:.1f} | {1000 * r['plan_s'] / n:.2f} | {speed} | "
+                f"{r['plan_s']:.1f} | {r.get('cpu_s', 0):.0f} | {1000 * r['plan_s'] / n:.2f} | "
+                f"{speed} | "
                 f"{r['planner_peak_mb']:,.0f} | {workers} | {sched} | "
                 f"{'yes' if len(digests) == 1 else 'NO'} |"
             )
