@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+from shapely.geometry import MultiPoint
 
 from route.districts.assign import Capacity, assign, euclidean_rows, hilbert_order
 from route.districts.streets import StreetRows
@@ -105,12 +106,44 @@ def test_a_rebalance_with_nothing_changed_moves_nobody() -> None:
     assert np.array_equal(again.district, first.district)
 
 
-def test_a_rebalance_moves_only_what_the_new_sizes_need() -> None:
+def _worst_overlap(xy: np.ndarray, district: np.ndarray) -> float:
+    """The largest share of a district's convex hull that another district's hull covers."""
+    hulls = [MultiPoint(xy[district == j]).convex_hull for j in range(int(district.max()) + 1)]
+    return max(
+        a.intersection(b).area / min(a.area, b.area) for a, b in itertools.combinations(hulls, 2)
+    )
+
+
+@pytest.mark.parametrize("seed", [3, 5, 7])
+def test_a_rebalance_to_another_count_keeps_districts_compact_and_apart(seed: int) -> None:
+    n = 600
+    xy = _cloud(n, seed)
+    three = assign(xy, Capacity.balanced(n, 3))
+    four = Capacity.balanced(n, 4)
+    again = assign(xy, four, current=three.district.tolist())
+    assert all(lo <= s <= hi for lo, s, hi in zip(four.low, again.sizes(), four.high, strict=True))
+    assert _worst_overlap(xy, again.district) <= 0.02
+    # Fewer move than the fewest possible would overlap; a fresh split moves more.
+    fewest = assign(xy, four, current=three.district.tolist(), move_penalty_m=10**7)
+    assert _worst_overlap(xy, fewest.district) > 0.2
+    assert len(fewest.moved) <= len(again.moved) <= n // 2
+
+
+def test_a_rebalance_at_any_move_cost_with_nothing_changed_moves_nobody() -> None:
+    xy = _cloud(500)
+    cap = Capacity.balanced(500, 5)
+    first = assign(xy, cap)
+    for cost in (None, 0, 10**7):
+        again = assign(xy, cap, current=first.district.tolist(), move_penalty_m=cost)
+        assert again.moved == ()
+
+
+def test_a_rebalance_moves_only_what_the_new_sizes_need_at_a_high_move_cost() -> None:
     n = 600
     xy = _cloud(n)
     three = assign(xy, Capacity.balanced(n, 3))
     four = Capacity.balanced(n, 4)
-    again = assign(xy, four, current=three.district.tolist())
+    again = assign(xy, four, current=three.district.tolist(), move_penalty_m=10**7)
     assert all(lo <= s <= hi for lo, s, hi in zip(four.low, again.sizes(), four.high, strict=True))
     # The new district must be filled from the others: at least its lower bound moves, and
     # no more than what keeps the old districts within their new sizes.

@@ -77,6 +77,7 @@ BOUNDS: dict[str, Bound] = {
     "routes": Bound("--routes", 1, MAX_CARRIERS, "give a whole number of districts, e.g. 3"),
     "max_stops": Bound("--max-stops", 1, MAX_ROWS, "give the stops a district holds, e.g. 250"),
     "max_hours": Bound("--max-hours", 0, 24, "give hours of work per route, e.g. 3", low_open=True),
+    "move_cost": Bound("--move-cost", 0, 10**7, "give metres, e.g. 150, or 0 for the most compact"),
     "per_stop": Bound("--per-stop", 0, MAX_RATE, "give the amount per stop, e.g. 0.25"),
     "per_km": Bound("--per-km", 0, MAX_RATE, "give the amount per km, e.g. 0.3"),
     "per_hour": Bound("--per-hour", 0, MAX_RATE, "give the amount per hour, e.g. 14"),

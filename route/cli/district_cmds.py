@@ -57,8 +57,19 @@ def add_district_command(command: Command) -> None:
         "--rebalance",
         action="store_true",
         help="move subscribers between the existing districts (to new sizes, or to take "
-        "in new subscribers); only what the sizes force moves (default size: the current "
-        "number of districts)",
+        "in new subscribers), keeping them compact and non-overlapping; a subscriber moves "
+        "only when that brings them --move-cost nearer a district's centre (default size: "
+        "the current number of districts)",
+    )
+    d.add_argument(
+        "--move-cost",
+        type=float,
+        metavar="METRES",
+        help="with --rebalance, what one move must save: a subscriber changes district only "
+        "when that brings them this many metres nearer its centre. 0 gives the most compact "
+        "districts, whoever moves; a large value (e.g. 100000) moves only as many as the "
+        "sizes force, but new districts are then made of the others' edges and overlap them "
+        "(default: 3 times the median distance between neighbouring subscribers)",
     )
     add_wait(d)
     d.epilog = (
@@ -90,6 +101,12 @@ def cmd_districts(args: argparse.Namespace, say: _Reporter) -> int:
                 "the workspace has no districts to rebalance",
                 f"make them first: paperroute districts {ws.path} --routes N",
             )
+        if args.move_cost is not None and not args.rebalance:
+            raise input_error(
+                "--move-cost",
+                "a move cost only applies to a rebalance",
+                f"add --rebalance, or leave --move-cost out (value {args.move_cost:g})",
+            )
         if size is None and not args.rebalance:
             raise input_error(
                 "districts",
@@ -102,7 +119,8 @@ def cmd_districts(args: argparse.Namespace, say: _Reporter) -> int:
         settings = ws.settings
         index = _ws_index(ws, say)
         say(f"Splitting {len(subs):,} subscribers into districts")
-        made = make_districts(subs, settings.depot, index, size, current or None)
+        move_cost = None if args.move_cost is None else round(args.move_cost)
+        made = make_districts(subs, settings.depot, index, size, current or None, move_cost)
         if current and not made.moved and made.membership == current:
             _print_table(made.rows)
             print("Nothing moved; the districts are as they were. Nothing written.")
@@ -150,7 +168,7 @@ def _print_moves(moved: Sequence[tuple[str, str, str]]) -> None:
     if not moved:
         print("Nobody moved: every current subscriber kept their district.")
         return
-    print(f"Moved {len(moved)} subscriber(s) (only what the sizes needed):")
+    print(f"Moved {len(moved)} subscriber(s):")
     for sid, old, new in moved[:_SHOWN_MOVES]:
         print(f"  {sid:<10} {old} -> {new}")
     if len(moved) > _SHOWN_MOVES:

@@ -12,9 +12,11 @@ Lloyd-style rounds:
 3. **Assign.** A min-cost flow sends one unit from every subscriber to a district: arcs only to
    its few nearest centres (sparse: never a dense subscribers x districts cost table), each
    district takes between its lower and upper capacity, a fixed subscriber has one arc only,
-   and leaving the current district costs a penalty per move (larger than any arc, so only
-   what must move moves). The flow is optimal for the arcs it has; if the sparse arcs leave it
-   infeasible, the nearest count doubles until it is not.
+   and leaving the current district costs a penalty per move (a stay bonus of a few
+   neighbour spacings by default, so a subscriber moves only when the move brings them
+   clearly nearer their centre: districts stay compact and moves stay few). The flow is
+   optimal for the arcs it has; if the sparse arcs leave it infeasible, the nearest count
+   doubles until it is not.
 4. Repeat 2-3 until nothing changes or the rounds are spent.
 
 The function is pure (points, a distance function, capacities, memberships in; memberships
@@ -49,6 +51,11 @@ DEFAULT_ROUNDS = 4
 _MEDOID_TRIALS = 6
 #: Sources whose distance rows are held at once (rows x subscribers x 8 bytes).
 _ROWS_AT_ONCE = 64
+#: The default cost of one move in a rebalance, in median nearest-neighbour spacings: a
+#: subscriber changes district only when that brings them this much nearer a centre. Small
+#: enough that boundaries stay where compact districts put them (a band of about half this
+#: either side), large enough that a rebalance with nothing changed moves nobody.
+DEFAULT_MOVE_SPACINGS = 3.0
 #: Cost of an arc whose ends no path joins (metres; far above any street distance in a town).
 _UNREACHABLE_M = 10_000_000
 
@@ -207,8 +214,9 @@ def assign(
     candidates
         Nearest centres a subscriber gets an arc to.
     move_penalty_m
-        Cost of one move in metres (default: more than any arc, so moves are as few as the
-        capacities allow).
+        Cost of one move in metres (default: :func:`default_move_cost`, a few neighbour
+        spacings). A large value (above any distance) moves only as many as the capacities
+        force, but the new districts are then made of the old ones' edges and overlap them.
 
     Returns
     -------
@@ -227,10 +235,9 @@ def assign(
     cur = _memberships(current, n, k, "current")
     _check_capacity(capacity, n, fix)
     if cur is not None:
-        seed = cur.copy()
-        free = seed < 0
-        if free.any():
-            seed[free] = _nearest_seeded(pts, seed, k)[free]
+        seed = _nearest_seeded(pts, cur, k)
+        if move_penalty_m is None:
+            move_penalty_m = default_move_cost(pts)
     else:
         seed = _hilbert_seed(pts, capacity, fix)
     centres = _medoids(pts, seed, k, rows_of, None)
@@ -250,6 +257,16 @@ def assign(
     if cur is not None:
         moved = tuple(int(i) for i in np.flatnonzero((cur >= 0) & (cur != district)))
     return Assignment(district.astype(np.int32), centres.astype(np.int64), cost, moved, done)
+
+
+def default_move_cost(xy: np.ndarray) -> int:
+    """The default cost of one move in a rebalance (metres): :data:`DEFAULT_MOVE_SPACINGS`
+    times the median straight-line distance from a subscriber to their nearest neighbour."""
+    pts = np.asarray(xy, dtype=float)
+    if len(pts) < 2:
+        return 1
+    gap, _ = cKDTree(pts).query(pts, k=2)
+    return max(1, round(DEFAULT_MOVE_SPACINGS * float(np.median(gap[:, 1]))))
 
 
 def _memberships(
@@ -304,16 +321,18 @@ def _hilbert_seed(pts: np.ndarray, capacity: Capacity, fix: np.ndarray | None) -
 
 def _nearest_seeded(pts: np.ndarray, seed: np.ndarray, k: int) -> np.ndarray:
     """Each point without a district joins that of its nearest point with one (straight line);
-    a district without members first gets the point farthest from every seeded one."""
+    a district without members (a new one) first gets the point farthest from every other
+    district's mean, as a k-means++ start does (ties by index)."""
     out = seed.copy()
     for j in range(k):
         if not np.any(out == j):
-            have = np.flatnonzero(out >= 0)
-            if len(have) == 0:
-                out[int(np.flatnonzero(out < 0)[0])] = j
+            have = [d for d in range(k) if np.any(out == d)]
+            if not have:
+                out[0] = j
                 continue
-            gap, _ = cKDTree(pts[have]).query(pts)
-            out[int(np.argmax(np.where(out < 0, gap, -1.0)))] = j
+            means = np.array([pts[out == d].mean(axis=0) for d in have])
+            gap, _ = cKDTree(means).query(pts)
+            out[int(np.argmax(gap))] = j
     have = np.flatnonzero(out >= 0)
     lost = np.flatnonzero(out < 0)
     if len(lost):

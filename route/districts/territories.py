@@ -182,6 +182,7 @@ def _solve(
     subs: Sequence[Subscriber],
     cap: Capacity,
     current: list[int | None] | None,
+    move_cost: int | None,
 ) -> Assignment:
     try:
         return assign(
@@ -190,6 +191,7 @@ def _solve(
             distance_rows=m.distance_rows,
             fixed=_fixed(subs, cap.count),
             current=current,
+            move_penalty_m=move_cost,
         )
     except ValueError as e:
         if isinstance(e, InputError):
@@ -207,6 +209,7 @@ def make_districts(
     index: StreetIndex,
     size: Size | None,
     current: Mapping[str, str] | None = None,
+    move_cost: int | None = None,
 ) -> Districts:
     """Districts for ``subscribers``: new ones, or a rebalance of ``current``.
 
@@ -221,8 +224,12 @@ def make_districts(
     size
         How many or how large; ``None`` for a rebalance keeps the current number.
     current
-        Subscriber id -> district name now (a rebalance): moving one costs a penalty, so only
-        what the sizes force moves; new subscribers join freely.
+        Subscriber id -> district name now (a rebalance): moving one costs ``move_cost``, so
+        a subscriber moves only when that brings them clearly nearer a centre; new
+        subscribers join freely.
+    move_cost
+        Metres one move must save (default: :func:`~route.districts.assign.default_move_cost`,
+        a few neighbour spacings).
 
     Raises
     ------
@@ -259,7 +266,7 @@ def make_districts(
         cap = _capacity(size, n)
     if current:
         now = [None if d is None or d > cap.count else d - 1 for d in numbers]
-    a = _solve(m, subs, cap, now)
+    a = _solve(m, subs, cap, now, move_cost)
     rows = _rows(m, a, subs)
     tries = 0
     while size.max_hours is not None and tries < _MORE_TRIES and cap.count < n:
@@ -267,7 +274,7 @@ def make_districts(
             break
         tries += 1
         cap = _capacity(per, n, cap.count + 1)
-        a = _solve(m, subs, cap, now)
+        a = _solve(m, subs, cap, now, move_cost)
         rows = _rows(m, a, subs)
     membership = a.names([s.id for s in subs])
     moved = tuple(
