@@ -151,11 +151,11 @@ def test_a_new_subscriber_joins_the_nearest_district_and_its_route(
 def test_max_hours_keeps_every_districts_estimate_within_the_hours(tmp_path, rows, capsys):
     ws = _ws(tmp_path, rows)
     capsys.readouterr()
-    assert main(["--quiet", "districts", str(ws), "--max-hours", "0.6"]) == 0
+    assert main(["--quiet", "districts", str(ws), "--max-hours", "1.2"]) == 0
     out = capsys.readouterr().out
     table = [line.split() for line in out.splitlines() if line.startswith("D")]
     hours = [float(r[4]) for r in table]
     assert len(table) >= 3
-    assert max(hours) <= 0.6
+    assert max(hours) <= 1.2
     assert sum(int(r[1]) for r in table) == 60
     assert len(set(_districts(ws).values())) == len(table)

@@ -48,10 +48,12 @@ def add_district_command(command: Command) -> None:
         "--max-hours",
         type=float,
         metavar="H",
-        help="as few districts as keep each one's estimated work within H hours; a stop's "
-        "work is its handling and walk-in plus the drive from its nearest neighbour (the "
-        "straight line times 1.3 at the network's median speed), and a district adds the "
-        "trip from the depot to its centre and back (default: --routes)",
+        help="as few districts as keep each one's estimated work within H hours. A "
+        "district's drive is estimated as 1.6 x sqrt(stops x the area of its points' convex "
+        "hull) plus the depot trip to its nearest stop and back, at the network's median "
+        "speed, and each stop adds its handling and walk-in; on the embedded network this "
+        "came within about 30%% of planned routes per district and 12%% in total "
+        "(default: --routes)",
     )
     d.add_argument(
         "--rebalance",

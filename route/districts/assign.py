@@ -326,11 +326,11 @@ def _nearest_seeded(pts: np.ndarray, seed: np.ndarray, k: int) -> np.ndarray:
     out = seed.copy()
     for j in range(k):
         if not np.any(out == j):
-            have = [d for d in range(k) if np.any(out == d)]
-            if not have:
+            taken = [d for d in range(k) if np.any(out == d)]
+            if not taken:
                 out[0] = j
                 continue
-            means = np.array([pts[out == d].mean(axis=0) for d in have])
+            means = np.array([pts[out == d].mean(axis=0) for d in taken])
             gap, _ = cKDTree(means).query(pts)
             out[int(np.argmax(gap))] = j
     have = np.flatnonzero(out >= 0)
