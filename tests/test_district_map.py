@@ -54,3 +54,17 @@ def test_without_districts_there_is_no_district_layer() -> None:
     m = plan_map(book, subs)
     names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     assert not any(n.startswith("Districts") for n in names)
+
+
+def test_the_side_panel_and_route_tooltips_name_each_carriers_district() -> None:
+    book, subs = make_route(12, carriers=2)
+    districts = {s.subscriber_id: f"D0{r.carrier}" for r in book.routes for s in r.stops}
+    page = render_offline(plan_map(book, subs, districts=districts))
+    assert "D01 · Carrier 1: 6 stops" in page
+    assert "D02 · Carrier 2: 6 stops" in page
+    # A route whose stops lie in two districts (a book planned before them) is not named.
+    mixed = {**districts, book.routes[0].stops[0].subscriber_id: "D02"}
+    page = render_offline(plan_map(book, subs, districts=mixed))
+    assert "D01 · Carrier 1" not in page
+    assert "Carrier 1: 6 stops" in page
+    assert "D02 · Carrier 2: 6 stops" in page

@@ -15,6 +15,7 @@ import folium
 import numpy as np
 import shapely
 
+from route.model.routebook import RouteBook
 from route.model.subscriber import Subscriber
 from route.output.style import carrier_colour
 
@@ -23,6 +24,18 @@ MARGIN_M = 25.0
 #: How tightly the outline follows the subscribers (shapely ``concave_hull`` ratio).
 HULL_RATIO = 0.3
 _DECIMALS = 6
+
+
+def route_districts(book: RouteBook, districts: Mapping[str, str]) -> dict[int, str]:
+    """Carrier -> the district their route serves, for each route whose stops all lie in one
+    district (a route book planned before the districts changed names none for a mixed
+    route)."""
+    out = {}
+    for r in book.routes:
+        names = {districts.get(s.subscriber_id) for s in r.stops}
+        if len(names) == 1 and (name := names.pop()) is not None:
+            out[r.carrier] = name
+    return out
 
 
 def district_areas(

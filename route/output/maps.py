@@ -31,7 +31,7 @@ from route.io.dayrecord import DayLike, as_record, day_stops
 from route.model.day import VISITED
 from route.model.routebook import CarrierRoute, RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock
-from route.output.district_layer import add_districts
+from route.output.district_layer import add_districts, route_districts
 from route.output.layers import (
     Panel,
     Setup,
@@ -41,7 +41,7 @@ from route.output.layers import (
 )
 from route.output.nav import stop_links
 from route.output.offline import OfflineMap
-from route.output.panels import day_panel, plan_panel, stop_card
+from route.output.panels import carrier_title, day_panel, plan_panel, stop_card
 from route.output.style import (
     ACTION_STYLES,
     TIER_COLOURS,
@@ -124,15 +124,17 @@ def plan_map(
     """
     subs = subscribers_by_id(book, subscribers)
     m = _start(book, m, streets, tiles)
+    named: dict[int, str] = {}
     if districts:
         add_districts(m, districts, subscribers)
+        named = route_districts(book, districts)
     back, front = _layers(m, len(book.order), cluster)
     stop_rows, spot_rows = [], []
     entries = [(r.carrier, s, None) for r in book.routes for s in r.stops]
     links = iter(stop_links(book, entries, subs, nav))
     for r in book.routes:
         line = carrier_colour(r.carrier)
-        _draw_route(back, r, line, len(book.order))
+        _draw_route(back, r, line, len(book.order), carrier_title(r.carrier, named))
         for stop, (_, wait) in zip(r.stops, route_waits(r.stops, book.start_s), strict=True):
             sub = subs[stop.subscriber_id]
             card = stop_card(sub, r.carrier, stop, book, links=next(links), wait_s=wait)
@@ -144,7 +146,7 @@ def plan_map(
     SpotLayer(spot_rows).add_to(front)
     _draw_unserved(m, book, subscribers)
     _draw_depot(back["route"], book)
-    Panel(plan_panel(book, subs)).add_to(m)
+    Panel(plan_panel(book, subs, named)).add_to(m)
     return _finish(m, book, subs)
 
 
@@ -196,7 +198,7 @@ def day_map(
     m = _start(book, m, streets, tiles)
     back, front = _layers(m, len(paired), cluster)
     for r in book.routes:
-        _draw_route(back, r, carrier_colour(r.carrier), len(book.order))
+        _draw_route(back, r, carrier_colour(r.carrier), len(book.order), f"Carrier {r.carrier}")
     stop_rows, spot_rows = [], []
     late_rows: dict[int, list[list[Any]]] = {}
     links = stop_links(book, paired, subs, nav)
@@ -317,12 +319,14 @@ def _route_line(r: CarrierRoute, tolerance: float) -> list[tuple[float, float]]:
     return [(round(a, _DECIMALS), round(o, _DECIMALS)) for a, o in pts]
 
 
-def _draw_route(back: dict[str, Element], r: CarrierRoute, colour: str, n_stops: int) -> None:
+def _draw_route(
+    back: dict[str, Element], r: CarrierRoute, colour: str, n_stops: int, title: str
+) -> None:
     pts = _route_line(r, _SIMPLIFY_DEG * (3 if n_stops >= CLUSTER_FROM else 1))
     if len(pts) < 2:
         return
     tip = (
-        f"Carrier {r.carrier}: {len(r.stops)} stops, {r.distance_m / 1000:.2f} km, "
+        f"{html.escape(title)}: {len(r.stops)} stops, {r.distance_m / 1000:.2f} km, "
         f"{hours_minutes(r.duration_s)}"
     )
     # folium leaves PolyLine's and PolyLineTextPath's __init__ unannotated.

@@ -113,8 +113,19 @@ def totals_table(rows: Iterable[tuple[str, str]]) -> str:
     )
 
 
-def plan_panel(book: RouteBook, subs: Mapping[str, Subscriber]) -> str:
+def carrier_title(carrier: int, districts: Mapping[int, str]) -> str:
+    """``Carrier 2``, or ``D02 · Carrier 2`` when the carrier's route is a district's."""
+    name = districts.get(carrier)
+    return f"{name} · Carrier {carrier}" if name else f"Carrier {carrier}"
+
+
+def plan_panel(
+    book: RouteBook, subs: Mapping[str, Subscriber], districts: Mapping[int, str] | None = None
+) -> str:
+    """The plan map's side panel; ``districts`` (carrier -> district name) names each
+    carrier's district beside it."""
     e = html.escape
+    named = districts or {}
     parts = [
         f"<details open><summary>Route book v{book.version} · {e(book.mode)}</summary>",
         totals_table(
@@ -135,7 +146,8 @@ def plan_panel(book: RouteBook, subs: Mapping[str, Subscriber]) -> str:
     for c in plan_carriers(book, subs):
         parts.append(
             f'<div><span class="pr-sw" style="background:{carrier_colour(c.carrier)}">'
-            f"</span>Carrier {c.carrier}: {c.stops} stops, {format_km(c.distance_m)}, "
+            f"</span>{e(carrier_title(c.carrier, named))}: {c.stops} stops, "
+            f"{format_km(c.distance_m)}, "
             f"{c.start}–{c.end}</div>"
         )
         if c.wait_s:
