@@ -55,11 +55,22 @@ FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
 #: Work model of the reproducible engine: units of work (move evaluations, nodes moved) per
-#: second of one core, by instance size, measured with ``benchmarks/tsplib.py`` instances and
-#: random ones as CPU time on this project's two-core development machine (so the busy
-#: neighbours' share of the cores does not count); larger tours spill out of the caches.
+#: second of one core, by instance size. Measured as CPU time (so the busy neighbours' share of
+#: the cores does not count) with ``benchmarks/tsplib.py`` instances and random ones on this
+#: project's idle two-core development machine, each searching well past five seconds: about
+#: 70-90M at 50 nodes, 120-140M at 200, 185-230M at 450-1,000, 155M at 2,000 and 145M at
+#: 3,000 (the descent is dearer per unit on small tours, larger ones spill out of the caches).
+#: The rates below are those less 15%, a margin for a slower core.
 #: Asymmetric matrices price reversals by walking them and run at about the same rate.
-WORK_PER_S = ((50, 95_000_000), (200, 95_000_000), (1000, 80_000_000), (3000, 55_000_000))
+WORK_PER_S = (
+    (50, 60_000_000),
+    (100, 100_000_000),
+    (200, 107_000_000),
+    (500, 158_000_000),
+    (1000, 169_000_000),
+    (2000, 133_000_000),
+    (3000, 122_000_000),
+)
 #: Share of the time limit the work is sized to fill on an idle machine; the rest is room for
 #: a busier or slower one before the clock cap fires.
 WORK_SHARE = 0.85
