@@ -10,7 +10,9 @@ Two engines sit behind :func:`solve_tour`:
     chained as in Lin-Kernighan); kicks that rewrite three short consecutive segments (a
     double bridge on a window), now and then a global one; a walk that goes on from any tour
     within a small slack of the best and restarts from the best after a long spell without
-    progress. Its work is counted (move evaluations and nodes moved), never timed:
+    progress. A large budget is shared by up to four such searches, each from another
+    nearest-neighbour tour (:func:`runs_for`), and the shortest tour of all is kept. Its
+    work is counted (move evaluations and nodes moved), never timed:
     :func:`work_budget` turns ``time_limit`` into an amount of work, or the caller passes
     ``work``. With its own seeded generator and integer arithmetic, the same matrix, seed and
     work give the same tour on any machine. It also stops after :func:`stall_limit` kicks in a
