@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 from route.solver.tour import (
     EXACT_MAX_NODES,
     FAST_TSP_MAX,
+    MAX_RUNS,
+    RUN_WORK_PER_NODE,
     TourResult,
     _held_karp,
+    runs_for,
     solve_tour,
     solve_tour_detailed,
     stall_limit,
@@ -248,6 +251,31 @@ def test_search_stops_early_without_progress():
     assert result.stats.work_budget is not None
     assert result.stats.work < result.stats.work_budget
     assert result.length == tour_length(m, list(range(40)))
+
+
+def test_a_large_budget_is_shared_by_several_searches():
+    n = 1000
+    assert runs_for(n, RUN_WORK_PER_NODE * n - 1) == 1
+    assert runs_for(n, 2 * RUN_WORK_PER_NODE * n) == 2
+    assert runs_for(n, 100 * RUN_WORK_PER_NODE * n) == MAX_RUNS
+    counts = [runs_for(n, b) for b in range(0, 10 * RUN_WORK_PER_NODE * n, 7_777_777)]
+    assert all(b >= a for a, b in itertools.pairwise(counts))
+
+
+def test_several_searches_keep_the_shortest_tour():
+    # Two runs with the work of two: the first is the one-run search with half the work (same
+    # seed, same generator), so the pair is never worse, and as reproducible as one.
+    m = euclidean(random_points(60, 8))
+    work = 2 * RUN_WORK_PER_NODE * 60
+    one = solve_tour_detailed(m, time_limit=600, seed=4, work=work // 2)
+    two = solve_tour_detailed(m, time_limit=600, seed=4, work=work)
+    again = solve_tour_detailed(m, time_limit=600, seed=4, work=work)
+    assert (one.stats.runs, two.stats.runs) == (1, 2)
+    assert not two.stats.time_capped
+    assert two.length <= one.length
+    assert two.length == tour_length(m, two.tour)
+    assert two.tour == again.tour
+    assert_valid(two.tour, 60)
 
 
 def test_work_budget_does_not_depend_on_the_clock():

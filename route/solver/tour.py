@@ -10,7 +10,9 @@ Two engines sit behind :func:`solve_tour`:
     chained as in Lin-Kernighan); kicks that rewrite three short consecutive segments (a
     double bridge on a window), now and then a global one; a walk that goes on from any tour
     within a small slack of the best and restarts from the best after a long spell without
-    progress. Its work is counted (move evaluations and nodes moved), never timed:
+    progress. A large budget is shared by up to four such searches, each from another
+    nearest-neighbour tour (:func:`runs_for`), and the shortest tour of all is kept. Its
+    work is counted (move evaluations and nodes moved), never timed:
     :func:`work_budget` turns ``time_limit`` into an amount of work, or the caller passes
     ``work``. With its own seeded generator and integer arithmetic, the same matrix, seed and
     work give the same tour on any machine. It also stops after :func:`stall_limit` kicks in a
@@ -43,6 +45,7 @@ __all__ = [
     "FAST_TSP_MAX",
     "TourResult",
     "TourStats",
+    "runs_for",
     "solve_tour",
     "solve_tour_detailed",
     "stall_limit",
@@ -55,17 +58,30 @@ FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
 #: Work model of the reproducible engine: units of work (move evaluations, nodes moved) per
-#: second of one core, by instance size, measured with ``benchmarks/tsplib.py`` instances and
-#: random ones as CPU time on this project's two-core development machine (so the busy
-#: neighbours' share of the cores does not count); larger tours spill out of the caches.
+#: second of one core, by instance size. Measured as CPU time (so the busy neighbours' share of
+#: the cores does not count) with ``benchmarks/tsplib.py`` instances and random ones on this
+#: project's idle two-core development machine, each searching well past five seconds: about
+#: 70-90M at 50 nodes, 120-140M at 200, 185-230M at 450-1,000, 155M at 2,000 and 145M at
+#: 3,000 (the descent is dearer per unit on small tours, larger ones spill out of the caches).
+#: The rates below are those less 15%, a margin for a slower core.
 #: Asymmetric matrices price reversals by walking them and run at about the same rate.
-WORK_PER_S = ((50, 95_000_000), (200, 95_000_000), (1000, 80_000_000), (3000, 55_000_000))
+WORK_PER_S = (
+    (50, 60_000_000),
+    (100, 100_000_000),
+    (200, 107_000_000),
+    (500, 158_000_000),
+    (1000, 169_000_000),
+    (2000, 133_000_000),
+    (3000, 122_000_000),
+)
 #: Share of the time limit the work is sized to fill on an idle machine; the rest is room for
 #: a busier or slower one before the clock cap fires.
 WORK_SHARE = 0.85
 #: Nearest neighbours per node (2-opt and Or-opt) and alpha-nearest ones (the chained moves).
+#: Eight alpha-nearest candidates rather than five: with five, pr1002 at its 5 s work lands
+#: 0.14-0.16% above the optimum with three seeds of five; with eight, at it with all five.
 NEIGHBOURS = 16
-ALPHA_CANDIDATES = 5
+ALPHA_CANDIDATES = 8
 #: Subgradient-ascent iterations for the alpha-nearness candidates, at most.
 ASCENT_ITERATIONS = 100
 #: Longest segment of a local kick, the kicked tour's slack over the best (thousandths of the
@@ -79,6 +95,12 @@ RESTART_MIN_KICKS = 3000
 RESTART_BRIDGES = 32
 GLOBAL_KICK_ONE_IN = 16
 MAX_CHAIN = 25
+#: Work per node one independent search is given, at least, before the budget is shared by
+#: several (at most ``MAX_RUNS``), each from the start: on 1,000 nodes a search has settled in
+#: its basin long before its work runs out, and which basin it settles in depends on the seed,
+#: so several searches find a good one far more often than one search with all the work.
+RUN_WORK_PER_NODE = 160_000
+MAX_RUNS = 4
 
 Progress = Callable[[float, int], None]
 IntMatrix = npt.NDArray[np.int64]
@@ -128,6 +150,8 @@ class TourStats:
         Work done and allowed (deterministic engine): move evaluations and nodes moved.
     kicks, restarts
         Kicks of the iterated local search, and restarts of its walk from the best tour.
+    runs
+        Independent searches the work was shared by (:func:`runs_for`).
     stalled
         The search stopped because no kick had improved the tour for a long time.
     time_capped
@@ -150,6 +174,7 @@ class TourStats:
     work_budget: int | None = None
     kicks: int | None = None
     restarts: int | None = None
+    runs: int | None = None
     stalled: bool = False
     time_capped: bool = False
     load_s: float | None = None
@@ -429,6 +454,24 @@ def _params(n: int, budget: int) -> npt.NDArray[np.int64]:
     )
 
 
+def runs_for(n: int, budget: int) -> int:
+    """Return how many independent searches share a work budget (see :data:`RUN_WORK_PER_NODE`).
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+    budget
+        Units of work of the whole search.
+
+    Returns
+    -------
+    int
+        Between 1 and :data:`MAX_RUNS` (a pure function of its arguments).
+    """
+    return max(1, min(MAX_RUNS, budget // (RUN_WORK_PER_NODE * max(n, 1))))
+
+
 def _ils(
     m: IntMatrix,
     symmetric: bool,
@@ -438,7 +481,12 @@ def _ils(
     stats: dict[str, Any],
     report: Callable[[int], None],
 ) -> list[int]:
-    """Seeded iterated local search for ``budget`` units of work (the clock only caps it)."""
+    """Seeded iterated local search for ``budget`` units of work (the clock only caps it).
+
+    The budget is shared by :func:`runs_for` searches, each from the nearest-neighbour tour
+    of another first node (so each starts from another structure), with the generator where
+    the previous one left it; the shortest tour of all is kept.
+    """
     loaded = time.perf_counter()
     engine = _engine()
     now = time.perf_counter()
@@ -449,45 +497,58 @@ def _ils(
     state = engine.create(
         np.ascontiguousarray(m), n, symmetric, seed & (2**64 - 1), _params(n, budget)
     )
-    best = engine.start(state, None)
-    report(int(best))
-    # Chunks only decide when to look at the clock and report progress; the search state
-    # carries over in the engine, so the tour does not depend on the chunk size.
-    chunk = max(100_000, budget // 50)
-    done = int(engine.stats(state)[0])
-    stall = stall_limit(n)
-    while True:
-        work, _, since, _, capped, _ = engine.stats(state)
-        if work >= budget or since >= stall or capped:
-            break
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            capped = True
-            break
-        done = min(budget, int(work) + chunk)
-        length = engine.run(state, done, left)
-        if length < best:
-            best = length
-            report(int(best))
-    work, kicks, since, _, capped_inside, restarts = engine.stats(state)
+    runs = runs_for(n, budget)
+    best = int(engine.start(state, None))
+    report(best)
     tour = np.zeros(n, dtype=np.int64)
     engine.best(state, tour)
+    # Chunks only decide when to look at the clock and report progress; the search state
+    # carries over in the engine, so the tour does not depend on the chunk size. Each run ends
+    # at a fixed amount of work, so the runs do not depend on it either.
+    chunk = max(100_000, budget // 50)
+    stall = stall_limit(n)
+    capped = stalled = False
+    done_runs = 0
+    for run in range(runs):
+        if run > 0:  # from the nearest-neighbour tour of another first node, by the seed
+            first = int(np.random.default_rng((seed & (2**64 - 1), run)).integers(n))
+            engine.start(state, np.asarray(_nearest_neighbour(m, first), dtype=np.int64))
+        end = budget * (run + 1) // runs
+        while True:
+            work, _, since, _, capped_inside, _ = engine.stats(state)
+            stalled = since >= stall
+            if work >= end or stalled or capped_inside:
+                break
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                capped = True
+                break
+            length = int(engine.run(state, min(end, int(work) + chunk), left))
+            if length < best:
+                best = length
+                engine.best(state, tour)
+                report(best)
+        done_runs += 1
+        if capped or capped_inside or stalled:
+            break
+    work, kicks, since, _, capped_inside, restarts = engine.stats(state)
     stats.update(
         work=int(work),
         work_budget=budget,
         kicks=int(kicks),
         restarts=int(restarts),
-        stalled=bool(since >= stall),
+        runs=done_runs,
+        stalled=bool(stalled),
         time_capped=bool(capped or capped_inside),
     )
     return [int(x) for x in tour]
 
 
-def _nearest_neighbour(m: IntMatrix) -> list[int]:
+def _nearest_neighbour(m: IntMatrix, first: int = 0) -> list[int]:
     n = len(m)
     seen = np.zeros(n, dtype=bool)
-    tour = [0]
-    seen[0] = True
+    tour = [first]
+    seen[first] = True
     for _ in range(n - 1):
         row = np.where(seen, np.iinfo(np.int64).max, m[tour[-1]])
         nxt = int(np.argmin(row))
