@@ -129,6 +129,7 @@ def search(
     *,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    population: int | None = None,
 ) -> Result:
     """Run the phase on ``problem`` for ``work`` evaluations per worker (``seconds`` caps it).
 
@@ -138,28 +139,11 @@ def search(
     ``workers`` searches run side by side, one a thread, and meet every :data:`EPOCHS`-th of
     the work; ``progress`` gets the best objective after each meeting that improved it.
     """
-    d, t, service, early, late, load = _arrays(problem)
-    n = problem.size
-    cap = problem.capacity if problem.capacity is not None else 1 << 40
-    candidates = [i for i in range(1, n) if i != problem.end or problem.open_end]
-    clients: list[int] = []
-    left_out: list[int] = []
-    for i in candidates:
-        arrive = max(problem.start_s + t[0, i], early[i])
-        back = arrive + service[i] + t[i, n]
-        ok = arrive <= late[i] and back <= late[n] and load[i] <= cap
-        (clients if ok else left_out).append(i)
     k = problem.carriers
-    if not clients:
-        return Result(((),) * k, tuple(left_out), 0, 0, False)
-    engine = _engine()
-    c = np.asarray(clients, np.int64)
-    nb = np.full((n + 1, GRANULAR), -1, np.int64)
-    nb[:n] = _neighbours(d, c, GRANULAR)
-    state = engine.create(
-        n + 1, d, t, service, early, late, load, int(cap), int(problem.balance), k, c, len(c),
-        np.ascontiguousarray(nb), nb.shape[1], seed & (2**64 - 1), workers, int(work),
-    )  # fmt: skip
+    made = _create(problem, work, seed, workers, population)
+    if made is None:
+        return Result(((),) * k, tuple(_split(problem)[1]), 0, 0, False)
+    engine, state, clients, left_out = made
     deadline = time.perf_counter() + seconds
     best_seen = -1
     capped = False
@@ -187,6 +171,70 @@ def search(
     )
 
 
+def _split(problem: Problem) -> tuple[list[int], list[int]]:
+    """The stops some carrier can serve on its own, and the others (left out)."""
+    _, t, service, early, late, load = _arrays(problem)
+    n = problem.size
+    cap = problem.capacity if problem.capacity is not None else 1 << 40
+    clients: list[int] = []
+    left_out: list[int] = []
+    for i in range(1, n):
+        if i == problem.end and not problem.open_end:
+            continue
+        arrive = max(problem.start_s + t[0, i], early[i])
+        back = arrive + service[i] + t[i, n]
+        ok = arrive <= late[i] and back <= late[n] and load[i] <= cap
+        (clients if ok else left_out).append(i)
+    return clients, left_out
+
+
+def _create(
+    problem: Problem, work: int, seed: int, workers: int, population: int | None
+) -> tuple[Any, Any, list[int], list[int]] | None:
+    """The compiled search's state for ``problem`` (None if no stop can be served), with the
+    stops it serves and those left out."""
+    clients, left_out = _split(problem)
+    if not clients:
+        return None
+    d, t, service, early, late, load = _arrays(problem)
+    n = problem.size
+    cap = problem.capacity if problem.capacity is not None else 1 << 40
+    engine = _engine()
+    c = np.asarray(clients, np.int64)
+    nb = np.full((n + 1, GRANULAR), -1, np.int64)
+    nb[:n] = _neighbours(d, c, GRANULAR)
+    state = engine.create(
+        n + 1, d, t, service, early, late, load, int(cap), int(problem.balance),
+        problem.carriers, c, len(c), np.ascontiguousarray(nb), nb.shape[1], seed & (2**64 - 1),
+        workers, int(work), POPULATION if population is None else population,
+    )  # fmt: skip
+    return engine, state, clients, left_out
+
+
+def crossover_children(
+    problem: Problem, count: int, seed: int, population: int | None = None
+) -> list[Routes]:
+    """``count`` children of the genetic search's crossover, each as it comes out of the
+    crossover and before any descent (one worker; the population is built first)."""
+    made = _create(problem, 10**12, seed, 1, population)
+    if made is None:
+        return []
+    engine, state, clients, _ = made
+    k, width = problem.carriers, len(clients) + 2
+    out = np.zeros((k, width), np.int64)
+    lengths = np.zeros(k, np.int64)
+    children: list[Routes] = []
+    for _ in range(count):
+        engine.child(state, out, lengths, width)
+        children.append(
+            tuple(tuple(int(x) for x in out[r, 1 : lengths[r] - 1]) for r in range(k))
+        )
+    return children
+
+
+#: Size (mu) of each worker's population in the genetic search; 0 runs the iterated local
+#: search (ruin and recreate under threshold acceptance) instead.
+POPULATION = 25
 #: Meetings of the workers over a search (and chances to report progress and look at the clock).
 EPOCHS = 20
 #: A search that has found no feasible routes after this many epochs gives up, leaving the

@@ -9,11 +9,14 @@
 // in worker order: the result depends on the seed, the work and the number of workers, never
 // on which thread ran faster.
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "common.hpp"
+#include "vrp_population.hpp"
 #include "vrp_search.hpp"
 
 namespace paperroute::vrp {
@@ -32,7 +35,23 @@ struct Worker {
     std::vector<i64> key;
     bool capped = false;
 
-    Worker(const Data& P, u64 seed, i64 work) : s(P, seed), limit(work) {}
+    // The population (population > 0: its size mu; 0: the iterated local search alone).
+    PopParams pp;
+    bool genetic = false;
+    SubPopulation feas, infeas;
+    std::vector<double> ex, ey;  // the nodes' plane embedding, for the routes' angles
+    std::vector<char> in_a, in_b;
+    std::vector<int> touched;  // the stops a crossover moved
+
+    Worker(const Data& P, u64 seed, i64 work, int population) : s(P, seed), limit(work) {
+        if (population > 0) {
+            genetic = true;
+            pp.mu = getenv("VRPMU") ? atoi(getenv("VRPMU")) : population;
+            population = pp.mu;
+            pp.lambda = population * 8 / 5;
+            embed(P, ex, ey);
+        }
+    }
 
     i64 cost_of(const i64 t[4]) const {
         return t[0] + s.w.tw * t[1] + s.w.load * t[2] + s.P.bal * t[3];
@@ -47,7 +66,8 @@ struct Worker {
         }
     }
 
-    void start() {
+    void start(const Deadline& deadline) {
+        if (genetic) return start_population(deadline);
         const Data& P = s.P;
         // Penalties start at the exchange rate between metres and seconds of driving.
         i64 dsum = 0, tsum = 0, drow = 0;
@@ -67,7 +87,301 @@ struct Worker {
         consider();
     }
 
+    // -- the genetic search ---------------------------------------------------------------------
+
+    void initial_penalties() {
+        const Data& P = s.P;
+        i64 dsum = 0, tsum = 0, drow = 0;
+        for (i64 x : P.D) dsum += x;
+        for (i64 x : P.T) tsum += x;
+        for (int j = 0; j < P.m; ++j) drow += P.d(0, j);
+        s.w.tw = std::max<i64>(1, dsum / std::max<i64>(tsum, 1));
+        s.w.load = std::max<i64>(1, drow / std::max(P.m, 1));
+    }
+
+    // Lay out routes (stops only) as the search's current solution.
+    void load(const std::vector<std::vector<int>>& routes) {
+        const Data& P = s.P;
+        Routes& S = s.S;
+        std::fill(S.rof.begin(), S.rof.end(), -1);
+        for (int r = 0; r < P.k; ++r) {
+            auto& nodes = S.R[r].nodes;
+            nodes.clear();
+            nodes.push_back(0);
+            if (r < static_cast<int>(routes.size()))
+                nodes.insert(nodes.end(), routes[r].begin(), routes[r].end());
+            nodes.push_back(P.end);
+            S.rebuild(r);
+            s.work += S.R[r].size();
+        }
+    }
+
+    std::unique_ptr<Individual> snapshot() const {
+        const Data& P = s.P;
+        auto ind = std::make_unique<Individual>();
+        ind->succ.assign(P.m, 0);
+        ind->pred.assign(P.m, 0);
+        for (const Route& x : s.S.R) {
+            if (x.empty()) continue;
+            std::vector<int> r(x.nodes.begin() + 1, x.nodes.end() - 1);
+            const int n = static_cast<int>(r.size());
+            for (int i = 0; i < n; ++i) {
+                ind->pred[r[i]] = i > 0 ? r[i - 1] : 0;
+                ind->succ[r[i]] = i + 1 < n ? r[i + 1] : 0;
+            }
+            ind->routes.push_back(std::move(r));
+        }
+        s.S.totals(ind->tot);
+        return ind;
+    }
+
+    // The current solution into its subpopulation, which is cut back if it grew too big.
+    void add_current() {
+        auto ind = snapshot();
+        SubPopulation& sp = ind->feasible() ? feas : infeas;
+        s.work += static_cast<i64>(sp.size()) * static_cast<i64>(s.P.clients.size()) / 4;
+        sp.add(std::move(ind), s.P.clients);
+        if (sp.size() > pp.mu + pp.lambda) survivors(sp);
+    }
+
+    void fitness(SubPopulation& sp) {
+        std::vector<i64> cost(sp.size());
+        for (int i = 0; i < sp.size(); ++i) cost[i] = cost_of(sp.items[i]->tot);
+        sp.update_fitness(cost, pp);
+    }
+
+    void survivors(SubPopulation& sp) {
+        while (sp.size() > pp.mu) {
+            int gone = -1;
+            for (int i = 0; i < sp.size() && gone < 0; ++i) {
+                const auto& c = sp.items[i]->close;
+                if (!c.empty() && c[0].first == 0) gone = i;
+            }
+            if (gone < 0) {
+                fitness(sp);
+                gone = 0;
+                for (int i = 1; i < sp.size(); ++i)
+                    if (sp.items[i]->fitness > sp.items[gone]->fitness) gone = i;
+            }
+            sp.remove(gone);
+        }
+    }
+
+    const Individual* tournament() {
+        const int nf = feas.size(), ni = infeas.size();
+        auto pick = [&]() -> const Individual* {
+            const int j = static_cast<int>(s.rng.below(nf + ni));
+            return j < nf ? feas.items[j].get() : infeas.items[j - nf].get();
+        };
+        const Individual* a = pick();
+        const Individual* b = pick();
+        return a->fitness <= b->fitness ? a : b;
+    }
+
+    // Penalties chase a target: about half of the educated children feasible.
+    void track(const i64 tot[4]) {
+        ++seen;
+        feas_tw += tot[1] == 0;
+        feas_load += tot[2] == 0;
+        if (seen == 20) {
+            if (feas_tw < 8) s.w.tw = std::min<i64>(s.w.tw * 5 / 4 + 1, 1LL << 30);
+            else if (feas_tw > 12) s.w.tw = std::max<i64>(s.w.tw * 4 / 5, 1);
+            if (feas_load < 8) s.w.load = std::min<i64>(s.w.load * 5 / 4 + 1, 1LL << 30);
+            else if (feas_load > 12) s.w.load = std::max<i64>(s.w.load * 4 / 5, 1);
+            seen = feas_tw = feas_load = 0;
+        }
+    }
+
+    // Descend from the current solution, keep it; an infeasible one is repaired half the time.
+    void educate(const std::vector<int>* touched = nullptr) {
+        if (touched) {
+            for (int c : *touched) s.activate(c);
+        } else {
+            s.activate_all();
+        }
+        s.improve(limit, false);
+        i64 tot[4];
+        s.S.totals(tot);
+        track(tot);
+        polish(tot);
+        add_current();
+        if ((tot[1] > 0 || tot[2] > 0) && s.rng.below(2) == 0) {
+            const Penalty keep = s.w;
+            s.w.tw = std::min<i64>(s.w.tw * 10, 1LL << 34);
+            s.w.load = std::min<i64>(s.w.load * 10, 1LL << 34);
+            s.activate_all();
+            s.improve(limit, false);
+            s.w = keep;
+            s.S.totals(tot);
+            polish(tot);
+            if (s.S.feasible()) add_current();
+        }
+    }
+
+    // A feasible solution better than the best so far gets SWAP* and a full descent first.
+    void polish(i64 tot[4]) {
+        if (tot[1] != 0 || tot[2] != 0) return;
+        const i64 obj = tot[0] + s.P.bal * tot[3];
+        if (best_obj >= 0 && obj >= best_obj) return;
+        s.activate_all();
+        s.improve(limit, true);
+        s.S.totals(tot);
+        consider();
+    }
+
+    void start_population(const Deadline& deadline) {
+        struct Rep { const i64& w; ~Rep() { if (getenv("VRPDBG")) fprintf(stderr, "start work %lld\n", (long long)w); } } rep{s.work};
+        initial_penalties();
+        std::vector<int> todo = s.P.clients;
+        const std::vector<std::vector<int>> none;
+        for (int i = 0; i < pp.mu && (i == 0 || s.work < limit); ++i) {
+            if (i > 0 && deadline.passed()) {
+                capped = true;
+                return;
+            }
+            load(none);
+            s.shuffle(todo);
+            s.recreate(todo, 0);
+            educate();
+        }
+    }
+
+    // Routes of an individual in the order of their angle around the stops' centre.
+    std::vector<const std::vector<int>*> by_angle(const Individual& ind) const {
+        double cx = 0, cy = 0;
+        for (int c : s.P.clients) cx += ex[c], cy += ey[c];
+        cx /= static_cast<double>(s.P.clients.size());
+        cy /= static_cast<double>(s.P.clients.size());
+        std::vector<std::pair<double, int>> key;
+        for (size_t r = 0; r < ind.routes.size(); ++r) {
+            double rx = 0, ry = 0;
+            for (int c : ind.routes[r]) rx += ex[c], ry += ey[c];
+            const double n = static_cast<double>(ind.routes[r].size());
+            const double dx = rx / n - cx, dy = ry / n - cy;
+            const double ad = std::fabs(dx) + std::fabs(dy);
+            key.push_back({ad > 0 ? std::copysign(1.0 - dx / ad, dy) : 0.0, static_cast<int>(r)});
+        }
+        std::stable_sort(key.begin(), key.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<const std::vector<int>*> out;
+        for (const auto& k : key) out.push_back(&ind.routes[k.second]);
+        return out;
+    }
+
+    // SREX: the better (penalised) of its two children becomes the current solution.
+    void crossover(const Individual& pa, const Individual& pb) {
+        const auto A = by_angle(pa), B = by_angle(pb);
+        const int na = static_cast<int>(A.size()), nb = static_cast<int>(B.size());
+        if (na == 0 || nb == 0) {
+            load(pa.routes);
+            return;
+        }
+        const int moved = 1 + static_cast<int>(s.rng.below(std::min(na, nb)));
+        int sa = static_cast<int>(s.rng.below(na)), sb = static_cast<int>(s.rng.below(nb));
+        in_a.assign(s.P.m, 0);
+        in_b.assign(s.P.m, 0);
+        for (int r = 0; r < moved; ++r) {
+            for (int c : *A[(sa + r) % na]) in_a[c] = 1;
+            for (int c : *B[(sb + r) % nb]) in_b[c] = 1;
+        }
+        auto count = [](const std::vector<int>& route, const std::vector<char>& flag, bool want) {
+            int n = 0;
+            for (int c : route) n += (flag[c] != 0) == want;
+            return n;
+        };
+        // Shift the runs while that lowers the number of stops to reinsert (A's run minus B's).
+        for (int guard = 0; guard < 4 * (na + nb); ++guard) {
+            const int a_left = count(*A[(sa - 1 + na) % na], in_b, false) -
+                               count(*A[(sa + moved - 1) % na], in_b, false);
+            const int a_right = count(*A[(sa + moved) % na], in_b, false) - count(*A[sa], in_b, false);
+            const int b_left = count(*B[(sb + moved - 1) % nb], in_a, true) -
+                               count(*B[(sb - 1 + nb) % nb], in_a, true);
+            const int b_right = count(*B[sb], in_a, true) - count(*B[(sb + moved) % nb], in_a, true);
+            const int low = std::min({a_left, a_right, b_left, b_right});
+            if (low >= 0) break;
+            if (low == a_left) {
+                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 0;
+                sa = (sa - 1 + na) % na;
+                for (int c : *A[sa]) in_a[c] = 1;
+            } else if (low == a_right) {
+                for (int c : *A[sa]) in_a[c] = 0;
+                sa = (sa + 1) % na;
+                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 1;
+            } else if (low == b_left) {
+                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 0;
+                sb = (sb - 1 + nb) % nb;
+                for (int c : *B[sb]) in_b[c] = 1;
+            } else {
+                for (int c : *B[sb]) in_b[c] = 0;
+                sb = (sb + 1) % nb;
+                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 1;
+            }
+        }
+        // Child 1: B's run and the rest of A without B's run's stops; child 2: B's run
+        // without the stops outside A's run, and the rest of A. Both lack A's run minus B's.
+        std::vector<std::vector<int>> r1(na), r2(na);
+        for (int r = 0; r < moved; ++r) {
+            const int ia = (sa + r) % na;
+            for (int c : *B[(sb + r) % nb]) {
+                r1[ia].push_back(c);
+                if (in_a[c]) r2[ia].push_back(c);
+            }
+        }
+        for (int r = moved; r < na; ++r) {
+            const int ia = (sa + r) % na;
+            for (int c : *A[ia]) {
+                if (!in_b[c]) r1[ia].push_back(c);
+                r2[ia].push_back(c);
+            }
+        }
+        std::vector<int> unplanned;
+        for (int r = 0; r < moved; ++r)
+            for (int c : *A[(sa + r) % na])
+                if (!in_b[c]) unplanned.push_back(c);
+        touched = unplanned;
+        for (int r = 0; r < moved; ++r)
+            for (int c : *B[(sb + r) % nb]) touched.push_back(c);
+        load(r1);
+        s.recreate(unplanned, 0);
+        const i64 c1 = s.S.penalised(s.w);
+        Routes first = s.S;
+        load(r2);
+        s.recreate(unplanned, 0);
+        if (c1 < s.S.penalised(s.w)) s.S = first;
+    }
+
+    void iterate_population() {
+        ++iterations;
+        fitness(feas);
+        fitness(infeas);
+        const Individual* a = tournament();
+        static const int mut = getenv("VRPMUT") ? atoi(getenv("VRPMUT")) : 0;
+        if (s.rng.below(1000) < mut) {
+            load(a->routes);
+            s.ruin(touched, 20);
+            s.shuffle(touched);
+            s.recreate(touched, 10);
+            educate(&touched);
+            return;
+        }
+        const Individual* b = tournament();
+        for (int again = 0; again < 3 && b == a; ++again) b = tournament();
+        i64 w0 = s.work;
+        crossover(*a, *b);
+        i64 w1 = s.work;
+        educate(&touched);
+        if (getenv("VRPDBG")) fprintf(stderr, "it %lld cross %lld educ %lld touched %zu feas %d inf %d\n", (long long)iterations, (long long)(w1-w0), (long long)(s.work-w1), touched.size(), feas.size(), infeas.size());
+    }
+
+    // Another worker's best routes, handed over at a meeting.
+    void adopt(const Routes& routes) {
+        if (!genetic) return;
+        s.S = routes;
+        add_current();
+    }
+
     void iterate() {
+        if (genetic) return iterate_population();
         const Data& P = s.P;
         ++iterations;
         s.ruin(removed, 20);
@@ -157,7 +471,7 @@ struct Engine {
     void epoch(i64 target, double seconds) {
         Deadline deadline(seconds);
         auto body = [&](Worker* w) {
-            if (!started) w->start();
+            if (!started) w->start(deadline);
             w->run_until(target, deadline);
         };
         if (workers.size() == 1) {
@@ -168,6 +482,15 @@ struct Engine {
             for (auto& t : threads) t.join();
         }
         started = true;
+        // The meeting: each worker takes in the next one's best routes, in worker order.
+        const int n = static_cast<int>(workers.size());
+        if (n > 1 && workers[0]->genetic) {
+            std::vector<std::unique_ptr<Routes>> bests(n);
+            for (int i = 0; i < n; ++i)
+                if (workers[i]->best_obj >= 0) bests[i] = std::make_unique<Routes>(workers[i]->best);
+            for (int i = 0; i < n; ++i)
+                if (bests[(i + 1) % n]) workers[i]->adopt(*bests[(i + 1) % n]);
+        }
     }
 };
 
@@ -183,16 +506,17 @@ Engine* engine_of(PyObject* capsule) {
     return static_cast<Engine*>(PyCapsule_GetPointer(capsule, CAPSULE));
 }
 
-// create(m, D, T, S, E, L, Q, cap, bal, k, clients, n_clients, NB, G, seed, workers, work)
+// create(m, D, T, S, E, L, Q, cap, bal, k, clients, n_clients, NB, G, seed, workers, work,
+// population): population is mu of the genetic search, 0 for the iterated local search alone.
 PyObject* create(PyObject*, PyObject* args) {
-    int m, k, nc, G, nworkers;
+    int m, k, nc, G, nworkers, population;
     PyObject *oD, *oT, *oS, *oE, *oL, *oQ, *oC, *oNB;
     long long cap, bal, work;
     unsigned long long seed;
-    if (!PyArg_ParseTuple(args, "iOOOOOOLLiOiOiKiL", &m, &oD, &oT, &oS, &oE, &oL, &oQ, &cap,
-                          &bal, &k, &oC, &nc, &oNB, &G, &seed, &nworkers, &work))
+    if (!PyArg_ParseTuple(args, "iOOOOOOLLiOiOiKiLi", &m, &oD, &oT, &oS, &oE, &oL, &oQ, &cap,
+                          &bal, &k, &oC, &nc, &oNB, &G, &seed, &nworkers, &work, &population))
         return nullptr;
-    if (m < 2 || k < 1 || nc < 1 || nworkers < 1 || G < 1)
+    if (m < 2 || k < 1 || nc < 1 || nworkers < 1 || G < 1 || population < 0)
         return PyErr_Format(PyExc_ValueError, "bad problem sizes");
     I32Buffer bD, bT;
     I64Buffer bS, bE, bL, bQ, bC, bNB;
@@ -219,7 +543,8 @@ PyObject* create(PyObject*, PyObject* args) {
     P.G = G;
     P.nb.assign(bNB.data(), bNB.data() + static_cast<size_t>(m) * G);
     for (int i = 0; i < nworkers; ++i)
-        e->workers.push_back(std::make_unique<Worker>(P, mix_seed(seed * 1000003ULL + i), work));
+        e->workers.push_back(std::make_unique<Worker>(P, mix_seed(seed * 1000003ULL + i), work,
+                                                      population));
     return PyCapsule_New(e, CAPSULE, destroy);
 }
 
@@ -270,6 +595,40 @@ PyObject* best(PyObject*, PyObject* args) {
     return PyLong_FromLongLong(b);
 }
 
+// child(engine, out (k x width), lengths (k)): a crossover child of two parents from the
+// first worker's population (started if need be), before any descent; for tests.
+PyObject* child(PyObject*, PyObject* args) {
+    PyObject *capsule, *out, *lens;
+    int width;
+    if (!PyArg_ParseTuple(args, "OOOi", &capsule, &out, &lens, &width)) return nullptr;
+    Engine* e = engine_of(capsule);
+    if (!e) return nullptr;
+    Worker& w = *e->workers[0];
+    if (!w.genetic) return PyErr_Format(PyExc_ValueError, "the search has no population");
+    I64Buffer bo, bl;
+    if (!bo.get(out, static_cast<Py_ssize_t>(e->P.k) * width, true, "out") ||
+        !bl.get(lens, e->P.k, true, "lengths"))
+        return nullptr;
+    if (!e->started) {
+        w.start(Deadline(1e9));
+        e->started = e->workers.size() == 1;
+    }
+    w.fitness(w.feas);
+    w.fitness(w.infeas);
+    const Individual* a = w.tournament();
+    const Individual* b = w.tournament();
+    w.crossover(*a, *b);
+    for (int r = 0; r < e->P.k; ++r) {
+        const auto& nodes = w.s.S.R[r].nodes;
+        if (static_cast<int>(nodes.size()) > width)
+            return PyErr_Format(PyExc_ValueError, "route longer than the output");
+        bl.data()[r] = static_cast<i64>(nodes.size());
+        for (size_t p = 0; p < nodes.size(); ++p) bo.data()[static_cast<size_t>(r) * width + p] = nodes[p];
+    }
+    w.educate(&w.touched);
+    return PyLong_FromLongLong(static_cast<long long>(w.feas.size() + w.infeas.size()));
+}
+
 // stats(engine): (total work, total iterations, capped)
 PyObject* stats(PyObject*, PyObject* args) {
     PyObject* capsule;
@@ -288,6 +647,7 @@ PyMethodDef METHODS[] = {
     {"run", run, METH_VARARGS, "Run every worker to a work target; (best, work, capped)."},
     {"best", best, METH_VARARGS, "Copy the best feasible routes out; their objective or -1."},
     {"stats", stats, METH_VARARGS, "(work, iterations, capped)."},
+    {"child", child, METH_VARARGS, "A crossover child, before its descent (for tests)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
