@@ -1,16 +1,21 @@
 // The multi-carrier search behind route.solver.penalised (module route.solver._vrp).
 //
-// Each worker runs an iterated local search through infeasible ground (Vidal et al. 2013):
-// lateness is time warp, an overfull bag costs per item, and both prices adapt so that about
-// half the solutions visited are feasible. Every iteration ruins and recreates part of the
-// current routes and descends (vrp_search.hpp); the result is kept under a threshold that
-// shrinks to nothing as the work runs out. Workers (one per thread) run with their own seeds
-// and meet at fixed amounts of work (epochs), where the best routes so far are handed around
-// in worker order: the result depends on the seed, the work and the number of workers, never
-// on which thread ran faster.
+// Two kinds of worker search through infeasible ground (Vidal et al. 2013): lateness is time
+// warp, an overfull bag costs per item, and both prices adapt so that about half the solutions
+// visited are feasible.
+//
+// - The iterated local search ruins and recreates part of the current routes and descends
+//   (vrp_search.hpp); the result is kept under a threshold that shrinks to nothing as the work
+//   runs out.
+// - The genetic search (vrp_population.hpp) keeps a population, crosses two parents by
+//   selective route exchange and educates the child with the same descent.
+//
+// Workers (one per thread; which kind each runs is the caller's choice) run with their own
+// seeds and meet at fixed amounts of work (epochs). At a meeting each worker, in worker order,
+// takes in the next one's best routes: a genetic worker adds them to its population, a
+// local-search worker whose own best is worse goes on from them. The result depends on the
+// seed, the work and the workers, never on which thread ran faster.
 
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -46,8 +51,7 @@ struct Worker {
     Worker(const Data& P, u64 seed, i64 work, int population) : s(P, seed), limit(work) {
         if (population > 0) {
             genetic = true;
-            pp.mu = getenv("VRPMU") ? atoi(getenv("VRPMU")) : population;
-            population = pp.mu;
+            pp.mu = population;
             pp.lambda = population * 8 / 5;
             embed(P, ex, ey);
         }
@@ -230,7 +234,6 @@ struct Worker {
     }
 
     void start_population(const Deadline& deadline) {
-        struct Rep { const i64& w; ~Rep() { if (getenv("VRPDBG")) fprintf(stderr, "start work %lld\n", (long long)w); } } rep{s.work};
         initial_penalties();
         std::vector<int> todo = s.P.clients;
         const std::vector<std::vector<int>> none;
@@ -355,29 +358,28 @@ struct Worker {
         fitness(feas);
         fitness(infeas);
         const Individual* a = tournament();
-        static const int mut = getenv("VRPMUT") ? atoi(getenv("VRPMUT")) : 0;
-        if (s.rng.below(1000) < mut) {
-            load(a->routes);
-            s.ruin(touched, 20);
-            s.shuffle(touched);
-            s.recreate(touched, 10);
-            educate(&touched);
-            return;
-        }
         const Individual* b = tournament();
         for (int again = 0; again < 3 && b == a; ++again) b = tournament();
-        i64 w0 = s.work;
         crossover(*a, *b);
-        i64 w1 = s.work;
         educate(&touched);
-        if (getenv("VRPDBG")) fprintf(stderr, "it %lld cross %lld educ %lld touched %zu feas %d inf %d\n", (long long)iterations, (long long)(w1-w0), (long long)(s.work-w1), touched.size(), feas.size(), infeas.size());
     }
 
     // Another worker's best routes, handed over at a meeting.
+    // A genetic worker takes them into its population; a local-search worker whose best is
+    // worse goes on from them.
     void adopt(const Routes& routes) {
-        if (!genetic) return;
+        if (genetic) {
+            s.S = routes;
+            add_current();
+            return;
+        }
+        const i64 obj = routes.objective();
+        if (best_obj >= 0 && obj >= best_obj) return;
         s.S = routes;
-        add_current();
+        best = routes;
+        best_obj = obj;
+        cur = routes;
+        cur.totals(cur_tot);
     }
 
     void iterate() {
@@ -484,7 +486,7 @@ struct Engine {
         started = true;
         // The meeting: each worker takes in the next one's best routes, in worker order.
         const int n = static_cast<int>(workers.size());
-        if (n > 1 && workers[0]->genetic) {
+        if (n > 1) {
             std::vector<std::unique_ptr<Routes>> bests(n);
             for (int i = 0; i < n; ++i)
                 if (workers[i]->best_obj >= 0) bests[i] = std::make_unique<Routes>(workers[i]->best);
@@ -507,16 +509,19 @@ Engine* engine_of(PyObject* capsule) {
 }
 
 // create(m, D, T, S, E, L, Q, cap, bal, k, clients, n_clients, NB, G, seed, workers, work,
-// population): population is mu of the genetic search, 0 for the iterated local search alone.
+// population, genetic): population is mu of the genetic search; bit i of `genetic` makes worker
+// i run it, the other workers run the iterated local search.
 PyObject* create(PyObject*, PyObject* args) {
     int m, k, nc, G, nworkers, population;
+    unsigned long long genetic;
     PyObject *oD, *oT, *oS, *oE, *oL, *oQ, *oC, *oNB;
     long long cap, bal, work;
     unsigned long long seed;
-    if (!PyArg_ParseTuple(args, "iOOOOOOLLiOiOiKiLi", &m, &oD, &oT, &oS, &oE, &oL, &oQ, &cap,
-                          &bal, &k, &oC, &nc, &oNB, &G, &seed, &nworkers, &work, &population))
+    if (!PyArg_ParseTuple(args, "iOOOOOOLLiOiOiKiLiK", &m, &oD, &oT, &oS, &oE, &oL, &oQ, &cap,
+                          &bal, &k, &oC, &nc, &oNB, &G, &seed, &nworkers, &work, &population,
+                          &genetic))
         return nullptr;
-    if (m < 2 || k < 1 || nc < 1 || nworkers < 1 || G < 1 || population < 0)
+    if (m < 2 || k < 1 || nc < 1 || nworkers < 1 || nworkers > 64 || G < 1 || population < 1)
         return PyErr_Format(PyExc_ValueError, "bad problem sizes");
     I32Buffer bD, bT;
     I64Buffer bS, bE, bL, bQ, bC, bNB;
@@ -544,7 +549,7 @@ PyObject* create(PyObject*, PyObject* args) {
     P.nb.assign(bNB.data(), bNB.data() + static_cast<size_t>(m) * G);
     for (int i = 0; i < nworkers; ++i)
         e->workers.push_back(std::make_unique<Worker>(P, mix_seed(seed * 1000003ULL + i), work,
-                                                      population));
+                                                      (genetic >> i) & 1 ? population : 0));
     return PyCapsule_New(e, CAPSULE, destroy);
 }
 
