@@ -44,16 +44,16 @@ struct Worker {
     PopParams pp;
     bool genetic = false;
     SubPopulation feas, infeas;
-    std::vector<double> ex, ey;  // the nodes' plane embedding, for the routes' angles
-    std::vector<char> in_a, in_b;
-    std::vector<int> touched;  // the stops a crossover moved
+    RouteExchange srex;
+    std::vector<std::vector<int>> r1, r2;  // a crossover's two children
+    std::vector<int> unplanned, touched;   // the stops they lack; the stops it moved
 
     Worker(const Data& P, u64 seed, i64 work, int population) : s(P, seed), limit(work) {
         if (population > 0) {
             genetic = true;
             pp.mu = population;
             pp.lambda = population * 8 / 5;
-            embed(P, ex, ey);
+            srex.init(P);
         }
     }
 
@@ -249,101 +249,12 @@ struct Worker {
         }
     }
 
-    // Routes of an individual in the order of their angle around the stops' centre.
-    std::vector<const std::vector<int>*> by_angle(const Individual& ind) const {
-        double cx = 0, cy = 0;
-        for (int c : s.P.clients) cx += ex[c], cy += ey[c];
-        cx /= static_cast<double>(s.P.clients.size());
-        cy /= static_cast<double>(s.P.clients.size());
-        std::vector<std::pair<double, int>> key;
-        for (size_t r = 0; r < ind.routes.size(); ++r) {
-            double rx = 0, ry = 0;
-            for (int c : ind.routes[r]) rx += ex[c], ry += ey[c];
-            const double n = static_cast<double>(ind.routes[r].size());
-            const double dx = rx / n - cx, dy = ry / n - cy;
-            const double ad = std::fabs(dx) + std::fabs(dy);
-            key.push_back({ad > 0 ? std::copysign(1.0 - dx / ad, dy) : 0.0, static_cast<int>(r)});
-        }
-        std::stable_sort(key.begin(), key.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        std::vector<const std::vector<int>*> out;
-        for (const auto& k : key) out.push_back(&ind.routes[k.second]);
-        return out;
-    }
-
     // SREX: the better (penalised) of its two children becomes the current solution.
     void crossover(const Individual& pa, const Individual& pb) {
-        const auto A = by_angle(pa), B = by_angle(pb);
-        const int na = static_cast<int>(A.size()), nb = static_cast<int>(B.size());
-        if (na == 0 || nb == 0) {
+        if (!srex.cross(s.P, pa, pb, s.rng, r1, r2, unplanned, touched)) {
             load(pa.routes);
             return;
         }
-        const int moved = 1 + static_cast<int>(s.rng.below(std::min(na, nb)));
-        int sa = static_cast<int>(s.rng.below(na)), sb = static_cast<int>(s.rng.below(nb));
-        in_a.assign(s.P.m, 0);
-        in_b.assign(s.P.m, 0);
-        for (int r = 0; r < moved; ++r) {
-            for (int c : *A[(sa + r) % na]) in_a[c] = 1;
-            for (int c : *B[(sb + r) % nb]) in_b[c] = 1;
-        }
-        auto count = [](const std::vector<int>& route, const std::vector<char>& flag, bool want) {
-            int n = 0;
-            for (int c : route) n += (flag[c] != 0) == want;
-            return n;
-        };
-        // Shift the runs while that lowers the number of stops to reinsert (A's run minus B's).
-        for (int guard = 0; guard < 4 * (na + nb); ++guard) {
-            const int a_left = count(*A[(sa - 1 + na) % na], in_b, false) -
-                               count(*A[(sa + moved - 1) % na], in_b, false);
-            const int a_right = count(*A[(sa + moved) % na], in_b, false) - count(*A[sa], in_b, false);
-            const int b_left = count(*B[(sb + moved - 1) % nb], in_a, true) -
-                               count(*B[(sb - 1 + nb) % nb], in_a, true);
-            const int b_right = count(*B[sb], in_a, true) - count(*B[(sb + moved) % nb], in_a, true);
-            const int low = std::min({a_left, a_right, b_left, b_right});
-            if (low >= 0) break;
-            if (low == a_left) {
-                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 0;
-                sa = (sa - 1 + na) % na;
-                for (int c : *A[sa]) in_a[c] = 1;
-            } else if (low == a_right) {
-                for (int c : *A[sa]) in_a[c] = 0;
-                sa = (sa + 1) % na;
-                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 1;
-            } else if (low == b_left) {
-                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 0;
-                sb = (sb - 1 + nb) % nb;
-                for (int c : *B[sb]) in_b[c] = 1;
-            } else {
-                for (int c : *B[sb]) in_b[c] = 0;
-                sb = (sb + 1) % nb;
-                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 1;
-            }
-        }
-        // Child 1: B's run and the rest of A without B's run's stops; child 2: B's run
-        // without the stops outside A's run, and the rest of A. Both lack A's run minus B's.
-        std::vector<std::vector<int>> r1(na), r2(na);
-        for (int r = 0; r < moved; ++r) {
-            const int ia = (sa + r) % na;
-            for (int c : *B[(sb + r) % nb]) {
-                r1[ia].push_back(c);
-                if (in_a[c]) r2[ia].push_back(c);
-            }
-        }
-        for (int r = moved; r < na; ++r) {
-            const int ia = (sa + r) % na;
-            for (int c : *A[ia]) {
-                if (!in_b[c]) r1[ia].push_back(c);
-                r2[ia].push_back(c);
-            }
-        }
-        std::vector<int> unplanned;
-        for (int r = 0; r < moved; ++r)
-            for (int c : *A[(sa + r) % na])
-                if (!in_b[c]) unplanned.push_back(c);
-        touched = unplanned;
-        for (int r = 0; r < moved; ++r)
-            for (int c : *B[(sb + r) % nb]) touched.push_back(c);
         load(r1);
         s.recreate(unplanned, 0);
         const i64 c1 = s.S.penalised(s.w);

@@ -151,4 +151,119 @@ class SubPopulation {
     }
 };
 
+// Selective route exchange (SREX): a run of `moved` neighbouring routes of parent a gives way
+// to a run of b's, the runs shifted first so that as few stops as possible need reinserting.
+class RouteExchange {
+  private:
+    std::vector<double> ex_, ey_;  // the nodes' plane embedding, for the routes' angles
+    double cx_ = 0, cy_ = 0;       // the stops' centre
+    std::vector<char> in_a, in_b;
+
+    // Routes of an individual in the order of their angle around the stops' centre.
+    std::vector<const std::vector<int>*> by_angle(const Individual& ind) const {
+        std::vector<std::pair<double, int>> key;
+        for (size_t r = 0; r < ind.routes.size(); ++r) {
+            double rx = 0, ry = 0;
+            for (int c : ind.routes[r]) rx += ex_[c], ry += ey_[c];
+            const double n = static_cast<double>(ind.routes[r].size());
+            const double dx = rx / n - cx_, dy = ry / n - cy_;
+            const double ad = std::fabs(dx) + std::fabs(dy);
+            key.push_back({ad > 0 ? std::copysign(1.0 - dx / ad, dy) : 0.0, static_cast<int>(r)});
+        }
+        std::stable_sort(key.begin(), key.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<const std::vector<int>*> out;
+        for (const auto& k : key) out.push_back(&ind.routes[k.second]);
+        return out;
+    }
+
+  public:
+    void init(const Data& P) {
+        embed(P, ex_, ey_);
+        cx_ = cy_ = 0;
+        for (int c : P.clients) cx_ += ex_[c], cy_ += ey_[c];
+        cx_ /= static_cast<double>(P.clients.size());
+        cy_ /= static_cast<double>(P.clients.size());
+    }
+
+    // The two children of parents a and b (stops only, a's route count) and the stops both
+    // lack (`unplanned`, to be inserted), with the stops the exchange moved; false if a parent
+    // has no routes.
+    bool cross(const Data& P, const Individual& pa, const Individual& pb, Rng& rng,
+               std::vector<std::vector<int>>& r1, std::vector<std::vector<int>>& r2,
+               std::vector<int>& unplanned, std::vector<int>& touched) {
+        const auto A = by_angle(pa), B = by_angle(pb);
+        const int na = static_cast<int>(A.size()), nb = static_cast<int>(B.size());
+        if (na == 0 || nb == 0) return false;
+        const int moved = 1 + static_cast<int>(rng.below(std::min(na, nb)));
+        int sa = static_cast<int>(rng.below(na)), sb = static_cast<int>(rng.below(nb));
+        in_a.assign(P.m, 0);
+        in_b.assign(P.m, 0);
+        for (int r = 0; r < moved; ++r) {
+            for (int c : *A[(sa + r) % na]) in_a[c] = 1;
+            for (int c : *B[(sb + r) % nb]) in_b[c] = 1;
+        }
+        auto count = [](const std::vector<int>& route, const std::vector<char>& flag, bool want) {
+            int n = 0;
+            for (int c : route) n += (flag[c] != 0) == want;
+            return n;
+        };
+        // Shift the runs while that lowers the number of stops to reinsert (A's run minus B's).
+        for (int guard = 0; guard < 4 * (na + nb); ++guard) {
+            const int a_left = count(*A[(sa - 1 + na) % na], in_b, false) -
+                               count(*A[(sa + moved - 1) % na], in_b, false);
+            const int a_right = count(*A[(sa + moved) % na], in_b, false) - count(*A[sa], in_b, false);
+            const int b_left = count(*B[(sb + moved - 1) % nb], in_a, true) -
+                               count(*B[(sb - 1 + nb) % nb], in_a, true);
+            const int b_right = count(*B[sb], in_a, true) - count(*B[(sb + moved) % nb], in_a, true);
+            const int low = std::min({a_left, a_right, b_left, b_right});
+            if (low >= 0) break;
+            if (low == a_left) {
+                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 0;
+                sa = (sa - 1 + na) % na;
+                for (int c : *A[sa]) in_a[c] = 1;
+            } else if (low == a_right) {
+                for (int c : *A[sa]) in_a[c] = 0;
+                sa = (sa + 1) % na;
+                for (int c : *A[(sa + moved - 1) % na]) in_a[c] = 1;
+            } else if (low == b_left) {
+                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 0;
+                sb = (sb - 1 + nb) % nb;
+                for (int c : *B[sb]) in_b[c] = 1;
+            } else {
+                for (int c : *B[sb]) in_b[c] = 0;
+                sb = (sb + 1) % nb;
+                for (int c : *B[(sb + moved - 1) % nb]) in_b[c] = 1;
+            }
+        }
+        // Child 1: B's run and the rest of A without B's run's stops; child 2: B's run
+        // without the stops outside A's run, and the rest of A. Both lack A's run minus B's.
+        r1.assign(na, {});
+        r2.assign(na, {});
+        for (int r = 0; r < moved; ++r) {
+            const int ia = (sa + r) % na;
+            for (int c : *B[(sb + r) % nb]) {
+                r1[ia].push_back(c);
+                if (in_a[c]) r2[ia].push_back(c);
+            }
+        }
+        for (int r = moved; r < na; ++r) {
+            const int ia = (sa + r) % na;
+            for (int c : *A[ia]) {
+                if (!in_b[c]) r1[ia].push_back(c);
+                r2[ia].push_back(c);
+            }
+        }
+        unplanned.clear();
+        for (int r = 0; r < moved; ++r)
+            for (int c : *A[(sa + r) % na])
+                if (!in_b[c]) unplanned.push_back(c);
+        touched = unplanned;
+        for (int r = 0; r < moved; ++r)
+            for (int c : *B[(sb + r) % nb]) touched.push_back(c);
+        return true;
+    }
+
+};
+
 }  // namespace paperroute::vrp
