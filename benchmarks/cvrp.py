@@ -75,12 +75,13 @@ def read_vrp(path: Path) -> tuple[np.ndarray, list[int], int]:
     return d, [demand.get(i, 0) for i in ids], capacity
 
 
-def read_bks(path: Path) -> dict[str, int]:
-    out = {}
+def read_bks(path: Path) -> dict[str, int | None]:
+    """Best-known costs by instance; ``-`` (none known, as for drawn instances) gives None."""
+    out: dict[str, int | None] = {}
     for line in path.read_text().splitlines():
         if ":" in line:
             name, value = line.split(":", 1)
-            out[name.strip()] = int(float(value))
+            out[name.strip()] = None if value.strip() == "-" else int(float(value))
     return out
 
 
@@ -255,6 +256,9 @@ def print_table(rows: list[dict], solvers: list[str], limit: float, workers: int
             if length is None:
                 cells += f" | {'infeasible':>22}"
                 continue
+            if row["bks"] is None:
+                cells += f" | {length:>9} {'':>10}  "
+                continue
             gap = 100.0 * (length - row["bks"]) / row["bks"]
             gaps[s].append(gap)
             cells += f" | {length:>9} {gap:>+9.2f}%  "
@@ -264,7 +268,8 @@ def print_table(rows: list[dict], solvers: list[str], limit: float, workers: int
             if ours and theirs:
                 ratios.append(ours / theirs)
                 ratio = f" | {ours / theirs:>10.4f}"
-        print(f"{row['instance']:<12} {row['n']:>4} {row['bks']:>7}{cells}{ratio}")
+        bks = "-" if row["bks"] is None else row["bks"]
+        print(f"{row['instance']:<12} {row['n']:>4} {bks:>7}{cells}{ratio}")
     print("-" * len(head))
     means = "".join(
         f" | {'':>9} {np.mean(gaps[s]) if gaps[s] else math.nan:>+9.2f}%  " for s in solvers

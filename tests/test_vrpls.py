@@ -235,3 +235,52 @@ def test_time_limit_is_honoured():
     assert res.capped
     sol = solve(p, time_limit=0.5)
     assert all(_feasible(p, r) for r in sol.routes)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_crossover_children_serve_every_stop_once(seed):
+    # Windows, bags and a shift limit on an asymmetric matrix: the child of two parents (before
+    # its descent) keeps every stop exactly once, on no more routes than there are carriers.
+    p = _windowed(45 + 10 * seed, 20 + seed, carriers=4, shift_s=None if seed % 2 else 5000)
+    children = _vrpls.crossover_children(p, 30, seed, population=8)
+    assert len(children) == 30
+    left_out = _vrpls.search(p, 1000, 10.0, seed).left_out
+    for child in children:
+        assert len(child) == p.carriers
+        _served_once(p, child, left_out)
+    # The children differ: the crossover mixes parents rather than copying one.
+    assert len(set(children)) > 1
+
+
+# The genetic search with two threads under a work budget the clock cannot reach (a cap of
+# 600 s for about a second of work): the routes' bytes are compared across processes.
+_GENETIC_CHILD = """
+import pickle, sys
+from route.solver import penalised
+p = pickle.loads(sys.stdin.buffer.read())
+res = penalised.search(p, 20_000_000, 600.0, 7, workers=2, population=10)
+sys.stdout.buffer.write(pickle.dumps((res.routes, res.work, res.iterations, res.capped)))
+"""
+
+
+def test_genetic_search_with_two_threads_is_the_same_in_two_processes():
+    p = _windowed(90, 14, carriers=4)
+    outs = []
+    for _ in range(2):
+        run = subprocess.run(
+            [sys.executable, "-c", _GENETIC_CHILD],
+            input=pickle.dumps(p),
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        outs.append(run.stdout)
+    routes, work, iterations, capped = pickle.loads(outs[0])
+    assert not capped  # the work budget decided, not the clock
+    assert routes is not None
+    assert iterations > 0
+    assert work >= 2 * 20_000_000
+    _served_once(p, routes, _vrpls.search(p, 1000, 10.0, 0).left_out)
+    assert all(_feasible(p, r) for r in routes)
+    assert outs[0] == outs[1]
