@@ -58,21 +58,23 @@ FAST_TSP_MAX = 65535
 #: Instances with at most this many nodes are solved exactly by dynamic programming.
 EXACT_MAX_NODES = 12
 #: Work model of the reproducible engine: units of work (move evaluations, nodes moved) per
-#: second of one core, by instance size. Measured as CPU time (so the busy neighbours' share of
-#: the cores does not count) with ``benchmarks/tsplib.py`` instances and random ones on this
-#: project's idle two-core development machine, each searching well past five seconds: about
-#: 70-90M at 50 nodes, 120-140M at 200, 185-230M at 450-1,000, 155M at 2,000 and 145M at
-#: 3,000 (the descent is dearer per unit on small tours, larger ones spill out of the caches).
-#: The rates below are those less 15%, a margin for a slower core.
+#: second of one core, by instance size. Measured as wall time of the whole solve (candidates,
+#: ascent and every restart included), the clock far away, with ``benchmarks/tsplib.py``
+#: instances (both sets) and random ones on this project's two-core development machine with
+#: nothing else running: 70-80M at 50-70 nodes, 89-105M at 100-200, 149-173M at 440-580 (203M on
+#: rat783), 153-161M at 1,000-1,060, 186M at 2,000 and 142M at 3,000 (the descent is dearer per
+#: unit on small tours, larger ones spill out of the caches). The rates below are the lower
+#: ones less about 15%, a margin for a slower core; with :data:`WORK_SHARE` the work is sized
+#: to about 70% of the limit on that machine.
 #: Asymmetric matrices price reversals by walking them and run at about the same rate.
 WORK_PER_S = (
     (50, 60_000_000),
-    (100, 100_000_000),
-    (200, 107_000_000),
-    (500, 158_000_000),
-    (1000, 169_000_000),
+    (100, 76_000_000),
+    (200, 80_000_000),
+    (500, 127_000_000),
+    (1000, 130_000_000),
     (2000, 133_000_000),
-    (3000, 122_000_000),
+    (3000, 120_000_000),
 )
 #: Share of the time limit the work is sized to fill on an idle machine; the rest is room for
 #: a busier or slower one before the clock cap fires.
