@@ -19,6 +19,7 @@ from route.districts.parallel import (
     follows_districts,
     group_districts,
     plan_districts,
+    reoptimise_districts,
 )
 from route.io.subscribers import parse_subscribers
 from route.io.workspace import Workspace
@@ -196,5 +197,104 @@ def test_a_route_planned_before_the_districts_is_planned_again_by_district(
     assert main(["--quiet", "plan", str(ws), "--time-limit", str(cap)]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["--quiet", "plan", str(ws), "--workers", "2"]) == 2
-    assert main(["--quiet", "plan", str(ws), "--reoptimize", "--workers", "2"]) == 2
     assert len(_books(ws)) == 2
+
+
+def _scrambled(book, index=None):
+    """``book`` with district 1's stops zig-zagging (every other stop, then the rest): a longer
+    order to mend. With ``index``, measured again (arrivals, legs, totals) as a stored book is;
+    without, only the order changes (what a re-optimisation reads)."""
+    from dataclasses import replace
+
+    first = book.routes[0]
+    stops = first.stops[::2] + first.stops[1::2]
+    bad = replace(book, routes=(replace(first, stops=stops), *book.routes[1:]))
+    if index is None:
+        return bad
+    from route.routebook.changes import routes_of, to_book, workbench
+
+    wb = workbench(_subs(), bad, index)
+    return to_book(wb, routes_of(bad, wb), index, bad)
+
+
+def test_a_reoptimisation_by_district_mends_each_route_and_moves_nobody_across(monkeypatch):
+    explicit_work(monkeypatch, WORK_S)
+    subs = _subs()
+    membership = _strips(subs)
+    index = _index()
+    book = plan_districts(subs, membership, index, DEMO_DEPOT, _options(), workers=1)
+    bad = _scrambled(book)
+    said: list[str] = []
+    found = reoptimise_districts(
+        bad, subs, membership, index, time_limit=WORK_S * FACTOR, seed=2, say=said.append
+    )
+    new = found.book
+    assert follows_districts(new, membership)
+    for old_route, new_route in zip(bad.routes, new.routes, strict=True):
+        assert old_route.carrier == new_route.carrier
+        assert sorted(old_route.order) == sorted(new_route.order)
+    # The zig-zag is mended; the others were planned already.
+    assert new.routes[0].order != bad.routes[0].order
+    assert found.moved > 0
+    assert new.routes[0].distance_m <= book.routes[0].distance_m * 1.02
+    assert sum(found.methods.values()) == DISTRICTS
+    assert "by district" in found.method
+    assert said[-1] == f"districts done {DISTRICTS}/{DISTRICTS}"
+    # --max-moved bounds each district.
+    held = reoptimise_districts(
+        bad, subs, membership, index, max_moved=2, time_limit=WORK_S * FACTOR, seed=2
+    )
+    from route.routebook.diff import moved
+
+    for old_route, new_route in zip(bad.routes, held.book.routes, strict=True):
+        assert len(moved([old_route.order], [new_route.order])) <= 2
+
+
+def test_reoptimize_by_district_on_dask_commits_the_serial_book(
+    workspace, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    cap = explicit_work(monkeypatch, WORK_S)
+    args = ["--time-limit", str(cap), "--seed", "5"]
+    assert main(["--quiet", "plan", str(workspace), "--workers", "1", *args]) == 0
+    with Workspace.open(workspace) as w, w.transaction():
+        book = w.latest_book()
+        assert book is not None
+        bad = _scrambled(book, _index())
+        assert bad.distance_m > book.distance_m
+        w.save_book(bad, "scrambled for the test", based_on=book.version)
+    copy = tmp_path / "copy"
+    shutil.copytree(workspace, copy)
+    capsys.readouterr()
+    # The report first: it writes nothing.
+    assert main(["--quiet", "plan", str(workspace), "--reoptimize", "--workers", "1", *args]) == 0
+    out = capsys.readouterr().out
+    assert "by district" in out
+    assert "Nothing committed" in out
+    assert len(_books(workspace)) == 2
+    assert main(["plan", str(workspace), "--reoptimize", "--yes", "--workers", "1", *args]) == 0
+    # Dask workers get the same work model as this process.
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        client.run(exec, CHILD_BUDGET % {"factor": FACTOR})
+        assert (
+            main(["plan", str(copy), "--reoptimize", "--yes", "--scheduler",
+                  cluster.scheduler_address, *args])
+            == 0
+        )  # fmt: skip
+    err = capsys.readouterr().err
+    assert "districts done 4/4" in err
+    serial, remote = _books(workspace), _books(copy)
+    assert len(serial) == 3
+    assert remote == serial
+    with Workspace.open(workspace) as w:
+        latest = w.latest_book()
+        assert latest is not None
+        assert follows_districts(latest, w.district_of())
+        assert latest.routes[0].order != bad.routes[0].order
+        assert latest.distance_m < bad.distance_m

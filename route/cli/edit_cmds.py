@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -25,7 +25,9 @@ from route.model.subscriber import Subscriber
 from route.routebook.diff import BookDiff
 
 if TYPE_CHECKING:
+    from route.districts.parallel import DistrictsReoptimised
     from route.network import StreetIndex
+    from route.routebook.reoptimise import Reoptimised
 
 
 def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _Reporter) -> int:
@@ -67,25 +69,41 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
                 "use --keep-first K to keep the start of the route",
             )
         return _skip_aware(ws, book, args, say, commit=args.yes)
+    districts = ws.district_of()
+    if districts and changed:
+        raise input_error(
+            flags,
+            "a workspace with districts has one carrier's route per district, planned as "
+            "the districts say",
+            "drop the new settings (districts change with: paperroute districts WS "
+            "--rebalance --routes N)",
+        )
     subs = ws.subscribers()
     index = _ws_index(ws, say)
     say(
         "Searching for a shorter order"
+        + (" in each district" if districts else "")
         + (f" moving at most {args.max_moved} stops" if args.max_moved is not None else "")
+        + (" in each" if districts and args.max_moved is not None else "")
         + (f", keeping each carrier's first {args.keep_first} stops" if args.keep_first else "")
         + (f" with new settings ({flags})" if changed else "")
     )
-    candidate, result, (exp_before, exp_after) = reoptimised_book(
-        book,
-        subs,
-        index,
-        max_moved=args.max_moved,
-        keep_first=args.keep_first,
-        time_limit=args.time_limit,
-        seed=args.seed,
-        overrides=changed,
-        rates=_rates(ws, subs),
-    )
+    result: Reoptimised | DistrictsReoptimised
+    if districts:
+        result = _reoptimise_districts(ws, book, subs, districts, index, args, say)
+        candidate, (exp_before, exp_after) = result.book, result.expected
+    else:
+        candidate, result, (exp_before, exp_after) = reoptimised_book(
+            book,
+            subs,
+            index,
+            max_moved=args.max_moved,
+            keep_first=args.keep_first,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            overrides=changed,
+            rates=_rates(ws, subs),
+        )
     # Report against the version number the commit will get.
     candidate = replace(candidate, version=max(v for v, _c, _n in ws.versions()) + 1)
     diff = _like_for_like(book, candidate, subs, index, round(args.threshold * 60))
@@ -119,6 +137,42 @@ def _reoptimize(ws: Workspace, book: RouteBook, args: argparse.Namespace, say: _
     saved = ws.save_book(candidate, note, based_on=book.version)
     print(f"Committed as version {saved.version}.")
     return 0
+
+
+def _reoptimise_districts(
+    ws: Workspace,
+    book: RouteBook,
+    subs: Sequence[Subscriber],
+    districts: Mapping[str, str],
+    index: StreetIndex,
+    args: argparse.Namespace,
+    say: _Reporter,
+) -> DistrictsReoptimised:
+    """Each district's route re-optimised on its own, on Dask as ``plan`` plans them
+    (``--workers``, ``--scheduler``)."""
+    from route.districts.parallel import follows_districts, reoptimise_districts
+
+    if not follows_districts(book, districts):
+        raise input_error(
+            "--reoptimize",
+            f"route book version {book.version} was planned before the workspace's districts",
+            f"plan the districts first: paperroute plan {ws.path} (a new version, one route "
+            "per district)",
+        )
+    return reoptimise_districts(
+        book,
+        subs,
+        districts,
+        index,
+        max_moved=args.max_moved,
+        keep_first=args.keep_first,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        rates=_rates(ws, subs),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        say=say,
+    )
 
 
 def _dropped(book: RouteBook, candidate: RouteBook) -> list[Unserved]:

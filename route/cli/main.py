@@ -207,8 +207,9 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         metavar="N",
-        help="plan the districts on a local Dask cluster of N worker processes (default: one "
-        "per core); 1 plans them one after another, without Dask",
+        help="plan (or, with --reoptimize, re-optimise) the districts on a local Dask cluster "
+        "of N worker processes (default: one per core); 1 runs them one after another, "
+        "without Dask",
     )
     par.add_argument(
         "--scheduler",

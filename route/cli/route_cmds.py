@@ -343,13 +343,15 @@ def _check_district_flags(
             "only applies to a workspace with districts (they are what is planned in parallel)",
             f"make them first: paperroute districts {ws.path} --routes N, or drop {flag}",
         )
-    if parallel and (book is not None or args.reoptimize):
+    if parallel and book is not None and not args.reoptimize:
         raise input_error(
             flag,
-            "only applies to the first plan of the districts; the route is planned already "
-            "and is brought up to date or re-optimised as a whole",
-            f"drop {flag}",
+            "only applies when the districts are planned or re-optimised; the route is "
+            "planned already and is brought up to date without reordering anyone",
+            f"drop {flag}, or add --reoptimize",
         )
+    if parallel and args.skip_aware:
+        raise input_error(flag, "does not apply to the skip-aware search", f"drop {flag}")
     if districts and book is None and not args.reoptimize:
         n = len(set(districts.values()))
         if args.carriers is not None and args.carriers != n:

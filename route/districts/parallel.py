@@ -288,8 +288,6 @@ def _plan_on(
     say: Say,
 ) -> list[RouteBook | None]:
     """Each district's matrix and route as tasks on ``client``; the books in district order."""
-    from dask.distributed import as_completed
-
     workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
     say(f"Planning {len(districts)} districts on {workers} Dask worker(s)")
     sent = time.perf_counter()
@@ -317,11 +315,18 @@ def _plan_on(
             pure=False,
         )
         routes[route] = i
-    books: list[RouteBook | None] = [None] * len(districts)
-    for k, future in enumerate(as_completed(routes, loop=client.loop), start=1):
-        books[routes[future]] = future.result()
-        say(f"districts done {k}/{len(districts)}")
-    return books
+    return _in_order(client, routes, len(districts), say)
+
+
+def _in_order(client: Client, futures: Mapping[Any, int], n: int, say: Say) -> list[Any]:
+    """The futures' results, put at their district's index as they complete, with progress."""
+    from dask.distributed import as_completed
+
+    out: list[Any] = [None] * n
+    for k, future in enumerate(as_completed(futures, loop=client.loop), start=1):
+        out[futures[future]] = future.result()
+        say(f"districts done {k}/{len(futures)}")
+    return out
 
 
 def assemble_districts(
@@ -380,3 +385,154 @@ def assemble_districts(
 
 #: The keys of :func:`solver_record` that are the plan's options, kept once at the top.
 _OPTION_KEYS = frozenset(solver_record({}, PlanOptions(work_s=1.0)))
+
+
+# -- re-optimisation, district by district ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictsReoptimised:
+    """A re-optimised candidate of a distributor's route book (not stored) and how it was found.
+
+    ``methods`` counts the districts by the candidate each kept (``"relocations"``,
+    ``"unchanged"``, ...), ``moved`` is the stops that left their place, over every district,
+    and ``expected`` the expected metres of a day with absent stops skipped, before and after.
+    """
+
+    book: RouteBook
+    methods: Mapping[str, int]
+    moved: int
+    expected: tuple[float, float]
+
+    @property
+    def method(self) -> str:
+        """The methods in a few words: "by district: relocations 12, unchanged 3"."""
+        parts = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items()))
+        return f"by district: {parts}"
+
+
+def reoptimise_districts(
+    book: RouteBook,
+    subscribers: Sequence[Subscriber],
+    district_of: Mapping[str, str],
+    index: StreetIndex,
+    *,
+    max_moved: int | None = None,
+    keep_first: int = 0,
+    time_limit: float = 5.0,
+    seed: int = 0,
+    rates: Mapping[str, float] | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    say: Say | None = None,
+) -> DistrictsReoptimised:
+    """Re-optimise each district's route on its own (serially, or as Dask tasks).
+
+    Each district is re-optimised as :func:`route.routebook.changes.reoptimised_book` does a
+    one-carrier round, with its own seed (:func:`district_seed`) and the bounds applying to each
+    district (``max_moved`` stops per district, each route's first ``keep_first`` kept). No
+    stop changes district: that is what ``districts --rebalance`` does. The candidate's route
+    ``i`` is district ``i``'s; it is the same whichever way it is run.
+
+    Raises
+    ------
+    ValueError
+        If ``book`` does not follow the districts (plan them first).
+    InputError
+        If a subscriber has no district, or the scheduler cannot be reached.
+    """
+    say = say or (lambda _m: None)
+    if not follows_districts(book, district_of):
+        raise ValueError("the route book does not follow the districts")
+    districts = group_districts(subscribers, district_of)
+    parts = [
+        _district_part(book, d, route) for d, route in zip(districts, book.routes, strict=True)
+    ]
+    todo = [i for i, d in enumerate(districts) if d.subscribers]
+    kwargs = {"max_moved": max_moved, "keep_first": keep_first, "time_limit": time_limit}
+    say(
+        f"Re-optimising {len(todo)} districts one by one"
+        if workers == 1 and scheduler is None
+        else f"Re-optimising {len(todo)} districts on Dask"
+    )
+    found: list[Any] = [None] * len(districts)
+    if workers == 1 and scheduler is None:
+        for k, i in enumerate(todo, start=1):
+            d = districts[i]
+            found[i] = reoptimise_part(
+                parts[i], d.subscribers, index, district_seed(seed, d.name), rates, kwargs
+            )
+            say(f"districts done {k}/{len(todo)}")
+    else:
+        with _client(workers, scheduler, say) as client:
+            shared = client.scatter(index, broadcast=True)
+            futures: dict[Any, int] = {}
+            for i in sorted(todo, key=lambda i: -len(districts[i].subscribers)):
+                d = districts[i]
+                tag = fingerprint([d.name, parts[i].to_json(), seed, kwargs])[:12]
+                future = client.submit(
+                    reoptimise_part, parts[i], d.subscribers, shared,
+                    district_seed(seed, d.name), rates, kwargs,
+                    key=f"reoptimise-{d.name}-{tag}", pure=False,
+                )  # fmt: skip
+                futures[future] = i
+            done = _in_order(client, futures, len(districts), say)
+            for i in todo:
+                found[i] = done[i]
+    routes: list[CarrierRoute] = []
+    unserved: list[Unserved] = []
+    methods: dict[str, int] = {}
+    moved = 0
+    before = after = 0.0
+    for i, (d, route) in enumerate(zip(districts, book.routes, strict=True), start=1):
+        if found[i - 1] is None:
+            routes.append(route)
+            unserved.extend(u for u in book.unserved if district_of.get(u.subscriber_id) == d.name)
+            continue
+        new, result, (b, a) = found[i - 1]
+        routes.append(replace(new.routes[0], carrier=i))
+        unserved.extend(new.unserved)
+        methods[result.method] = methods.get(result.method, 0) + 1
+        moved += result.moved
+        before += b
+        after += a
+    lost = {u.subscriber_id for u in unserved}
+    served = [s for d in districts for s in d.subscribers if s.id not in lost]
+    candidate = replace(
+        book,
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        solver={**book.solver, "last_edit": "reoptimise", "reoptimise": "by district"},
+        fingerprints={
+            **book.fingerprints,
+            "subscribers": fingerprint([s.to_dict() for s in served]),
+        },
+    )
+    return DistrictsReoptimised(candidate, methods, moved, (before, after))
+
+
+def reoptimise_part(
+    part: RouteBook,
+    subscribers: Sequence[Subscriber],
+    index: StreetIndex,
+    seed: int,
+    rates: Mapping[str, float] | None,
+    kwargs: Mapping[str, Any],
+) -> tuple[RouteBook, Any, tuple[float, float]]:
+    """One district's re-optimised one-carrier book (a task: run where the network is)."""
+    from route.routebook.changes import reoptimised_book
+
+    return reoptimised_book(
+        part, subscribers, index, seed=seed, rates=dict(rates) if rates else None, **kwargs
+    )
+
+
+def _district_part(book: RouteBook, district: District, route: CarrierRoute) -> RouteBook:
+    """District ``district``'s route as a one-carrier route book of its own."""
+    ids = {s.id for s in district.subscribers}
+    return replace(
+        book,
+        routes=(replace(route, carrier=1),),
+        unserved=tuple(u for u in book.unserved if u.subscriber_id in ids),
+        solver={**book.solver, "carriers": 1},
+    )
