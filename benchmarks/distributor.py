@@ -31,7 +31,7 @@ speed-up.
 
 Run from the repository root, niced (the machine may be shared)::
 
-    PYTHONPATH=. nice -n 10 python benchmarks/distributor.py                   # 5k, 20k, 50k (~25 min)
+    PYTHONPATH=. nice -n 10 python benchmarks/distributor.py          # 5k, 20k, 50k (~25 min)
     PYTHONPATH=. nice -n 10 python benchmarks/distributor.py --sizes 5000 --workers 1 2
 
 Results go to ``--out`` as ``distributor.json`` and ``distributor.md`` (the stored ones are in
