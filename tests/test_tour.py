@@ -21,7 +21,6 @@ from route.solver.tour import (
     MAX_RUNS,
     RUN_WORK_PER_NODE,
     TourResult,
-    _held_karp,
     runs_for,
     solve_tour,
     solve_tour_detailed,
@@ -29,6 +28,7 @@ from route.solver.tour import (
     tour_length,
     work_budget,
 )
+from route.solver.tour_matrices import held_karp
 from tests.budget import CHILD_BUDGET, FACTOR, explicit_work
 
 
@@ -237,7 +237,7 @@ def test_search_finds_the_optimum_just_above_the_exact_threshold(seed, symmetric
     np.fill_diagonal(m, 0)
     result = solve_tour_detailed(m, time_limit=1, seed=seed)
     assert result.method == "ils"
-    assert result.length == tour_length(m, _held_karp(m))
+    assert result.length == tour_length(m, held_karp(m))
 
 
 def test_search_stops_early_without_progress():
