@@ -469,16 +469,14 @@ def reoptimise_districts(
             futures: dict[Any, int] = {}
             for i in sorted(todo, key=lambda i: -len(districts[i].subscribers)):
                 d = districts[i]
-                tag = fingerprint([d.name, parts[i].to_json(), seed, kwargs])[:12]
+                tag = fingerprint([d.name, list(parts[i].order), seed, kwargs])[:12]
                 future = client.submit(
                     reoptimise_part, parts[i], d.subscribers, shared,
                     district_seed(seed, d.name), rates, kwargs,
                     key=f"reoptimise-{d.name}-{tag}", pure=False,
                 )  # fmt: skip
                 futures[future] = i
-            done = _in_order(client, futures, len(districts), say)
-            for i in todo:
-                found[i] = done[i]
+            found = _in_order(client, futures, len(districts), say)
     routes: list[CarrierRoute] = []
     unserved: list[Unserved] = []
     methods: dict[str, int] = {}
