@@ -182,7 +182,8 @@ struct Worker {
         return a->fitness <= b->fitness ? a : b;
     }
 
-    // Penalties chase a target: about half of the educated children feasible.
+    // Penalties chase a target: about half of the solutions visited (the local search's
+    // iterations, or the genetic search's educated children) feasible.
     void track(const i64 tot[4]) {
         ++seen;
         feas_tw += tot[1] == 0;
@@ -330,17 +331,7 @@ struct Worker {
                 consider();
             }
         }
-        // Penalties chase a target: about half of the solutions visited feasible.
-        ++seen;
-        feas_tw += tot[1] == 0;
-        feas_load += tot[2] == 0;
-        if (seen == 20) {
-            if (feas_tw < 8) s.w.tw = std::min<i64>(s.w.tw * 5 / 4 + 1, 1LL << 30);
-            else if (feas_tw > 12) s.w.tw = std::max<i64>(s.w.tw * 4 / 5, 1);
-            if (feas_load < 8) s.w.load = std::min<i64>(s.w.load * 5 / 4 + 1, 1LL << 30);
-            else if (feas_load > 12) s.w.load = std::max<i64>(s.w.load * 4 / 5, 1);
-            seen = feas_tw = feas_load = 0;
-        }
+        track(tot);
         const i64 cand = cost_of(tot), now = cost_of(cur_tot);
         const i64 thr = start_thr * std::max<i64>(limit - s.work, 0) / std::max<i64>(limit, 1);
         if (cand < now + thr || was_best) {
