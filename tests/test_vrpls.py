@@ -258,7 +258,7 @@ _GENETIC_CHILD = """
 import pickle, sys
 from route.solver import penalised
 p = pickle.loads(sys.stdin.buffer.read())
-res = penalised.search(p, 20_000_000, 600.0, 7, workers=2, population=10)
+res = penalised.search(p, 20_000_000, 600.0, 7, workers=2, population=10, genetic=True)
 sys.stdout.buffer.write(pickle.dumps((res.routes, res.work, res.iterations, res.capped)))
 """
 

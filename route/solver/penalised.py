@@ -11,23 +11,29 @@ The search itself is compiled C++ (``native/vrp*``, built with the package or on
 machine, see :mod:`route.solver.native`). Each route keeps forward and backward concatenation
 data (distance, duration, time warp, earliest and latest start, load) for its prefixes and
 suffixes, so a move that joins prefixes, suffixes and a chain of up to three stops is costed in
-O(1) whatever the route's length; between feasible routes a move that does not shorten them is
-turned down on its distance alone. The moves are tried among each stop's nearest neighbours
-(granular neighbourhoods): relocating a chain of one to three stops (also reversed), swapping
-chains of one or two, 2-opt* between routes, 2-opt inside a route, and SWAP* (Vidal 2022) on
-every new best. Local optima are left by ruin and recreate (strings of nearby stops removed as
-in SISR, Christiaens and Vanden Berghe 2020, then reinserted greedily with blinks) under a
-threshold acceptance that tightens towards the end.
+O(1) whatever the route's length. A move is first bounded by what prefix sums give at once (the
+new routes' distance and load, time warp taken as none): one that cannot gain even so is turned
+down without joining the time-warp data, which on most moves is all the costing there is. The
+moves are tried among each stop's nearest neighbours (granular neighbourhoods): relocating a
+chain of one to three stops (also reversed), swapping chains of one or two, 2-opt* between
+routes, 2-opt inside a route, and SWAP* (Vidal 2022) on every new best. Local optima are left by
+ruin and recreate (strings of nearby stops removed as in SISR, Christiaens and Vanden Berghe
+2020, then reinserted greedily with blinks) under a threshold acceptance that tightens towards
+the end.
 
 Beside that iterated local search there is a genetic one (the hybrid genetic search of Vidal et
 al. 2012, in the form of Vidal 2022 and PyVRP): a population in feasible and infeasible halves,
 parents drawn by binary tournament on biased fitness (cost rank plus diversity rank, diversity
 being the broken-pairs distance to the closest others), children made by selective route
 exchange (SREX), which needs no split and so works as it is with windows, shift limits and
-asymmetric matrices, and educated by the same granular descent. With several workers the
-even-numbered ones run the local search and the odd-numbered ones the genetic search (a
-portfolio: on CVRPLIB X neither wins everywhere at a 20-second budget), and they pass their
-best routes on at every meeting.
+asymmetric matrices, and educated by the same granular descent. It is there on request
+(:func:`search` with ``genetic=True``), not by default: on CVRPLIB X at equal counted work, two
+local-search workers that meet beat a local-search and a genetic worker at about 12 s (mean gap
+to the best-known cost over six instances and two seeds: 0.68% against 0.94%); at about 50 s the
+local-search pair was better on two instances of three and 0.03% worse on the third, and the
+genetic pair took 30-55% longer for the same counted work: educating a child costs several
+iterations of the local search. So by default every worker runs the iterated local search, each
+with its own seed, and they pass their best routes on at every meeting.
 
 Everything is integer arithmetic and seeded generators, and the search stops after a counted
 amount of *work* (move and insertion evaluations), so the same input gives the same routes on
@@ -200,11 +206,12 @@ def _split(problem: Problem) -> tuple[list[int], list[int]]:
 
 
 def _genetic_mask(workers: int, genetic: bool | None) -> int:
-    """Bit i set: worker i runs the genetic search. By default (None) the odd-numbered workers
-    do and the even-numbered ones run the iterated local search."""
-    if genetic is None:
-        return sum(1 << i for i in range(workers) if i % 2 == 1)
-    return (1 << workers) - 1 if genetic else 0
+    """Bit i set: worker i runs the genetic search. By default (None) or with False, every
+    worker runs the iterated local search. With True, a lone worker runs the genetic search,
+    and of several the odd-numbered ones do (the even-numbered ones run the local search)."""
+    if not genetic:
+        return 0
+    return 1 if workers == 1 else sum(1 << i for i in range(workers) if i % 2 == 1)
 
 
 def _create(
@@ -263,21 +270,28 @@ EPOCHS = 20
 #: time to OR-Tools, which can leave stops out (more stops than the bags hold, say).
 GIVE_UP_EPOCH = 6
 
-#: Evaluations per second of one core, by problem size: the work model that turns a time limit
-#: into an amount of search. Measured as CPU time of one worker on an idle two-core machine
-#: (CVRPLIB X-n101, X-n214, X-n331: 38.4, 41.2 and 48.6 million/s for the local-search worker),
-#: less 7% for the genetic worker, which runs a little slower (same-run comparisons under load);
-#: the 1,600-stop rate is an unmeasured guess on the safe side. The margin against a slower or
-#: busier machine is the share of the time the caller plans to use (85% in route.solver.solve).
-_EVALS_PER_S = ((10, 36_000_000), (100, 36_000_000), (214, 38_000_000), (331, 45_000_000),
-                (1600, 25_000_000))  # fmt: skip
+#: Evaluations per second of one worker, by problem size: the work model that turns a time
+#: limit into an amount of search. Measured as wall time of two workers side by side on an idle
+#: two-core machine (CVRPLIB X-n101 to X-n331, an X-like draw of 1,000 customers and the
+#: Helsinki benchmark's windowed instances: 18.6 to 27.1 million/s, from run to run of one
+#: instance up to 15% apart), taken near the slow end; the 1,600-stop rate is a guess on the
+#: safe side. A lone worker runs faster (no meetings to wait at, a core to itself):
+#: :data:`_ONE_WORKER` times as fast. The margin against a slower or busier machine is the share
+#: of the time the caller plans to use (85% in route.solver.solve).
+_EVALS_PER_S = ((10, 20_000_000), (100, 19_000_000), (214, 19_000_000), (331, 23_000_000),
+                (1000, 22_000_000), (1600, 18_000_000))  # fmt: skip
+#: How much faster one worker alone runs than each of two: X-n214 gave 28 against 19-20
+#: million/s; the factor is taken lower, for the margin.
+_ONE_WORKER = 1.25
 
 
-def evaluation_budget(size: int, seconds: float, share: float) -> int:
+def evaluation_budget(size: int, seconds: float, share: float, workers: int = 2) -> int:
     """Evaluations (per worker) for ``seconds`` of search, planning to use ``share`` of them."""
     sizes = [np.log(s) for s, _ in _EVALS_PER_S]
     rates = [np.log(r) for _, r in _EVALS_PER_S]
     rate = float(np.exp(np.interp(np.log(max(size, 2)), sizes, rates)))
+    if workers == 1:
+        rate *= _ONE_WORKER
     return max(1000, int(rate * seconds * share))
 
 

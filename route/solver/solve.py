@@ -285,7 +285,8 @@ def _penalised(
     """Run the penalised local search; its outcome (None if it found no feasible routes)."""
     t0 = time.perf_counter()
     cap = max(0.0, deadline - t0)
-    work = module.evaluation_budget(problem.size, seconds, WORK_SHARE * PENALISED_WORK_FACTOR)
+    share = WORK_SHARE * PENALISED_WORK_FACTOR
+    work = module.evaluation_budget(problem.size, seconds, share, workers)
     res = module.search(problem, work, cap, seed, workers=workers, progress=report)
     elapsed = time.perf_counter() - t0
     stopped_by = "time_limit" if res.capped else "work_limit"

@@ -147,19 +147,22 @@ class Routes {
     }
 
     // Distance of the route made of pieces (0 if it would be empty), without joining
-    // segments: prefix sums inside the pieces, arcs between them.
-    i64 distance(const Piece* q, int n) const {
+    // segments: prefix sums inside the pieces, arcs between them; its load into `load`.
+    i64 distance(const Piece* q, int n, i64& load) const {
         i64 dist = 0;
+        load = 0;
         int count = 0, last = -1;
         for (int i = 0; i < n; ++i) {
             int first, tail;
             if (q[i].r < 0) {
                 first = tail = q[i].a;
+                load += P->Q[q[i].a];
                 ++count;
             } else {
                 if (q[i].b < q[i].a) continue;
                 const Route& x = R[q[i].r];
                 count += q[i].b - q[i].a + 1;
+                load += x.fwd[q[i].b].load - (q[i].a > 0 ? x.fwd[q[i].a - 1].load : 0);
                 if (q[i].rev) {
                     first = x.nodes[q[i].b], tail = x.nodes[q[i].a];
                     dist += x.back[q[i].b] - x.back[q[i].a];

@@ -52,15 +52,19 @@ class Search {
     }
 
     // Penalised gain of replacing route r1 by pieces p1 (and r2 by p2 if r2 >= 0). With
-    // `screen`, a move between feasible routes that does not shorten them is turned down on
-    // its distance alone (it cannot gain: the penalties are already nothing), and 0 returned.
+    // `screen`, a move is first bounded by what prefix sums give at once: the new routes'
+    // distance and load excess, time warp taken as none. A move whose bound does not gain is
+    // turned down (0 returned) without joining the time-warp segments.
     i64 gain(const Piece* p1, int n1, int r1, const Piece* p2, int n2, int r2, bool screen = false) {
-        if (screen && P.bal == 0 && S.R[r1].ok && (r2 < 0 || S.R[r2].ok)) {
-            i64 before = S.R[r1].empty() ? 0 : S.R[r1].whole().dist;
-            i64 after = S.distance(p1, n1);
+        if (screen && P.bal == 0) {
+            i64 load = 0;
+            i64 before = rc[r1];
+            i64 after = S.distance(p1, n1, load);
+            after += w.load * std::max<i64>(load - P.cap, 0);
             if (r2 >= 0) {
-                before += S.R[r2].empty() ? 0 : S.R[r2].whole().dist;
-                after += S.distance(p2, n2);
+                before += rc[r2];
+                after += S.distance(p2, n2, load);
+                after += w.load * std::max<i64>(load - P.cap, 0);
             }
             ++work;
             if (after >= before) return 0;
