@@ -8,8 +8,8 @@ capacity. Every solver gets the same integer matrices and the same time budget, 
 - ``paperroute``: :func:`route.solver.solve.solve`;
 - ``ortools``: OR-Tools as its routing tutorial sets it up (Python callbacks,
   PATH_CHEAPEST_ARC, GUIDED_LOCAL_SEARCH, the whole budget as time limit);
-- ``pyvrp``: PyVRP's hybrid genetic search (when importable), distances as distance and
-  durations as duration.
+- ``pyvrp``: PyVRP's search (when importable; version 0.14 is an iterated local search),
+  distances as distance and durations as duration.
 
 Every solver minimises length alone: the problems keep ``balance=0`` (no span cost), so the
 lengths compare like with like. The tutorial OR-Tools setup has no way to leave a stop out, and
@@ -237,7 +237,7 @@ def run_ortools_defaults(problem: Problem, time_limit: float) -> list[list[int]]
 
 
 def run_pyvrp(problem: Problem, time_limit: float, seed: int) -> list[list[int]] | None:
-    """PyVRP's hybrid genetic search on the same matrices."""
+    """PyVRP's search on the same matrices."""
     try:
         import pyvrp
         from pyvrp.stop import MaxRuntime
