@@ -72,15 +72,8 @@ struct Worker {
 
     void start(const Deadline& deadline) {
         if (genetic) return start_population(deadline);
-        const Data& P = s.P;
-        // Penalties start at the exchange rate between metres and seconds of driving.
-        i64 dsum = 0, tsum = 0, drow = 0;
-        for (i64 x : P.D) dsum += x;
-        for (i64 x : P.T) tsum += x;
-        for (int j = 0; j < P.m; ++j) drow += P.d(0, j);
-        s.w.tw = std::max<i64>(1, dsum / std::max<i64>(tsum, 1));
-        s.w.load = std::max<i64>(1, drow / std::max(P.m, 1));
-        std::vector<int> todo = P.clients;
+        initial_penalties();
+        std::vector<int> todo = s.P.clients;
         s.shuffle(todo);
         s.recreate(todo, 0);
         s.activate_all();
@@ -91,8 +84,8 @@ struct Worker {
         consider();
     }
 
-    // -- the genetic search ---------------------------------------------------------------------
-
+    // Penalties start at the exchange rate between metres and seconds of driving (time warp)
+    // and, per item over the bag, at the mean distance from the depot (load).
     void initial_penalties() {
         const Data& P = s.P;
         i64 dsum = 0, tsum = 0, drow = 0;
@@ -102,6 +95,8 @@ struct Worker {
         s.w.tw = std::max<i64>(1, dsum / std::max<i64>(tsum, 1));
         s.w.load = std::max<i64>(1, drow / std::max(P.m, 1));
     }
+
+    // -- the genetic search ---------------------------------------------------------------------
 
     // Lay out routes (stops only) as the search's current solution.
     void load(const std::vector<std::vector<int>>& routes) {

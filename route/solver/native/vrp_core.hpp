@@ -73,7 +73,6 @@ struct Route {
     std::vector<int> nodes;  // depot, stops..., end
     std::vector<Seg> fwd, bwd;
     std::vector<i64> back;  // back[p]: distance of nodes[0..p] walked the other way
-    bool ok = true;         // no time warp, bag not over
     int size() const { return static_cast<int>(nodes.size()); }
     bool empty() const { return nodes.size() <= 2; }
     const Seg& whole() const { return fwd.back(); }
@@ -112,7 +111,6 @@ class Routes {
         x.back.resize(m);
         x.back[0] = 0;
         for (int p = 1; p < m; ++p) x.back[p] = x.back[p - 1] + P->d(x.nodes[p], x.nodes[p - 1]);
-        x.ok = x.fwd[m - 1].tw == 0 && x.fwd[m - 1].load <= P->cap;
         for (int p = 1; p < m - 1; ++p) rof[x.nodes[p]] = r, pos[x.nodes[p]] = p;
     }
 
