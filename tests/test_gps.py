@@ -133,7 +133,8 @@ def test_a_days_gps_files_hold_its_visits_each_with_the_days_spot():
     assert len(gpx.waypoints) == len(visits)
     assert gpx.waypoints[0].name == f"1. {subs[0].name}"
     assert gpx.waypoints[1].name == f"1. {subs[0].name} (redeliver)"
-    assert gpx.waypoints[0].description.startswith(f"Spot: {kind_label('screen_door')}.")
+    # The day's spot, with the day's instructions (none in this day record).
+    assert gpx.waypoints[0].description.startswith(f"Spot: {kind_label('screen_door')}\n")
     assert "Today: redeliver (wet complaint)" in gpx.waypoints[1].description
     skipped = {s["id"] for s in day["stops"] if s["action"] in ("skip", "short")}
     shown = {w.name.split(". ", 1)[1] for w in gpx.waypoints}

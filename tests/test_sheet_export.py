@@ -202,3 +202,32 @@ def test_sheet_shows_each_stops_usual_arrival_over_the_week() -> None:
     root = _parse(sheet_html(route_sheet(book, subs)))
     assert "Usual arrival" not in [th.text for th in root.iter(f"{XHTML}th")]
     assert next(csv.DictReader(io.StringIO(sheet_csv(rows))))["usual"] == ""
+
+
+def test_a_past_days_outputs_keep_that_days_instructions_after_an_edit() -> None:
+    """A day's sheet, GIS export and GPS file say what the carrier was told that day: a
+    subscriber who had no instructions then and has some now (an edit after the day) is shown
+    with none, not with today's, which may belong to another spot."""
+    import datetime as dt
+    from dataclasses import replace
+
+    import gpxpy
+
+    from route.day.run import run_day
+    from route.output.gps import gpx_document
+
+    book, subs = make_route(6)
+    then = [replace(s, spot=replace(s.spot, instructions="")) for s in subs]
+    day = run_day(book, then, dt.date(2024, 6, 3)).to_dict()
+    first = day["stops"][0]
+    assert (first["action"], first["instructions"]) == ("deliver", "")
+
+    now = [replace(s, spot=replace(s.spot, instructions="Back doorway, by the bins")) for s in subs]
+    rows = sheet_rows(book, now, day)
+    assert [r.instructions for r in rows] == [s["instructions"] for s in day["stops"]]
+    assert "Back doorway" not in sheet_html(route_sheet(book, now, day))
+    props = [f["properties"] for f in export_features(book, now, day)["stops"]]
+    assert [p["instructions"] for p in props] == [s["instructions"] for s in day["stops"]]
+    gpx = gpxpy.parse(gpx_document(book, now, day))
+    assert gpx.waypoints
+    assert not any("Back doorway" in (w.description or "") for w in gpx.waypoints)

@@ -149,7 +149,7 @@ def _day_props(sub: Subscriber, ds: Mapping[str, Any]) -> dict[str, Any]:
         "product": str(ds.get("product") or sub.product),
         "spot": str(ds.get("spot") or sub.spot.kind),
         "usual_spot": sub.spot.kind,
-        "instructions": str(ds.get("instructions") or sub.spot.instructions),
+        "instructions": str(ds.get("instructions", sub.spot.instructions)),
         "items": ";".join(f"{p}={n}" for p, n in sorted(items.items())),
         "late": bool(ds.get("late", False)),
         "credit": int(ds.get("credit") or 0),

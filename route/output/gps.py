@@ -81,7 +81,8 @@ def waypoints(
         if ds is not None and action not in _VISITS:
             continue
         spot = str((ds or {}).get("spot") or sub.spot.kind)
-        instructions = str((ds or {}).get("instructions") or sub.spot.instructions)
+        # A day's own instructions, even none (an edit since must not show on that day).
+        instructions = str((ds or {}).get("instructions", sub.spot.instructions))
         lines = [f"Spot: {kind_label(spot)}" + (f". {instructions}" if instructions else "")]
         if ds is not None:
             lines.append(f"Today: {action.replace('_', ' ')}" + (

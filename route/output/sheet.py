@@ -135,7 +135,8 @@ def sheet_rows(
             wait = waits[sub.id]
         else:
             spot = str(ds.get("spot") or spot)
-            instructions = str(ds.get("instructions") or instructions)
+            # The day's own instructions, even none: today's may be for another spot.
+            instructions = str(ds.get("instructions", instructions))
             product = str(ds.get("product") or product)
             action, reason = ACTION_LABELS[str(ds["action"])], str(ds.get("reason") or "")
             time, wait = str(ds.get("arrival") or ""), int(ds.get("wait_s") or 0)
