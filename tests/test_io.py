@@ -135,6 +135,25 @@ def test_every_problem_in_a_file_is_reported_at_once():
     assert "sixty" in info.value.report()  # the offending value is quoted
 
 
+def test_a_duplicate_id_is_reported_even_when_its_rows_have_other_problems(tmp_path: Path):
+    """Every problem at once: fixing the quantity must not reveal the duplicate on the next run."""
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "id,lat,lon,quantity\n"
+        "Y01,60.17,24.94,0\n"  # a bad quantity
+        "Y01,60.171,24.941,1\n"  # the same id again
+        "Y02,60.172,24.942,0\n"
+        "Y02,60.173,sixty,1\n",  # both rows of Y02 bad
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        read_subscribers(path)
+    found = {(p.row, p.column, p.message) for p in info.value.issues}
+    assert (2, "quantity") in {(r, c) for r, c, _ in found}
+    assert (3, "id", "duplicate id (also in row 2)") in found
+    assert (5, "id", "duplicate id (also in row 4)") in found
+
+
 def test_every_broken_file_is_covered():
     assert {p.name for p in (DATA / "broken").iterdir()} == (
         set(BROKEN) | {"many_problems.csv"}

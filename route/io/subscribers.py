@@ -200,13 +200,15 @@ def parse_subscribers(
         if "__geometry__" in raw:
             p.add("geometry", raw["__geometry__"], "not a point", "use point geometries")
         sub = _parse_row(cells, p, addresses, extent)
-        if sub is None:
+        # Ids are compared whether or not their rows are valid: every problem at once.
+        sid = cells.get("id", "")
+        if sid in seen:
+            p.add("id", sid, f"duplicate id (also in row {seen[sid]})", "make ids unique")
             continue
-        if sub.id in seen:
-            p.add("id", sub.id, f"duplicate id (also in row {seen[sub.id]})", "make ids unique")
-            continue
-        seen[sub.id] = rowno
-        subscribers.append(sub)
+        if sid:
+            seen[sid] = rowno
+        if sub is not None:
+            subscribers.append(sub)
     if problems:
         raise InputError(problems)
     ignored = tuple(c for c in columns if c not in COLUMNS)
