@@ -123,6 +123,28 @@ def test_bad_holds_are_refused_and_nothing_is_stored(ws, capsys):
     assert "removed from the route" in capsys.readouterr().err
 
 
+def test_a_complaint_from_a_subscriber_on_hold_is_refused_not_redelivered(ws, tmp_path, capsys):
+    """A held subscriber got no paper that day: a missed, wet or damaged complaint cannot
+    become a redelivery to an empty house (and take a copy from someone else)."""
+    assert main(["--quiet", "hold", str(ws), "p2", "--from", "2024-12-05"]) == 0
+    complaints = tmp_path / "complaints.csv"
+    complaints.write_text("id,kind,note\np1,wet,\np2,missed,not there\n", encoding="utf-8")
+    capsys.readouterr()
+    assert day(ws, "2024-12-07", "--complaints", str(complaints)) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"{complaints}, row 3, column 'id'" in err
+    assert "on hold 2024-12-05 to further notice" in err
+    assert "'p2'" in err
+    assert "--cancel --from 2024-12-07" in err  # the fix, if they are back
+    with Workspace.open(ws) as w:
+        assert not list(w.days())  # nothing written
+    # A wrong-spot note for them is no redelivery: kept for the next day's sheet.
+    complaints.write_text("id,kind,note\np1,wet,\np2,wrong_spot,on the lawn\n", encoding="utf-8")
+    assert day(ws, "2024-12-07", "--complaints", str(complaints)) == 0
+    assert stops(ws, "2024-12-07")["p2"][0] == "skip"
+
+
 def test_start_and_stop_dates_take_effect_on_their_dates(tmp_path):
     subs = [
         sub("p1"),

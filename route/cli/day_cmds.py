@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,9 @@ from route.io.workspace import Workspace
 from route.model.routebook import RouteBook
 
 if TYPE_CHECKING:
-    from route.model.day import Day, Travel
+    from datetime import date as Date
+
+    from route.model.day import Day, Hold, Travel
     from route.model.subscriber import Subscriber
     from route.network import StreetIndex
 
@@ -164,7 +166,11 @@ def _run_day(
     if holds_path is None and (ws.path / "holds.csv").is_file():
         holds_path = ws.path / "holds.csv"
     file_holds = read_holds(holds_path, known, problems) if holds_path else []
-    complaints = read_complaints(args.complaints, on_route, problems) if args.complaints else []
+    complaints = (
+        read_complaints(args.complaints, on_route, problems, _held_on(ws, args, date, file_holds))
+        if args.complaints
+        else []
+    )
     policy_path = args.policy or ws.path / "policy.toml"
     if args.policy and not args.policy.is_file():
         problems.append(Issue(str(args.policy), "file not found", "check the path"))
@@ -213,6 +219,25 @@ def _run_day(
     replaced = ws.day_json(iso) is not None
     voided = ws.save_day(iso, book.version, day.to_json(), entries, replace=args.replace)
     return day, subs, voided, stored, replaced
+
+
+def _held_on(
+    ws: Workspace, args: argparse.Namespace, date: Date | None, file_holds: Sequence[Hold]
+) -> dict[str, tuple[str, str]]:
+    """The subscribers on hold on ``date`` (stored holds and the day's holds file): id ->
+    (the hold, as the day gives its reason; the command that ends it from that date)."""
+    if date is None:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for h in (*ws.day_holds(), *file_holds):
+        if h.covers(date) and h.subscriber_id not in out:
+            until = h.end.isoformat() if h.end else "further notice"
+            cancel = (
+                f"paperroute hold {args.workspace} {h.subscriber_id} --cancel "
+                f"--from {date.isoformat()}"
+            )
+            out[h.subscriber_id] = (f"on hold {h.start.isoformat()} to {until}", cancel)
+    return out
 
 
 def _rewrite_outputs(

@@ -6,7 +6,7 @@ Each reader checks every row and reports every problem at once in one
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from route.io.fields import (
     read_text,
 )
 from route.io.subscribers import PRODUCT_FIX, check_text
-from route.model.day import COMPLAINT_KINDS, Complaint, Hold
+from route.model.day import COMPLAINT_KINDS, REDELIVER_KINDS, Complaint, Hold
 from route.model.policy import Policy, parse_policy
 
 
@@ -100,11 +100,16 @@ def read_holds(path: str | Path, known: Collection[str], problems: list[Issue]) 
 
 
 def read_complaints(
-    path: str | Path, known: Collection[str], problems: list[Issue]
+    path: str | Path,
+    known: Collection[str],
+    problems: list[Issue],
+    held: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Complaint]:
     """Read a complaints file (``id,kind,note``; kind = missed, wet, damaged or wrong_spot).
 
-    Problems (unknown ids or kinds) are appended to ``problems``.
+    Problems (unknown ids or kinds) are appended to ``problems``. ``held`` maps the ids on hold
+    that day to (what the hold is, how to end it): a missed, wet or damaged complaint from one
+    of them is refused, since nothing was delivered to replace.
     """
     path = Path(path)
     out: list[Complaint] = []
@@ -117,6 +122,14 @@ def read_complaints(
         kind = cell_text(r.get("kind")).lower().replace("-", "_").replace(" ", "_")
         if kind not in COMPLAINT_KINDS:
             p.add("kind", r.get("kind"), "unknown complaint", f"use {', '.join(COMPLAINT_KINDS)}")
+        elif kind in REDELIVER_KINDS and held and sid in held:
+            what, cancel = held[sid]
+            p.add(
+                "id",
+                sid,
+                f"{what}: no paper was delivered to be {kind}, so none can be redelivered",
+                f"remove the row, or if they are back, end the hold first ({cancel})",
+            )
         note = cell_text(r.get("note"))
         check_text(p, "note", note, limit=MAX_TEXT_CHARS, single=False)
         if p.count == before:
