@@ -294,3 +294,16 @@ def test_a_stop_leaving_makes_room_for_one_no_place_could_take(subs, limit):
     _same(local.book, remeasured_edit(book, rest, index).book)
     assert left in local.inserted_ids
     assert not local.book.unserved
+
+
+def test_a_placement_that_shortens_the_route_reads_as_a_minus_not_plus_minus():
+    """A stop slotted in where the route gets a metre shorter says '-1 m', not '+-1 m'."""
+    from route.model.routebook import RouteBook
+    from route.model.subscriber import Depot
+    from route.routebook.edits import Edit, Placed
+
+    book = RouteBook(mode="walk", depot=Depot(60.17, 24.94), start_s=5 * 3600, routes=())
+    edit = Edit(book, (), (), (), (), book)
+    text = edit.where(Placed("S1", 0, 16, -1, 12, "P018", "P044"))
+    assert text.endswith("between P018 and P044 (-1 m, +0.2 min)"), text
+    assert edit.where(Placed("S2", 0, 0, 110, 120, None, "P002")).endswith("(+110 m, +2.0 min)")

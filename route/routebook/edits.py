@@ -58,7 +58,7 @@ class Edit:
             before = "the end of the route"
         return (
             f"carrier {pl.carrier + 1}, stop {seq}, between {after} and {before} "
-            f"(+{pl.added_m} m, +{pl.added_s / 60:.1f} min)"
+            f"({pl.added_m:+} m, {pl.added_s / 60:+.1f} min)"
         )
 
 
