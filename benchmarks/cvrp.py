@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -238,8 +237,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(rows: list[dict], solvers: list[str], limit: float, workers: int) -> None:
     ref = "pyvrp" if "pyvrp" in solvers else None
+    known = any(row["bks"] is not None for row in rows)
+    title = "CVRPLIB X" if known else "X-like instances (no best-known costs)"
     print(
-        f"\nCVRPLIB X, fleet = minimum routes + 1, {limit:g} s per solver and instance "
+        f"\n{title}, fleet = minimum routes + 1, {limit:g} s per solver and instance "
         f"(paperroute: {workers} thread{'s' if workers > 1 else ''})\n"
     )
     head = f"{'instance':<12} {'n':>4} {'BKS':>7}" + "".join(f" | {s:>22}" for s in solvers)
@@ -272,10 +273,10 @@ def print_table(rows: list[dict], solvers: list[str], limit: float, workers: int
         print(f"{row['instance']:<12} {row['n']:>4} {bks:>7}{cells}{ratio}")
     print("-" * len(head))
     means = "".join(
-        f" | {'':>9} {np.mean(gaps[s]) if gaps[s] else math.nan:>+9.2f}%  " for s in solvers
+        f" | {'':>9} {np.mean(gaps[s]):>+9.2f}%  " if gaps[s] else f" | {'-':>22}" for s in solvers
     )
     tail = f" | {np.mean(ratios):>10.4f}" if ratios else ""
-    print(f"{'mean gap to BKS':<25}{means}{tail}")
+    print(f"{'mean gap to BKS' if known else 'mean':<25}{means}{tail}")
     if ratios:
         print(f"\nours/pyvrp: mean {np.mean(ratios):.4f}, worst {max(ratios):.4f}")
 
