@@ -55,6 +55,15 @@ class Search {
     // `screen`, a move is first bounded by what prefix sums give at once: the new routes'
     // distance and load excess, time warp taken as none. A move whose bound does not gain is
     // turned down (0 returned) without joining the time-warp segments.
+    // An upper bound on the gain of replacing route r by pieces q, from prefix sums alone: its
+    // distance and load excess, time warp taken as none (one unit of work).
+    i64 bound_gain(const Piece* q, int n, int r) {
+        i64 load = 0;
+        const i64 after = S.distance(q, n, load) + w.load * std::max<i64>(load - P.cap, 0);
+        ++work;
+        return rc[r] - after;
+    }
+
     i64 gain(const Piece* p1, int n1, int r1, const Piece* p2, int n2, int r2, bool screen = false) {
         if (screen && P.bal == 0) {
             i64 load = 0;
@@ -236,6 +245,7 @@ class Search {
         const Route& x = S.R[r];
         for (int p = 0; p + 1 < x.size(); ++p) {
             Piece q[3] = {{r, 0, p, false}, {-1, u, u, false}, {r, p + 1, x.size() - 1, false}};
+            if (-bound_gain(q, 3, r) >= out.cost[2]) continue;
             i64 walked = 0;
             int c = 0;
             i64 cost = seg_cost(P, S.join(q, 3, c, walked), w) - rc[r];
@@ -303,11 +313,11 @@ class Search {
                 }
                 Piece q1[4], q2[4];
                 int n1 = swapped(r1, pu, v, at1, q1), n2 = swapped(r2, pv, u, at2, q2);
-                i64 g = gain(q1, n1, r1, q2, n2, r2);
+                i64 g = gain(q1, n1, r1, q2, n2, r2, true);
                 // The other choice for each: v's (u's) own place.
                 if (at2 != pv - 1) {
                     int n2b = swapped(r2, pv, u, pv - 1, q2);
-                    i64 gb = gain(q1, n1, r1, q2, n2b, r2);
+                    i64 gb = gain(q1, n1, r1, q2, n2b, r2, true);
                     if (gb > g) g = gb, at2 = pv - 1;
                 }
                 if (g > best) best = g, bu = pu, bv = pv, bat1 = at1, bat2 = at2;
@@ -438,6 +448,7 @@ class Search {
                 for (int p = 0; p + 1 < x.size(); ++p) {
                     if (blink_permille > 0 && rng.below(1000) < blink_permille) continue;
                     A[0] = {r, 0, p, false}, A[1] = {-1, c, c, false}, A[2] = {r, p + 1, x.size() - 1, false};
+                    if (P.bal == 0 && bound_gain(A, 3, r) <= best) continue;
                     i64 g = gain(A, 3, r, B, 0, -1);
                     if (g > best) best = g, br = r, bp = p;
                 }
