@@ -4,9 +4,10 @@
 // warp, an overfull bag costs per item, and both prices adapt so that about half the solutions
 // visited are feasible.
 //
-// - The iterated local search ruins and recreates part of the current routes and descends
-//   (vrp_search.hpp); the result is kept under a threshold that shrinks to nothing as the work
-//   runs out.
+// - The iterated local search ruins and recreates part of the current routes, descends, tries
+//   SWAP* between the routes the recreated stops went into, and descends again if it found
+//   something (vrp_search.hpp); the result is kept under a threshold that shrinks to nothing as
+//   the work runs out.
 // - The genetic search (vrp_population.hpp) keeps a population, crosses two parents by
 //   selective route exchange and educates the child with the same descent.
 //
@@ -312,6 +313,7 @@ struct Worker {
         }
         s.recreate(removed, 10);
         s.local_search(limit);
+        if (s.swap_star_among(removed)) s.local_search(limit);
         i64 tot[4];
         s.S.totals(tot);
         bool was_best = false;

@@ -332,6 +332,18 @@ class Search {
         return true;
     }
 
+    // SWAP* between every two of the routes the given stops are in; whether any was made.
+    bool swap_star_among(const std::vector<int>& stops) {
+        routes_of.clear();
+        for (int c : stops) routes_of.push_back(S.rof[c]);
+        std::sort(routes_of.begin(), routes_of.end());
+        routes_of.erase(std::unique(routes_of.begin(), routes_of.end()), routes_of.end());
+        bool any = false;
+        for (size_t a = 0; a < routes_of.size(); ++a)
+            for (size_t b = a + 1; b < routes_of.size(); ++b) any |= swap_star(routes_of[a], routes_of[b]);
+        return any;
+    }
+
     // Route pairs worth a SWAP*: some stop of one has a near neighbour in the other.
     void swap_star_pass(i64 limit) {
         std::vector<char> near(static_cast<size_t>(P.k) * P.k, 0);
@@ -469,6 +481,7 @@ class Search {
     Piece A[6], B[6];
     std::vector<int> buf1, buf2;
     std::vector<Places> places1, places2;
+    std::vector<int> routes_of;
 
   public:
     void activate_all() {
