@@ -16,10 +16,15 @@ new routes' distance and load, time warp taken as none): one that cannot gain ev
 down without joining the time-warp data, which on most moves is all the costing there is. The
 moves are tried among each stop's nearest neighbours (granular neighbourhoods): relocating a
 chain of one to three stops (also reversed), swapping chains of one or two, 2-opt* between
-routes, 2-opt inside a route, and SWAP* (Vidal 2022) on every new best. Local optima are left by
-ruin and recreate (strings of nearby stops removed as in SISR, Christiaens and Vanden Berghe
-2020, then reinserted greedily with blinks) under a threshold acceptance that tightens towards
-the end.
+routes, 2-opt inside a route, and SWAP* (Vidal 2022). Local optima are left by ruin and recreate
+(strings of nearby stops removed as in SISR, Christiaens and Vanden Berghe 2020, then reinserted
+greedily with blinks; a place whose distance and load alone already cost more than the best so
+far is passed over without the time-warp data) under a threshold acceptance that tightens
+towards the end. After each descent, SWAP* is tried between every two routes the recreated
+stops went into, and between all near routes on every new best. That SWAP* after each descent,
+at equal counted work: mean gap to the best-known cost on six X instances (X-n157 to X-n367,
+two seeds) 0.72% -> 0.51%, and on five drawn X-like instances with 23 to 38 routes 0.9950 ->
+0.9926 of PyVRP's length.
 
 Beside that iterated local search there is a genetic one (the hybrid genetic search of Vidal et
 al. 2012, in the form of Vidal 2022 and PyVRP): a population in feasible and infeasible halves,
