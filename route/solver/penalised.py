@@ -278,17 +278,21 @@ EPOCHS = 20
 GIVE_UP_EPOCH = 6
 
 #: Evaluations per second of one worker, by problem size: the work model that turns a time
-#: limit into an amount of search. Measured as wall time of two workers side by side on an idle
-#: two-core machine (CVRPLIB X-n101 to X-n331, an X-like draw of 1,000 customers and the
-#: Helsinki benchmark's windowed instances: 18.6 to 27.1 million/s, from run to run of one
-#: instance up to 15% apart), taken near the slow end; the 1,600-stop rate is a guess on the
-#: safe side. A lone worker runs faster (no meetings to wait at, a core to itself):
-#: :data:`_ONE_WORKER` times as fast. The margin against a slower or busier machine is the share
-#: of the time the caller plans to use (85% in route.solver.solve).
-_EVALS_PER_S = ((10, 20_000_000), (100, 19_000_000), (214, 19_000_000), (331, 23_000_000),
+#: limit into an amount of search. Set from how much of the limit the benchmarks' searches
+#: used on an idle two-core machine, two workers side by side: at the rates before these
+#: (20, 19, 19 and 23 million/s up to 331 stops), CVRPLIB X-n101 to X-n367 at 20 s used
+#: 12.1-14.0 s, X-like draws with 32 and 29 routes 12.7-13.4 s, the Helsinki benchmark at 5 s
+#: 2.9-3.2 s, of the 85% planned. Those rates are 1.25 times higher here, so a search is planned
+#: to use about 75-90% of its time limit. An X-like draw of 1,000 customers already used 15.5 s
+#: of 20 (its rate is kept), and the 1,600-stop rate is a guess on the safe side. A lone worker
+#: runs faster (no meetings to wait at, a core to itself): :data:`_ONE_WORKER` times as fast.
+#: The margin against a slower or busier machine is the share of the time the caller plans to
+#: use (85% in route.solver.solve), and the clock caps the search in any case.
+_EVALS_PER_S = ((10, 25_000_000), (100, 24_000_000), (214, 24_000_000), (331, 29_000_000),
                 (1000, 22_000_000), (1600, 18_000_000))  # fmt: skip
 #: How much faster one worker alone runs than each of two: X-n214 gave 28 against 19-20
-#: million/s; the factor is taken lower, for the margin.
+#: million/s; the factor is taken lower, for the margin (a lone worker on the 1,000-customer
+#: draw used 18.9 s of 20).
 _ONE_WORKER = 1.25
 
 
