@@ -3,7 +3,7 @@ multi-carrier search on instances it was never tuned on.
 
 Usage::
 
-    python benchmarks/xlike.py [--out benchmarks/data/cvrp_untuned]
+    python benchmarks/xlike.py [--tuning] [--out DIR]
 
 Each instance follows the X set's recipe on the 1000 x 1000 grid: a depot in the centre, in a
 corner or anywhere; customers scattered at random, in 3 to 8 clusters (a point is kept with
@@ -25,6 +25,10 @@ import numpy as np
 
 #: (customers, seed): sizes between the repository's tuned X instances.
 INSTANCES = ((147, 1), (189, 2), (227, 3), (269, 4), (312, 5), (350, 6))
+#: (customers, seed) of the tuning draws (``--tuning``): the search's changes are compared on
+#: these, with many routes, never on the untuned set above.
+TUNING = ((160, 21), (200, 22), (240, 23), (280, 24), (300, 25), (180, 26), (220, 27), (260, 28),
+          (320, 29), (170, 30), (210, 31), (250, 32))  # fmt: skip
 
 
 def draw(n: int, seed: int) -> tuple[str, np.ndarray, list[int], int, str]:
@@ -64,10 +68,10 @@ def draw(n: int, seed: int) -> tuple[str, np.ndarray, list[int], int, str]:
     return name, xy, [0, *(int(x) for x in q)], cap, note
 
 
-def write(out: Path) -> None:
+def write(out: Path, instances: tuple[tuple[int, int], ...] = INSTANCES) -> None:
     out.mkdir(parents=True, exist_ok=True)
     names = []
-    for n, seed in INSTANCES:
+    for n, seed in instances:
         name, xy, q, cap, note = draw(n, seed)
         lines = [
             f"NAME : {name}",
@@ -92,8 +96,12 @@ def write(out: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "cvrp_untuned")
-    write(ap.parse_args().out)
+    ap.add_argument("--out", type=Path, help="default: data/cvrp_untuned (data/cvrp_tuning)")
+    ap.add_argument("--tuning", action="store_true", help="write the tuning draws instead")
+    args = ap.parse_args()
+    data = Path(__file__).parent / "data"
+    out = args.out or data / ("cvrp_tuning" if args.tuning else "cvrp_untuned")
+    write(out, TUNING if args.tuning else INSTANCES)
     return 0
 
 
