@@ -51,30 +51,28 @@ class Search {
         }
     }
 
+    // A lower bound on the penalised cost of the route made of pieces q, from prefix sums
+    // alone: its distance and load excess, time warp taken as none.
+    i64 lower_cost(const Piece* q, int n) const {
+        i64 load = 0;
+        const i64 dist = S.distance(q, n, load);
+        return dist + w.load * std::max<i64>(load - P.cap, 0);
+    }
+
+    // The matching upper bound on the gain of replacing route r by pieces q (one unit of work).
+    i64 bound_gain(const Piece* q, int n, int r) {
+        ++work;
+        return rc[r] - lower_cost(q, n);
+    }
+
     // Penalised gain of replacing route r1 by pieces p1 (and r2 by p2 if r2 >= 0). With
     // `screen`, a move is first bounded by what prefix sums give at once: the new routes'
     // distance and load excess, time warp taken as none. A move whose bound does not gain is
     // turned down (0 returned) without joining the time-warp segments.
-    // An upper bound on the gain of replacing route r by pieces q, from prefix sums alone: its
-    // distance and load excess, time warp taken as none (one unit of work).
-    i64 bound_gain(const Piece* q, int n, int r) {
-        i64 load = 0;
-        const i64 after = S.distance(q, n, load) + w.load * std::max<i64>(load - P.cap, 0);
-        ++work;
-        return rc[r] - after;
-    }
-
     i64 gain(const Piece* p1, int n1, int r1, const Piece* p2, int n2, int r2, bool screen = false) {
         if (screen && P.bal == 0) {
-            i64 load = 0;
-            i64 before = rc[r1];
-            i64 after = S.distance(p1, n1, load);
-            after += w.load * std::max<i64>(load - P.cap, 0);
-            if (r2 >= 0) {
-                before += rc[r2];
-                after += S.distance(p2, n2, load);
-                after += w.load * std::max<i64>(load - P.cap, 0);
-            }
+            i64 before = rc[r1], after = lower_cost(p1, n1);
+            if (r2 >= 0) before += rc[r2], after += lower_cost(p2, n2);
             ++work;
             if (after >= before) return 0;
         }
