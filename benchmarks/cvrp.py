@@ -108,9 +108,10 @@ def check(d: np.ndarray, demand: list[int], capacity: int, fleet: int, routes) -
     return total, "; ".join(issues)
 
 
-def run_ours(d, demand, capacity, fleet, limit, seed, workers):
+def problem_of(d: np.ndarray, demand: list[int], capacity: int, fleet: int) -> Problem:
+    """The instance as paperroute's problem: no durations, windows or service times."""
     n = len(d)
-    p = Problem(
+    return Problem(
         distance=d,
         duration=np.zeros_like(d),
         service=(0,) * n,
@@ -120,6 +121,10 @@ def run_ours(d, demand, capacity, fleet, limit, seed, workers):
         demand=tuple(demand),
         capacity=capacity,
     )
+
+
+def run_ours(d, demand, capacity, fleet, limit, seed, workers):
+    p = problem_of(d, demand, capacity, fleet)
     sol = solve(p, time_limit=limit, seed=seed, workers=workers)
     return [list(r) for r in sol.routes], f"{sol.stats.best_phase} ({sol.stats.stopped_by})"
 

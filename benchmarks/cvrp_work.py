@@ -28,10 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cvrp import check, fleet_of, read_bks, read_vrp
+from cvrp import check, fleet_of, problem_of, read_bks, read_vrp
 
 from route.solver import penalised
-from route.solver.problem import Problem
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "cvrp_tuning"
 #: The tuning draws used by default (the rest of the set has fewer routes, or none feasible
@@ -68,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = []
     for name in names:
         d, demand, cap = read_vrp(args.data / f"{name}.vrp")
-        n = len(d)
-        problem = Problem(
-            distance=d, duration=np.zeros_like(d), service=(0,) * n, earliest=(None,) * n,
-            latest=(None,) * n, carriers=fleet_of(name), demand=tuple(demand), capacity=cap,
-        )  # fmt: skip
+        problem = problem_of(d, demand, cap, fleet_of(name))
         lengths, its, secs = [], 0, 0.0
         for seed in seeds:
             t = time.perf_counter()
