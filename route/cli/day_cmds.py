@@ -231,12 +231,11 @@ def _held_on(
     out: dict[str, tuple[str, str]] = {}
     for h in (*ws.day_holds(), *file_holds):
         if h.covers(date) and h.subscriber_id not in out:
-            until = h.end.isoformat() if h.end else "further notice"
             cancel = (
                 f"paperroute hold {args.workspace} {h.subscriber_id} --cancel "
                 f"--from {date.isoformat()}"
             )
-            out[h.subscriber_id] = (f"on hold {h.start.isoformat()} to {until}", cancel)
+            out[h.subscriber_id] = (f"on hold {h.span()}", cancel)
     return out
 
 

@@ -121,9 +121,8 @@ def run_day(
         elif weekday not in sub.days:
             skip_reason[sid] = f"not scheduled on {WEEKDAYS[weekday]} ({sub.schedule})"
         elif hold is not None:
-            until = hold.end.isoformat() if hold.end else "further notice"
             note = f" ({hold.note})" if hold.note else ""
-            skip_reason[sid] = f"on hold {hold.start.isoformat()} to {until}{note}"
+            skip_reason[sid] = f"on hold {hold.span()}{note}"
         else:
             due.append(slot)
     demand: dict[str, int] = {}

@@ -37,6 +37,11 @@ class Hold:
         """Whether the hold covers a date."""
         return self.start <= day and (self.end is None or day <= self.end)
 
+    def span(self) -> str:
+        """``START to END`` as days and messages say it (``further notice`` when open)."""
+        end = self.end.isoformat() if self.end else "further notice"
+        return f"{self.start.isoformat()} to {end}"
+
 
 @dataclass(frozen=True, slots=True)
 class Complaint:
