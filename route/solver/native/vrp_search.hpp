@@ -422,6 +422,7 @@ class Search {
         int want = std::min<int>(std::max(1, average / 2 + static_cast<int>(rng.below(average + 1))),
                                  std::max(1, nc / 3));
         const int centre = P.clients[rng.below(nc)];
+        ruined.assign(P.k, 0);
         for (int i = -1; i < P.G && static_cast<int>(removed.size()) < want; ++i) {
             const int v = i < 0 ? centre : P.neighbour(centre, i);
             if (v < 0) break;
@@ -429,6 +430,10 @@ class Search {
             const int r = S.rof[v];
             Route& x = S.R[r];
             const int inner = x.size() - 2;
+            // A route gives one string, and one more per 16 stops it has: removals spread
+            // over several routes where they are short, as in SISR.
+            if (ruined[r] > inner / 16) continue;
+            ++ruined[r];
             const int room = want - static_cast<int>(removed.size());
             const int ln = 1 + static_cast<int>(rng.below(std::min({10, inner, room})));
             const int first = std::min(std::max(S.pos[v] - static_cast<int>(rng.below(ln)), 1), inner - ln + 1);
@@ -474,7 +479,7 @@ class Search {
 
   private:
     std::vector<i64> rc, rd;  // each route's penalised cost and duration
-    std::vector<char> active;
+    std::vector<char> active, ruined;
     std::vector<int> order;
     Piece A[6], B[6];
     std::vector<int> buf1, buf2;
