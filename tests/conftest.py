@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -12,6 +14,11 @@ from tests.browser import require_chromium
 #: depends on luck); nothing in either profile reads the clock (no deadline).
 LONG_EXAMPLES = 2000
 settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None)
+
+#: The suite plans with the work model's fixed rates, not this machine's measured ones
+#: (route.solver.speed): the same work, and so the same routes, on every machine CI runs on,
+#: and no measuring run racing the tests. Subprocesses inherit it; test_speed.py sets its own.
+os.environ["PAPERROUTE_WORK_MODEL"] = "fixed"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -128,8 +128,20 @@ def check_args(args: argparse.Namespace) -> None:
     problems += _check_paths(args)
     if args.command == "skips" and getattr(args, "first", None):
         problems += _check_simulated_days(args.first, args.days)
+    problems += _check_environment()
     if problems:
         raise InputError(problems)
+
+
+def _check_environment() -> list[Issue]:
+    """The settings paperroute reads from the environment (the work model)."""
+    from route.solver import speed
+
+    try:
+        speed.model()
+    except InputError as e:
+        return list(e.issues)
+    return []
 
 
 def _check_texts(args: argparse.Namespace) -> list[Issue]:

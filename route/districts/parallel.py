@@ -10,7 +10,9 @@ The serial run and the Dask run give the same route book, byte for byte (invaria
 - a district's seed comes from the plan's seed and the district's name
   (:func:`district_seed`), never from the order in which districts happen to be planned;
 - every search stops after a counted amount of work (see :mod:`route.solver.solve`), so which
-  worker plans a district, and how busy it is, does not change its route;
+  worker plans a district, and how busy it is, does not change its route; where that work
+  follows a measured speed (:mod:`route.solver.speed`), it is the speed of the machine the
+  plan started on, handed to every task;
 - the routes are put in district order, never in the order they complete.
 
 On Dask, each district is two tasks (``client.submit``): its travel matrix, and its route,
@@ -34,6 +36,7 @@ from route.errors import input_error
 from route.model.routebook import CarrierRoute, RouteBook, Unserved, fingerprint
 from route.model.subscriber import Depot, Subscriber
 from route.routebook.plan import PlanOptions, plan_prepared, prepare_problem, solver_record
+from route.solver import speed
 
 if TYPE_CHECKING:
     from dask.distributed import Client
@@ -279,6 +282,12 @@ def _client(workers: int | None, scheduler: str | None, say: Say) -> Iterator[Cl
         yield client
 
 
+def _pinned_call(rates: Mapping[int, int], fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on a Dask worker, its searches at the planning machine's ``rates``."""
+    with speed.pinned(rates):
+        return fn(*args)
+
+
 def _plan_on(
     client: Client,
     districts: Sequence[District],
@@ -293,6 +302,10 @@ def _plan_on(
     sent = time.perf_counter()
     shared = client.scatter(index, broadcast=True)
     say(f"  the street network sent to every worker in {time.perf_counter() - sent:.1f} s")
+    # Every district is searched at this machine's rate, whichever worker plans it.
+    if not (speed.known(1) and speed.known(2)):
+        say("Measuring how fast this machine searches (once, a few seconds; then cached)")
+    search_rates = speed.here()
     # The largest districts first, so that the last tasks to run are short ones.
     order = sorted(range(len(districts)), key=lambda i: -len(districts[i].subscribers))
     routes: dict[Any, int] = {}
@@ -305,6 +318,8 @@ def _plan_on(
             prepare_district, d, depot, shared, options, key=f"matrix-{d.name}-{tag}", pure=False
         )
         route = client.submit(
+            _pinned_call,
+            search_rates,
             route_district,
             d.name,
             matrix,
@@ -466,12 +481,13 @@ def reoptimise_districts(
     else:
         with _client(workers, scheduler, say) as client:
             shared = client.scatter(index, broadcast=True)
+            search_rates = speed.here()  # this machine's rate for every district's search
             futures: dict[Any, int] = {}
             for i in sorted(todo, key=lambda i: -len(districts[i].subscribers)):
                 d = districts[i]
                 tag = fingerprint([d.name, list(parts[i].order), seed, kwargs])[:12]
                 future = client.submit(
-                    reoptimise_part, parts[i], d.subscribers, shared,
+                    _pinned_call, search_rates, reoptimise_part, parts[i], d.subscribers, shared,
                     district_seed(seed, d.name), rates, kwargs,
                     key=f"reoptimise-{d.name}-{tag}", pure=False,
                 )  # fmt: skip

@@ -49,9 +49,10 @@ from route.routebook.quality import (
     progress_line,
     quality_line,
 )
+from route.solver import speed
 from route.solver.ortools_phase import release_memory
 from route.solver.problem import Problem, Solution, to_int_matrix
-from route.solver.solve import prepare_search, solve
+from route.solver.solve import DEFAULT_WORKERS, prepare_search, solve
 
 Say = Callable[[str], None]
 
@@ -358,7 +359,10 @@ def plan_prepared(
     release_memory()
     # Building the compiled search for this machine takes a while, once per install: say so.
     say("Preparing the search (compiled for this machine on first use, then cached)")
-    prepare_search(problem)
+    searching = prepare_search(problem) is not None and options.work_s is None
+    if searching and not speed.known(DEFAULT_WORKERS):
+        say("Measuring how fast this machine searches (once, a few seconds; then cached)")
+        speed.rate(DEFAULT_WORKERS)
     say(
         f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "

@@ -164,7 +164,7 @@ def _find(name: str) -> ModuleType:
     module = _load_checked(name, path, remove=False)
     if module is not None:
         return module
-    with _locked(path):
+    with locked(path):
         # Another process may have built it meanwhile; only the lock holder removes files.
         module = _load_checked(name, path, remove=True)
         if module is None:
@@ -224,7 +224,7 @@ def _load_checked(name: str, path: Path, *, remove: bool) -> ModuleType | None:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock beside ``path`` (other processes building it wait)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -278,8 +278,11 @@ EPOCHS = 20
 GIVE_UP_EPOCH = 6
 
 #: Evaluations per second of one worker, by problem size: the work model that turns a time
-#: limit into an amount of search. Set from how much of the limit the benchmarks' searches
-#: used on an idle two-core machine, two workers side by side: at the rates before these
+#: limit into an amount of search. By default only its shape counts: the rate itself is this
+#: machine's, measured once (:mod:`route.solver.speed`) at 200 stops, and scaled by this table
+#: from there to the problem's size. With ``PAPERROUTE_WORK_MODEL=fixed`` the table's own
+#: rates are used on every machine. They were set from how much of the limit the benchmarks'
+#: searches used on an idle two-core machine, two workers side by side: at the rates before these
 #: (20, 19, 19 and 23 million/s up to 331 stops), CVRPLIB X-n101 to X-n367 at 20 s used
 #: 12.1-14.0 s, X-like draws with 32 and 29 routes 12.7-13.4 s, the Helsinki benchmark at 5 s
 #: 2.9-3.2 s, of the 85% planned. Those rates are 1.25 times higher here, so a search is planned
@@ -294,16 +297,32 @@ _EVALS_PER_S = ((10, 25_000_000), (100, 24_000_000), (214, 24_000_000), (331, 29
 #: million/s; the factor is taken lower, for the margin (a lone worker on the 1,000-customer
 #: draw used 18.9 s of 20).
 _ONE_WORKER = 1.25
+#: Stops of the problem a machine's rate is measured on (:mod:`route.solver.speed`).
+MEASURED_SIZE = 200
 
 
-def evaluation_budget(size: int, seconds: float, share: float, workers: int = 2) -> int:
-    """Evaluations (per worker) for ``seconds`` of search, planning to use ``share`` of them."""
-    sizes = [np.log(s) for s, _ in _EVALS_PER_S]
-    rates = [np.log(r) for _, r in _EVALS_PER_S]
-    rate = float(np.exp(np.interp(np.log(max(size, 2)), sizes, rates)))
-    if workers == 1:
+def evaluation_budget(
+    size: int, seconds: float, share: float, workers: int = 2, measured: int | None = None
+) -> int:
+    """Evaluations (per worker) for ``seconds`` of search, planning to use ``share`` of them.
+
+    ``measured`` is this machine's rate per worker at :data:`MEASURED_SIZE` stops with
+    ``workers`` threads (:func:`route.solver.speed.rate`): the table then gives only how the
+    rate changes with the size. Without it the table's own rates are used.
+    """
+    rate = _table_rate(size)
+    if measured is not None:
+        rate *= measured / _table_rate(MEASURED_SIZE)
+    elif workers == 1:
         rate *= _ONE_WORKER
     return max(1000, int(rate * seconds * share))
+
+
+def _table_rate(size: int) -> float:
+    """:data:`_EVALS_PER_S` at ``size``, interpolated on log scales."""
+    sizes = [np.log(s) for s, _ in _EVALS_PER_S]
+    rates = [np.log(r) for _, r in _EVALS_PER_S]
+    return float(np.exp(np.interp(np.log(max(size, 2)), sizes, rates)))
 
 
 def _engine() -> Any:

@@ -30,9 +30,13 @@ Determinism (invariant 4) survives the metaheuristics because every phase stops 
 amount of *work* derived from the problem size and the time limit (or from ``work_s``), never
 on the clock: OR-Tools' search steps (:func:`ortools_steps`, counted by a limit OR-Tools checks
 at every move), the tour engine's and the penalised search's counted evaluations. The same
-problem, seed, work and number of workers thus give the same moves on any machine. The time
-limit is a safety cap that is honoured whatever happens; only when it cuts a phase short (an
-overloaded or much slower machine) can the result differ, and ``stats.stopped_by`` then says
+problem, seed, work and number of workers thus give the same moves on any machine. The
+penalised search's work is sized from this machine's rate, measured once and cached
+(:mod:`route.solver.speed`), so that it spends most of the time limit on a fast machine and is
+not cut short on a slow one; the same problem, seed and time limit then give the same routes on
+this machine, and with ``PAPERROUTE_WORK_MODEL=fixed`` (or ``work_s``) on every machine. The
+time limit is a safety cap that is honoured whatever happens; only when it cuts a phase short
+(an overloaded machine) can the result differ, and ``stats.stopped_by`` then says
 ``"time_limit"`` instead of ``"work_limit"``.
 """
 
@@ -47,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from route.solver import ortools_phase
+from route.solver import ortools_phase, speed
 from route.solver.problem import DROP_PENALTY as DROP_PENALTY
 from route.solver.problem import PhaseStats, Problem, Routes, Solution, SolveStats
 
@@ -142,6 +146,8 @@ def solve(
     budget_s = time_limit if work_s is None else work_s
     k = problem.carriers
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
+    # This machine's rate, measured once (about a second) and cached, also before the clock.
+    measured = speed.rate(workers) if penalised is not None and work_s is None else None
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     clients = ortools_phase.clients(problem)
@@ -159,7 +165,14 @@ def solve(
     rest = 1.0
     if penalised is not None:
         found, phase = _penalised(
-            penalised, problem, budget_s * PENALISED_SHARE, deadline, seed, workers, report
+            penalised,
+            problem,
+            budget_s * PENALISED_SHARE,
+            deadline,
+            seed,
+            workers,
+            measured,
+            report,
         )
         phase_stats.append(phase)
         if found is not None:
@@ -280,13 +293,14 @@ def _penalised(
     deadline: float,
     seed: int,
     workers: int,
+    measured: int | None,
     report: Callable[[int], None],
 ) -> tuple[ortools_phase.Outcome | None, PhaseStats]:
     """Run the penalised local search; its outcome (None if it found no feasible routes)."""
     t0 = time.perf_counter()
     cap = max(0.0, deadline - t0)
     share = WORK_SHARE * PENALISED_WORK_FACTOR
-    work = module.evaluation_budget(problem.size, seconds, share, workers)
+    work = module.evaluation_budget(problem.size, seconds, share, workers, measured)
     res = module.search(problem, work, cap, seed, workers=workers, progress=report)
     elapsed = time.perf_counter() - t0
     stopped_by = "time_limit" if res.capped else "work_limit"
