@@ -228,7 +228,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=5.0,
         help="solver seconds (per district where the workspace has districts): sets the "
-        "amount of search work, so the same inputs and seed give the same route on any machine",
+        "amount of search work by this machine's measured speed, so the same inputs and seed "
+        "give the same route on this machine (PAPERROUTE_WORK_MODEL=fixed: on any machine)",
     )
     pl.add_argument("--seed", type=int, default=0, help="random seed of the search")
     pl.add_argument(
