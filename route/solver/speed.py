@@ -154,6 +154,8 @@ def measure(workers: int) -> int:
         res = penalised.search(problem, _WORK, 600.0, run, workers=workers)
         elapsed = time.process_time() - t0
         best = max(best, res.work / max(elapsed, 1e-6))
+    # More threads than cores share them: each gets that share of the clock's seconds.
+    best *= min(1.0, (os.cpu_count() or 1) / workers)
     return int(_STEP ** math.floor(math.log(best, _STEP)))
 
 
