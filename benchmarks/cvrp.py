@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
 
-from route.solver.problem import Problem
+from route.solver.problem import Problem, capacitated
 from route.solver.solve import solve
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "cvrp"
@@ -110,17 +110,7 @@ def check(d: np.ndarray, demand: list[int], capacity: int, fleet: int, routes) -
 
 def problem_of(d: np.ndarray, demand: list[int], capacity: int, fleet: int) -> Problem:
     """The instance as paperroute's problem: no durations, windows or service times."""
-    n = len(d)
-    return Problem(
-        distance=d,
-        duration=np.zeros_like(d),
-        service=(0,) * n,
-        earliest=(None,) * n,
-        latest=(None,) * n,
-        carriers=fleet,
-        demand=tuple(demand),
-        capacity=capacity,
-    )
+    return capacitated(d, tuple(demand), capacity, fleet)
 
 
 def run_ours(d, demand, capacity, fleet, limit, seed, workers):

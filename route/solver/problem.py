@@ -222,6 +222,24 @@ class Solution:
     stats: SolveStats = field(default_factory=lambda: SolveStats(method="given"))
 
 
+def capacitated(
+    distance: npt.NDArray[np.int64], demand: tuple[int, ...], capacity: int, carriers: int
+) -> Problem:
+    """A capacitated problem alone (CVRPLIB's kind): distances and demands, no durations,
+    windows or service times; node 0 is the depot."""
+    n = len(distance)
+    return Problem(
+        distance=distance,
+        duration=np.zeros_like(distance),
+        service=(0,) * n,
+        earliest=(None,) * n,
+        latest=(None,) * n,
+        carriers=carriers,
+        demand=demand,
+        capacity=capacity,
+    )
+
+
 def to_int_matrix(m: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Round a float matrix to integers, mapping ``inf`` to :data:`MAX_MATRIX_VALUE`."""
     m = np.asarray(m, dtype=float)

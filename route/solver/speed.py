@@ -162,24 +162,14 @@ def measure(workers: int) -> int:
 def problem_for_measuring() -> Problem:
     """A capacitated problem of :data:`SIZE` stops and 15 carriers on a plane, always the
     same: the kind of search the benchmarks time."""
-    from route.solver.problem import Problem
+    from route.solver.problem import capacitated
 
     gen = np.random.Generator(np.random.PCG64(2026))
     xy = gen.integers(0, 1000, size=(SIZE + 1, 2))
     xy[0] = (500, 500)
     d = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
     demand = (0, *(int(q) for q in gen.integers(1, 11, size=SIZE)))
-    n = SIZE + 1
-    return Problem(
-        distance=d,
-        duration=np.zeros_like(d),
-        service=(0,) * n,
-        earliest=(None,) * n,
-        latest=(None,) * n,
-        carriers=15,
-        demand=demand,
-        capacity=math.ceil(sum(demand) / 14),
-    )
+    return capacitated(d, demand, math.ceil(sum(demand) / 14), 15)
 
 
 def _machine_key(workers: int) -> str:
