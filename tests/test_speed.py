@@ -228,20 +228,6 @@ def test_the_tour_budget_follows_the_measured_rate() -> None:
     assert work_budget(1000, 5.0) == work_budget(1000, 5.0, None)
 
 
-def test_a_tour_is_sized_by_the_cached_rate(machine: Path) -> None:
-    from route.solver.tour import solve_tour_detailed, work_budget
-
-    m = speed.tour_for_measuring()[:80, :80]
-    works = []
-    for rate in (2_000_000, 4_000_000):  # slow machines' rates, so that the test runs fast
-        machine.write_text(json.dumps({speed._machine_key(1, "tour"): rate}))
-        res = solve_tour_detailed(m, time_limit=600, seed=0)
-        assert not res.stats.time_capped
-        works.append(res.stats.work_budget)
-    assert works[0] == work_budget(80, 600, 2_000_000)
-    assert works[1] == work_budget(80, 600, 4_000_000)
-
-
 def test_one_carrier_plans_size_the_tour_by_the_cached_rate(
     machine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,15 +13,14 @@ Two engines sit behind :func:`solve_tour`:
     progress. A large budget is shared by up to four such searches, each from another
     nearest-neighbour tour (:func:`runs_for`), and the shortest tour of all is kept. Its
     work is counted (move evaluations and nodes moved), never timed:
-    :func:`work_budget` turns ``time_limit`` into an amount of work at this machine's measured
-    rate (:mod:`route.solver.speed`; with ``PAPERROUTE_WORK_MODEL=fixed``, at a fixed rate),
-    or the caller passes ``work``. With its own seeded generator and integer arithmetic, the
-    same matrix, seed and work give the same tour on any machine, and the same matrix, seed and
-    time limit on the same machine (on any, with the fixed work model). It also stops after
-    :func:`stall_limit` kicks in a row without a shorter tour. The clock is only a safety
-    net: if a slow or busy machine reaches the deadline before the work is done, the search
-    stops there and ``stats.time_capped`` is ``True``; only then can the tour differ between
-    runs.
+    :func:`work_budget` turns ``time_limit`` into an amount of work (at fixed rates, or at
+    this machine's measured one, :mod:`route.solver.speed`, as :func:`route.solver.solve.solve`
+    passes it), or the caller passes ``work``. With its own seeded generator and integer
+    arithmetic, the same matrix, seed and work give the same tour on any machine. It also
+    stops after :func:`stall_limit` kicks in a row without a shorter tour. The clock is only a
+    safety net: if a slow or busy machine reaches the deadline before the work is done, the
+    search stops there and ``stats.time_capped`` is ``True``; only then can the tour differ
+    between runs.
 
 ``reproducible=False``
     fast-tsp's search (symmetric matrices directly, asymmetric ones through the
@@ -292,13 +291,12 @@ def solve_tour(
         lists). Node 0 is the depot.
     time_limit
         Seconds the call may take; it returns within about this plus a small overhead. It
-        also sets the amount of search (:func:`work_budget`, at this machine's measured rate:
-        the first call on a machine measures it, about a second before the clock starts)
-        unless ``work`` is given.
+        also sets the amount of search (:func:`work_budget` at the fixed rates) unless ``work``
+        is given; :func:`route.solver.solve.solve` passes the work this machine does in its
+        time (``work_budget(n, seconds, route.solver.speed.rate(1, "tour"))``).
     seed
-        Seed of the search. With ``reproducible=True`` the same matrix, seed and work always
-        give the same tour, and the same matrix, seed and time limit on the same machine (on
-        every machine with ``PAPERROUTE_WORK_MODEL=fixed``).
+        Seed of the search. With ``reproducible=True`` the same matrix, seed and work (or
+        time limit) always give the same tour.
     progress
         Called as ``progress(elapsed_s, best_length)`` whenever a shorter tour is found.
     reproducible
@@ -360,13 +358,6 @@ def solve_tour_detailed(
     if work is not None and not (isinstance(work, int) and work > 0):
         raise ValueError(f"work must be a positive whole number, got {work!r}")
     n = len(m)
-    budget = work
-    if reproducible and budget is None and n > EXACT_MAX_NODES:
-        from route.solver import speed
-
-        # This machine's rate (measured on its first call, then cached), before the clock.
-        budget = work_budget(n, time_limit, speed.rate(1, "tour"))
-        start = time.perf_counter()
     symmetric = bool(np.array_equal(m, m.T))
     stats: dict[str, Any] = {"n": n, "symmetric": symmetric, "reproducible": reproducible}
 
@@ -377,7 +368,7 @@ def solve_tour_detailed(
     if n <= EXACT_MAX_NODES:
         tour, method = held_karp(m), "exact"
     elif reproducible:
-        assert budget is not None  # sized above for every tour past the exact size
+        budget = work if work is not None else work_budget(n, time_limit)
         tour = _ils(m, symmetric, seed, time_limit, budget, stats, report)
         method = "ils"
     else:
