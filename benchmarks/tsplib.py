@@ -25,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from route.solver.tour import solve_tour, solve_tour_detailed, tour_length
+from route.solver import speed
+from route.solver.tour import solve_tour, solve_tour_detailed, tour_length, work_budget
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "tsplib"
 Solver = Callable[[np.ndarray, float], int]
@@ -104,7 +105,9 @@ def read_optima(path: Path) -> dict[str, int]:
 
 
 def ours(m: np.ndarray, limit: float) -> int:
-    result = solve_tour_detailed(m, time_limit=limit, seed=0)
+    # The work this machine does in the limit, as a plan sizes it (route.solver.solve).
+    work = work_budget(len(m), limit, speed.rate(1, "tour"))
+    result = solve_tour_detailed(m, time_limit=limit, seed=0, work=work)
     stats = result.stats
     print(
         f"  ours: work {stats.work:,} of {stats.work_budget:,}, kicks {stats.kicks:,}, "
@@ -210,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     optima = read_optima(args.data / "optimal.txt")
     names = args.instances or sorted(optima, key=lambda k: (len(read_tsplib_cached(args, k)), k))
     solvers = available(args.solvers)
+    speed.rate(1, "tour")  # this machine's rate, measured once before any clock starts
     rows = []
     for name in names:
         m = read_tsplib_cached(args, name)

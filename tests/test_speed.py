@@ -3,6 +3,7 @@ processes that start together, and turned off by PAPERROUTE_WORK_MODEL=fixed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -56,7 +57,7 @@ def test_the_model_is_read_case_and_space_blind(monkeypatch: pytest.MonkeyPatch)
 
 def test_measured_once_then_read_back(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(speed, "measure", lambda w: calls.append(w) or 1_000_000 * w)
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": calls.append(w) or 1_000_000 * w)
     assert not speed.known(2)
     assert speed.rate(2) == 2_000_000
     assert speed.rate(2) == 2_000_000
@@ -72,7 +73,7 @@ def test_a_corrupt_cache_is_measured_again_and_rewritten(
     machine: Path, monkeypatch: pytest.MonkeyPatch, content: str
 ) -> None:
     machine.write_text(content)
-    monkeypatch.setattr(speed, "measure", lambda w: 5_000_000)
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": 5_000_000)
     assert speed.rate(2) == 5_000_000
     assert list(json.loads(machine.read_text()).values()) == [5_000_000]
 
@@ -84,7 +85,7 @@ def test_an_unwritable_cache_folder_still_gives_a_rate(
     blocker.write_text("")
     monkeypatch.setenv(speed.ENV, "machine")
     monkeypatch.setenv("PAPERROUTE_CACHE_DIR", str(blocker / "cache"))
-    monkeypatch.setattr(speed, "measure", lambda w: 7_000_000)
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": 7_000_000)
     assert speed.rate(2) == 7_000_000
 
 
@@ -108,7 +109,8 @@ def test_processes_started_together_share_one_measurement(tmp_path: Path) -> Non
     code = (
         "from route.solver import speed\n"
         "measure = speed.measure\n"
-        f"def logged(w):\n    open({str(log)!r}, 'a').write('x')\n    return measure(w)\n"
+        f"def logged(w, e='vrp'):\n    open({str(log)!r}, 'a').write('x')\n"
+        "    return measure(w, e)\n"
         "speed.measure = logged\n"
         "print(speed.rate(1))\n"
     )
@@ -171,19 +173,76 @@ def test_handed_rates_are_used_instead_of_this_machines(
 ) -> None:
     from route.districts.parallel import _pinned_call
 
-    monkeypatch.setattr(speed, "measure", lambda w: pytest.fail("measured"))
-    with speed.pinned({1: 11, 2: 22}):
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": pytest.fail("measured"))
+    with speed.pinned({"vrp-1": 11, "vrp-2": 22, "tour-1": 44}):
         assert speed.known(2)
+        assert speed.known(1, "tour")
         assert speed.rate(2) == 22
+        assert speed.rate(1, "tour") == 44
     with speed.pinned({}):  # the planning machine uses the fixed work model
         assert speed.rate(2) is None
+        assert speed.rate(1, "tour") is None
     # A district's task on a Dask worker runs under the planning machine's rates.
-    assert _pinned_call({2: 33}, speed.rate, 2) == 33
+    assert _pinned_call({"vrp-2": 33}, speed.rate, 2) == 33
     assert not machine.exists()
 
 
 def test_here_hands_over_both_thread_counts(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(speed, "measure", lambda w: 1000 * w)
-    assert speed.here() == {1: 1000, 2: 2000}
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": (1000 if e == "vrp" else 5) * w)
+    assert speed.here() == {"vrp-1": 1000, "vrp-2": 2000, "tour-1": 5}
     monkeypatch.setenv(speed.ENV, "fixed")
     assert speed.here() == {}
+
+
+def test_each_engine_has_its_own_rate(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(speed, "measure", lambda w, e="vrp": calls.append(e) or len(e))
+    assert speed.rate(1) == 3
+    assert not speed.known(1, "tour")
+    assert speed.rate(1, "tour") == 4
+    assert speed.rate(1, "tour") == 4
+    assert calls == ["vrp", "tour"]
+    assert set(json.loads(machine.read_text())) == {
+        speed._machine_key(1),
+        speed._machine_key(1, "tour"),
+    }
+
+
+def test_a_tour_measurement_is_a_step_of_the_grid() -> None:
+    r = speed.measure(1, "tour")
+    exponent = math.log(r, speed._STEP)
+    assert 10**6 < r < 10**10
+    assert abs(exponent - round(exponent)) < 1e-6
+
+
+def test_the_tour_budget_follows_the_measured_rate() -> None:
+    from route.solver.tour import MEASURED_SIZE, work_budget
+
+    assert MEASURED_SIZE == speed.TOUR_SIZE
+    at = speed.TOUR_SIZE
+    assert work_budget(at, 10.0, 1_000_000) == pytest.approx(10 * 1_000_000 * 0.85, rel=1e-6)
+    assert work_budget(1000, 5.0, 2_000_000) == pytest.approx(
+        2 * work_budget(1000, 5.0, 1_000_000), rel=1e-6
+    )
+    # Without a measurement, the fixed table.
+    assert work_budget(1000, 5.0) == work_budget(1000, 5.0, None)
+
+
+def test_one_carrier_plans_size_the_tour_by_the_cached_rate(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from route.solver import tour
+    from route.solver.problem import capacitated
+
+    m = speed.tour_for_measuring()[:60, :60]
+    problem = dataclasses.replace(capacitated(m, (0,) * 60, 1, 1), capacity=None)
+    seen: list[int | None] = []
+    sized = tour.work_budget
+    monkeypatch.setattr(tour, "work_budget", lambda n, s, r=None: seen.append(r) or sized(n, s, r))
+    machine.write_text(json.dumps({speed._machine_key(1, "tour"): 3_000_000}))
+    sol = solve(problem, time_limit=600, seed=0)
+    assert sol.stats.method == "tour+ortools"
+    assert seen == [3_000_000]
+    seen.clear()
+    solve(problem, time_limit=600, seed=0, work_s=600)  # work_s: the same work everywhere
+    assert seen == [None]

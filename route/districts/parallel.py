@@ -282,7 +282,7 @@ def _client(workers: int | None, scheduler: str | None, say: Say) -> Iterator[Cl
         yield client
 
 
-def _pinned_call(rates: Mapping[int, int], fn: Callable[..., Any], *args: Any) -> Any:
+def _pinned_call(rates: Mapping[str, int], fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` on a Dask worker, its searches at the planning machine's ``rates``."""
     with speed.pinned(rates):
         return fn(*args)
@@ -303,7 +303,7 @@ def _plan_on(
     shared = client.scatter(index, broadcast=True)
     say(f"  the street network sent to every worker in {time.perf_counter() - sent:.1f} s")
     # Every district is searched at this machine's rate, whichever worker plans it.
-    if not (speed.known(1) and speed.known(2)):
+    if not (speed.known(1) and speed.known(2) and speed.known(1, "tour")):
         say("Measuring how fast this machine searches (once, a few seconds; then cached)")
     search_rates = speed.here()
     # The largest districts first, so that the last tasks to run are short ones.

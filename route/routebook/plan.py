@@ -359,10 +359,12 @@ def plan_prepared(
     release_memory()
     # Building the compiled search for this machine takes a while, once per install: say so.
     say("Preparing the search (compiled for this machine on first use, then cached)")
-    searching = prepare_search(problem) is not None and options.work_s is None
-    if searching and not speed.known(DEFAULT_WORKERS):
+    # The penalised search on both threads, or the tour engine on one (see solve()).
+    engine: speed.Engine = "vrp" if prepare_search(problem) is not None else "tour"
+    threads = DEFAULT_WORKERS if engine == "vrp" else 1
+    if options.work_s is None and not speed.known(threads, engine):
         say("Measuring how fast this machine searches (once, a few seconds; then cached)")
-        speed.rate(DEFAULT_WORKERS)
+        speed.rate(threads, engine)
     say(
         f"Solving the route for {len(snapped.served)} stops "
         f"({options.carriers} carrier{'s' if options.carriers > 1 else ''}, "

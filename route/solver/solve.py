@@ -31,13 +31,13 @@ amount of *work* derived from the problem size and the time limit (or from ``wor
 on the clock: OR-Tools' search steps (:func:`ortools_steps`, counted by a limit OR-Tools checks
 at every move), the tour engine's and the penalised search's counted evaluations. The same
 problem, seed, work and number of workers thus give the same moves on any machine. The
-penalised search's work is sized from this machine's rate, measured once and cached
-(:mod:`route.solver.speed`), so that it spends most of the time limit on a fast machine and is
-not cut short on a slow one; the same problem, seed and time limit then give the same routes on
-this machine, and with ``PAPERROUTE_WORK_MODEL=fixed`` (or ``work_s``) on every machine. The
-time limit is a safety cap that is honoured whatever happens; only when it cuts a phase short
-(an overloaded machine) can the result differ, and ``stats.stopped_by`` then says
-``"time_limit"`` instead of ``"work_limit"``.
+penalised search's and the tour engine's work is sized from this machine's rates, measured once
+and cached (:mod:`route.solver.speed`), so that they spend most of the time limit on a fast
+machine and are not cut short on a slow one; the same problem, seed and time limit then give
+the same routes on this machine, and with ``PAPERROUTE_WORK_MODEL=fixed`` (or ``work_s``) on
+every machine. The time limit is a safety cap that is honoured whatever happens; only when it
+cuts a phase short (an overloaded machine) can the result differ, and ``stats.stopped_by`` then
+says ``"time_limit"`` instead of ``"work_limit"``.
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ def solve(
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
     # This machine's rate, measured once (about a second) and cached, also before the clock.
     measured = speed.rate(workers) if penalised is not None and work_s is None else None
+    tour_rate = speed.rate(1, "tour") if _tour_engine_runs(problem, penalised, work_s) else None
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     clients = ortools_phase.clients(problem)
@@ -189,9 +190,13 @@ def solve(
         phase_s = budget_s * share * rest
         seed_routes = None
         if make_seed is not None:
-            tour_s = phase_s * 0.5
-            cap_s = None if work_s is None else max(remaining, 0.01)
-            seed_routes = ortools_phase.repair(make_seed(problem, tour_s, seed, cap_s), problem)
+            # Greedy descent only keeps or repairs the tour, in a moment: the tour takes most
+            # of the phase. The guided search needs its half.
+            tour_s = phase_s * (TOUR_SHARE_KEPT if meta == _GREEDY else 0.5)
+            # The clock may let the tour run into half of what the phase leaves after it.
+            cap_s = max(remaining if work_s is not None else (tour_s + phase_s) / 2, 0.01)
+            routes = make_seed(problem, tour_s, seed, min(cap_s, remaining), tour_rate)
+            seed_routes = ortools_phase.repair(routes, problem)
             seed_routes = seed_routes if any(seed_routes) else None
         remaining = deadline - time.perf_counter()
         # The last phase may use everything left; earlier ones leave room for the rest.
@@ -346,6 +351,15 @@ def _objective(problem: Problem, routes: Routes) -> int:
 #: A phase: name, share of the time limit, seed maker (``None``: OR-Tools constructs), first
 #: solution strategy, metaheuristic.
 Phase = tuple[str, float, Callable[..., Routes] | None, int, int]
+#: Share of a phase the tour takes where OR-Tools only keeps or repairs it (greedy descent).
+TOUR_SHARE_KEPT = 0.9
+_GREEDY = ortools_phase.LSM.GREEDY_DESCENT
+
+
+def _tour_engine_runs(problem: Problem, penalised: Any, work_s: float | None) -> bool:
+    """Whether the solve sizes a tour search by this machine's rate: one carrier, no
+    penalised search, and no ``work_s`` (which sizes every search the same everywhere)."""
+    return problem.carriers == 1 and penalised is None and work_s is None
 
 
 def _tour_case(problem: Problem) -> bool:
@@ -379,7 +393,9 @@ def _neighbours(size: int) -> int | None:
     return None if size <= 60 else max(30, size // 5)
 
 
-def _tour_seed(problem: Problem, seconds: float, seed: int, cap_s: float | None = None) -> Routes:
+def _tour_seed(
+    problem: Problem, seconds: float, seed: int, cap_s: float, measured: int | None = None
+) -> Routes:
     """One carrier's route from :func:`route.solver.tour.solve_tour`, its end folded in.
 
     A virtual node ``D`` joins the end to the depot at no cost, every other arc at ``D``
@@ -408,10 +424,8 @@ def _tour_seed(problem: Problem, seconds: float, seed: int, cap_s: float | None 
         d = m
     from route.solver.tour import work_budget
 
-    if cap_s is None:
-        tour = solve_tour(d, time_limit=seconds, seed=seed)
-    else:  # work sized for `seconds`, the clock capping it at cap_s
-        tour = solve_tour(d, time_limit=cap_s, seed=seed, work=work_budget(len(d), seconds))
+    # Work sized for `seconds` (at this machine's ``measured`` rate), the clock capping it.
+    tour = solve_tour(d, time_limit=cap_s, seed=seed, work=work_budget(len(d), seconds, measured))
     if len(tour) > n and tour[1] == n:
         tour = [0, *reversed(tour[1:])]  # a symmetric tour may run either way
     skip = {0, n} if problem.open_end or problem.end is None else {0, n, problem.end}

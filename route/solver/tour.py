@@ -13,12 +13,14 @@ Two engines sit behind :func:`solve_tour`:
     progress. A large budget is shared by up to four such searches, each from another
     nearest-neighbour tour (:func:`runs_for`), and the shortest tour of all is kept. Its
     work is counted (move evaluations and nodes moved), never timed:
-    :func:`work_budget` turns ``time_limit`` into an amount of work, or the caller passes
-    ``work``. With its own seeded generator and integer arithmetic, the same matrix, seed and
-    work give the same tour on any machine. It also stops after :func:`stall_limit` kicks in a
-    row without a shorter tour. The clock is only a safety net: if a slow or busy machine
-    reaches the deadline before the work is done, the search stops there and
-    ``stats.time_capped`` is ``True``; only then can the tour differ between runs.
+    :func:`work_budget` turns ``time_limit`` into an amount of work (at fixed rates, or at
+    this machine's measured one, :mod:`route.solver.speed`, as :func:`route.solver.solve.solve`
+    passes it), or the caller passes ``work``. With its own seeded generator and integer
+    arithmetic, the same matrix, seed and work give the same tour on any machine. It also
+    stops after :func:`stall_limit` kicks in a row without a shorter tour. The clock is only a
+    safety net: if a slow or busy machine reaches the deadline before the work is done, the
+    search stops there and ``stats.time_capped`` is ``True``; only then can the tour differ
+    between runs.
 
 ``reproducible=False``
     fast-tsp's search (symmetric matrices directly, asymmetric ones through the
@@ -86,6 +88,9 @@ WORK_PER_S = (
 #: Share of the time limit the work is sized to fill on an idle machine; the rest is room for
 #: a busier or slower one before the clock cap fires.
 WORK_SHARE = 0.85
+#: Nodes of the tour a machine's rate is measured on (:mod:`route.solver.speed`): the table
+#: above then gives only how the rate changes with the size.
+MEASURED_SIZE = 500
 #: Nearest neighbours per node (2-opt and Or-opt) and alpha-nearest ones (the chained moves).
 #: Eight alpha-nearest candidates rather than five: with five, pr1002 at its 5 s work lands
 #: 0.14-0.16% above the optimum with three seeds of five; with eight, at it with all five.
@@ -217,11 +222,11 @@ def tour_length(matrix: npt.ArrayLike, tour: Sequence[int]) -> int:
     return int(m[t, np.roll(t, -1)].sum())
 
 
-def work_budget(n: int, time_limit: float) -> int:
+def work_budget(n: int, time_limit: float, measured: int | None = None) -> int:
     """Return the work the reproducible engine spends for a time limit.
 
     A pure function of its arguments (see :data:`WORK_PER_S`), so the search does the same
-    work on any machine.
+    work wherever the arguments are the same.
 
     Parameters
     ----------
@@ -229,16 +234,27 @@ def work_budget(n: int, time_limit: float) -> int:
         Number of nodes.
     time_limit
         Seconds allowed for the whole solve.
+    measured
+        This machine's rate at :data:`MEASURED_SIZE` nodes
+        (``route.solver.speed.rate(1, "tour")``): the table then gives only how the rate
+        changes with the size. Without it, the table's own rates.
 
     Returns
     -------
     int
         Units of work: move evaluations and nodes moved.
     """
+    rate = _table_rate(n)
+    if measured is not None:
+        rate *= measured / _table_rate(MEASURED_SIZE)
+    return max(10_000, int(rate * time_limit * WORK_SHARE))
+
+
+def _table_rate(n: int) -> float:
+    """:data:`WORK_PER_S` at ``n`` nodes, interpolated on log scales."""
     sizes = [math.log(s) for s, _ in WORK_PER_S]
     rates = [math.log(r) for _, r in WORK_PER_S]
-    rate = math.exp(float(np.interp(math.log(max(n, 2)), sizes, rates)))
-    return max(10_000, int(rate * time_limit * WORK_SHARE))
+    return math.exp(float(np.interp(math.log(max(n, 2)), sizes, rates)))
 
 
 def stall_limit(n: int) -> int:
@@ -275,7 +291,9 @@ def solve_tour(
         lists). Node 0 is the depot.
     time_limit
         Seconds the call may take; it returns within about this plus a small overhead. It
-        also sets the amount of search (:func:`work_budget`) unless ``work`` is given.
+        also sets the amount of search (:func:`work_budget` at the fixed rates) unless ``work``
+        is given; :func:`route.solver.solve.solve` passes the work this machine does in its
+        time (``work_budget(n, seconds, route.solver.speed.rate(1, "tour"))``).
     seed
         Seed of the search. With ``reproducible=True`` the same matrix, seed and work (or
         time limit) always give the same tour.
