@@ -27,7 +27,7 @@ STOP_COLUMNS = [
 ]  # fmt: skip
 DAY_COLUMNS = [
     "date", "seq", "carrier", "id", "action", "product", "spot", "instructions", "reason",
-    "items", "late", "credit", "arrival", "wait_s",
+    "items", "late", "credit", "arrival", "wait_s", "earliest", "latest",
 ]  # fmt: skip
 
 

@@ -126,10 +126,34 @@ def test_moves_between_carriers_name_both_carriers():
     # third carrier; b4 and b5 swapped places (one of them moved).
     assert set(d.moved) == {"a2", "b5"} or set(d.moved) == {"a2", "b4"}
     assert d.positions["a2"] == (1, 2, 3, 1)
-    assert "  moved    a2         carrier 1 stop   2 -> carrier 3 stop   1" in d.lines()
+    assert (
+        "  moved    a2         carrier 1 stop   2 -> carrier 3 stop   1, "
+        "now after the start (was after a1)"
+    ) in d.lines()
     # Ties keep the numbers: two carriers with nothing in common stay as they are.
     assert match_carriers([["x"], ["y"]], [["p"], ["q"]]) == {}
     assert moved([["a", "b"], ["c"]], [["a", "b"], ["c"]]) == frozenset()
+
+
+def test_a_stop_that_moves_but_keeps_its_number_says_where_it_went():
+    # m keeps number 3 while both pairs around it swap sides: whichever pair the diff keeps,
+    # m left its place, and its line names its new and old predecessors rather than reading
+    # "stop 3 -> stop 3" alone.
+    old = book([["a", "b", "m", "c", "d"]])
+    new = book([["c", "d", "m", "a", "b"]], version=2)
+    d = diff_books(old, new)
+    assert "m" in d.moved
+    assert d.positions["m"] == (1, 3, 1, 3)
+    assert d.after["m"] == ("b", "d")
+    assert (
+        "  moved    m          carrier 1 stop   3 -> carrier 1 stop   3, now after d (was after b)"
+        in d.lines()
+    )
+    first = next(x for x in d.moved if d.positions[x][3] == 1)
+    assert any(
+        t.endswith("now after the start (was after " + str(d.after[first][0]) + ")")
+        for t in d.lines()
+    )
 
 
 def test_history_diff_follows_renumbered_carriers(tmp_path, capsys):

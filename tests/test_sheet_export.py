@@ -231,3 +231,44 @@ def test_a_past_days_outputs_keep_that_days_instructions_after_an_edit() -> None
     gpx = gpxpy.parse(gpx_document(book, now, day))
     assert gpx.waypoints
     assert not any("Back doorway" in (w.description or "") for w in gpx.waypoints)
+
+
+def test_a_past_days_sheet_and_map_keep_that_days_windows_after_an_edit() -> None:
+    """A window changed after the day (widened, narrowed, removed or added) leaves the day's
+    sheet and map showing the window the day was run with, and "after the window" judged by
+    it; a day.json from before windows were kept shows the subscriber's own."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from route.day.run import run_day
+    from route.model.routebook import subscribers_by_id
+    from route.output.panels import stop_card
+
+    book, subs = make_route(6)
+    then = [replace(s, earliest=None, latest=None) for s in subs]
+    then[0] = replace(then[0], earliest=4 * 3600, latest=4 * 3600 + 60)  # long past by then
+    day = run_day(book, then, dt.date(2024, 6, 3)).to_dict()
+    first = day["stops"][0]
+    assert (first["earliest"], first["latest"]) == ("04:00", "04:01")
+    assert all(s["earliest"] is None and s["latest"] is None for s in day["stops"][1:])
+
+    now = [replace(s, earliest=None, latest=None) for s in subs]
+    now[1] = replace(now[1], earliest=5 * 3600, latest=23 * 3600)
+    rows = sheet_rows(book, now, day)
+    assert [r.window for r in rows[:2]] == ["04:00–04:01", ""]
+    assert rows[0].after_window  # judged by that day's window
+    assert not rows[1].after_window
+    page = sheet_html(route_sheet(book, now, day))
+    assert "04:00–04:01" in page
+    assert "05:00–23:00" not in page
+
+    by_id = subscribers_by_id(book, now)
+    stops = {s.subscriber_id: (r.carrier, s) for r in book.routes for s in r.stops}
+    cards = [stop_card(by_id[d["id"]], *stops[d["id"]], book, d) for d in day["stops"][:2]]
+    assert "04:00–04:01" in cards[0]
+    assert "05:00" not in cards[1]
+
+    # A day stored before windows were kept: the subscriber's window as it is now.
+    old = {**day, "stops": [{k: v for k, v in s.items() if k not in ("earliest", "latest")}
+                            for s in day["stops"]]}  # fmt: skip
+    assert [r.window for r in sheet_rows(book, now, old)[:2]] == ["", "05:00–23:00"]

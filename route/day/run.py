@@ -43,7 +43,7 @@ from route.model.day import (
 )
 from route.model.policy import DEFAULT_POLICY, SPARE, Policy
 from route.model.routebook import RouteBook, Stop
-from route.model.subscriber import Subscriber
+from route.model.subscriber import Subscriber, format_clock
 
 # -- the day ------------------------------------------------------------------------------------
 
@@ -255,7 +255,14 @@ def _route_stop(ctx: _Assembly, slot: _Slot, skip_reason: Mapping[str, str]) -> 
         sub.spot.kind if sub else "",
         sub.spot.instructions if sub else "",
         skip_reason[sid],
+        earliest=_clock(sub.earliest) if sub else None,
+        latest=_clock(sub.latest) if sub else None,
     )
+
+
+def _clock(seconds: int | None) -> str | None:
+    """One end of a window as the day keeps it: ``HH:MM``, ``None`` where open."""
+    return format_clock(seconds) if seconds is not None else None
 
 
 def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix: str) -> DayStop:
@@ -324,6 +331,8 @@ def _served(ctx: _Assembly, slot: _Slot, key: str, action_if_given: str, prefix:
         items,
         late=bool(second),
         credit=credit,
+        earliest=_clock(sub.earliest),
+        latest=_clock(sub.latest),
     )
 
 

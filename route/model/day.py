@@ -120,6 +120,9 @@ class DayStop:
         window to open; ``None`` for a stop that is not visited (skipped or short).
     wait_s
         Seconds the carrier waits there for the window to open.
+    earliest, latest
+        The subscriber's window that day (``HH:MM``; ``None`` where it is open), kept with the
+        day so that its sheet shows the window the day was run with, not today's.
     """
 
     seq: int
@@ -135,6 +138,8 @@ class DayStop:
     credit: int = 0
     arrival: str | None = None
     wait_s: int = 0
+    earliest: str | None = None
+    latest: str | None = None
 
     @property
     def visited(self) -> bool:
@@ -157,6 +162,8 @@ class DayStop:
             "credit": self.credit,
             "arrival": self.arrival,
             "wait_s": self.wait_s,
+            "earliest": self.earliest,
+            "latest": self.latest,
         }
 
 

@@ -70,8 +70,8 @@ def stop_card(
     product = f"{sub.product} ×{sub.quantity}" if sub.quantity != 1 else sub.product
     subst = "; ".join(sub.substitutes) if sub.substitutes else "none"
     rows.append(("Tier", f"{e(sub.tier)} · {e(product)} · substitutes: {e(subst)}"))
-    if window_label(sub):
-        rows.append(("Window", e(window_label(sub))))
+    if window := window_label(sub, ds):
+        rows.append(("Window", e(window)))
     walk = f"walk-in {stop.walk_in_m} m, {stop.walk_in_s} s"
     if ds is None:
         arrive = format_clock(stop.arrival_s)

@@ -23,6 +23,7 @@ from route.model.day import ACTIONS, VISITED, CarrierDay
 from route.model.routebook import RouteBook, Stop, subscribers_by_id
 from route.model.subscriber import Subscriber, format_clock, format_duration, format_km
 from route.output.nav import NavLink, stop_links
+from route.output.style import window_ends, window_label
 from route.routebook.timing import plan_carriers, route_waits
 
 __all__ = [
@@ -149,10 +150,9 @@ def sheet_rows(
             rain = ""
         if sub.quantity != 1:
             product = f"{product} ×{sub.quantity}"
-        window = ""
-        if sub.earliest is not None or sub.latest is not None:
-            window = f"{format_clock(sub.earliest) or '…'}–{format_clock(sub.latest) or '…'}"
-        after = bool(time) and sub.latest is not None and time > format_clock(sub.latest)
+        # The window the day was run with, not today's.
+        window, latest = window_label(sub, ds), window_ends(sub, ds)[1]
+        after = bool(time) and bool(latest) and time > latest
         rows.append(SheetRow(
             carrier=carrier, seq=stop.seq, time=time, id=sub.id, name=sub.name,
             address=sub.address, spot=spot.replace("_", " "), instructions=instructions,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from route.model.subscriber import Subscriber, format_clock, format_duration
 
@@ -84,7 +85,15 @@ def shorten(text: str, n: int) -> str:
 hours_minutes = format_duration
 
 
-def window_label(sub: Subscriber) -> str:
-    if sub.earliest is None and sub.latest is None:
-        return ""
-    return f"{format_clock(sub.earliest) or '…'}–{format_clock(sub.latest) or '…'}"
+def window_ends(sub: Subscriber, ds: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """A stop's window as ``HH:MM`` ends (``""`` where open): the one its day was run with
+    when ``ds`` (the day's record of the stop) keeps it, else the subscriber's own."""
+    if ds is not None and "latest" in ds:  # a day.json from before windows were kept: today's
+        return str(ds.get("earliest") or ""), str(ds.get("latest") or "")
+    return format_clock(sub.earliest), format_clock(sub.latest)
+
+
+def window_label(sub: Subscriber, ds: Mapping[str, Any] | None = None) -> str:
+    """The window as a person reads it (``06:00–07:30``, ``…–07:30``), ``""`` when open."""
+    earliest, latest = window_ends(sub, ds)
+    return f"{earliest or '…'}–{latest or '…'}" if earliest or latest else ""

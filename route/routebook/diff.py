@@ -105,6 +105,9 @@ class BookDiff:
         when the two versions do not serve the same ones.
     positions
         Per moved id: (old carrier, old stop, new carrier, new stop).
+    after
+        Per moved id: the stop it came after in the old version and in the new one (``None``:
+        first of its route). A stop can move and keep its number, when stops around it move.
     renumbered
         New carrier number -> old carrier number, for carriers that kept their route under
         another number.
@@ -124,6 +127,7 @@ class BookDiff:
     duration_s: int
     threshold_s: int = RETIME_THRESHOLD_S
     positions: Mapping[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    after: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
     renumbered: Mapping[int, int] = field(default_factory=dict)
     carrier_of: Mapping[str, int] = field(default_factory=dict)
     compared: int | None = None
@@ -148,7 +152,11 @@ class BookDiff:
             out.append("  removed: " + ", ".join(self.removed))
         for x in self.moved[:limit]:
             oc, a, nc, b = self.positions.get(x, (0, 0, 0, 0))
-            out.append(f"  moved    {x:<10} carrier {oc} stop {a:>3} -> carrier {nc} stop {b:>3}")
+            line = f"  moved    {x:<10} carrier {oc} stop {a:>3} -> carrier {nc} stop {b:>3}"
+            if x in self.after:
+                was, now = (p or "the start" for p in self.after[x])
+                line += f", now after {now} (was after {was})"
+            out.append(line)
         if limit is not None and len(self.moved) > limit:
             out.append(f"  ... and {len(self.moved) - limit} more moved")
         for x, a, b in self.retimed[:limit]:
@@ -202,9 +210,19 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
         duration_s=new.duration_s - old.duration_s,
         threshold_s=threshold_s,
         positions={x: (o_stop[x][0], o_stop[x][1].seq, n_stop[x][0], n_stop[x][1].seq) for x in mv},
+        after={x: (_before(o_orders, x), _before(n_orders, x)) for x in mv},
         renumbered=renumbered,
         carrier_of={x: c for x, (c, _s) in n_stop.items()} if len(new.routes) > 1 else {},
     )
+
+
+def _before(orders: Sequence[Sequence[str]], x: str) -> str | None:
+    """The stop ``x`` comes after in its route, or ``None`` when it comes first."""
+    for order in orders:
+        if x in order:
+            i = list(order).index(x)
+            return order[i - 1] if i else None
+    return None
 
 
 # -- explicit re-optimisation ---------------------------------------------------------------------
