@@ -81,9 +81,15 @@ _PROBE = """<script>(function () {
     return consoleError.apply(console, arguments);
   };
   function report() {
-    var selectors = __SELECTORS__, counts = {};
+    var selectors = __SELECTORS__, counts = {}, boxed = __RECTS__, rects = {};
     for (var name in selectors) {
       counts[name] = document.querySelectorAll(selectors[name]).length;
+    }
+    for (var key in boxed) {
+      rects[key] = Array.prototype.map.call(document.querySelectorAll(boxed[key]), function (e) {
+        var r = e.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+      });
     }
     var fonts = [];
     document.fonts.forEach(function (f) {
@@ -94,7 +100,7 @@ _PROBE = """<script>(function () {
     pre.style.display = "none";
     pre.textContent = JSON.stringify({
       errors: errors, failed_resources: failed, console_errors: consoleErrors,
-      counts: counts, has_leaflet: typeof window.L === "object" && !!window.L.map,
+      counts: counts, rects: rects, has_leaflet: typeof window.L === "object" && !!window.L.map,
       fonts: fonts, title: document.title
     });
     document.body.appendChild(pre);
@@ -131,6 +137,9 @@ class PageReport:
         The document title.
     screenshot
         The PNG written, if one was asked for.
+    rects
+        Per name in the ``rects`` asked for, each matching element's box on the page
+        (``left, top, right, bottom`` in CSS pixels).
     """
 
     errors: tuple[str, ...]
@@ -141,6 +150,7 @@ class PageReport:
     fonts: tuple[str, ...]
     title: str
     screenshot: Path | None = field(default=None)
+    rects: dict[str, tuple[tuple[float, float, float, float], ...]] = field(default_factory=dict)
 
     @property
     def failed_code(self) -> tuple[str, ...]:
@@ -183,10 +193,18 @@ def _run(chromium: str, args: list[str], timeout: float) -> subprocess.Completed
             raise BrowserError(f"Chromium timed out after {timeout} s: {cmd}") from exc
 
 
-def _instrument(page: str, base: Path, selectors: Mapping[str, str], delay_ms: int) -> str:
+def _instrument(
+    page: str,
+    base: Path,
+    selectors: Mapping[str, str],
+    delay_ms: int,
+    rects: Mapping[str, str] | None = None,
+) -> str:
     """The page with the probe script (and a base URL for relative links) atop ``<head>``."""
-    probe = _PROBE.replace("__SELECTORS__", json.dumps(dict(selectors))).replace(
-        "__DELAY__", str(delay_ms)
+    probe = (
+        _PROBE.replace("__SELECTORS__", json.dumps(dict(selectors)))
+        .replace("__RECTS__", json.dumps(dict(rects or {})))
+        .replace("__DELAY__", str(delay_ms))
     )
     head = f'<base href="{html.escape(base.as_uri())}/">{probe}'
     match = re.search(r"<head\b[^>]*>", page, flags=re.IGNORECASE)
@@ -200,6 +218,7 @@ def check_page(
     screenshot: str | os.PathLike[str] | None = None,
     *,
     selectors: Mapping[str, str] = DEFAULT_SELECTORS,
+    rects: Mapping[str, str] | None = None,
     chromium: str | None = None,
     budget_ms: int = 5000,
     delay_ms: int = 500,
@@ -216,6 +235,8 @@ def check_page(
         Where to write a PNG of the page, or None for no screenshot.
     selectors
         Elements to count: CSS selector per name.
+    rects
+        Elements whose boxes to report: CSS selector per name.
     chromium
         The browser executable; by default :func:`find_chromium`.
     budget_ms
@@ -245,10 +266,11 @@ def check_page(
     with tempfile.TemporaryDirectory(prefix="page-check-") as tmp:
         probe_page = Path(tmp) / source.name
         probe_page.write_text(
-            _instrument(page, source.parent, selectors, delay_ms), encoding="utf-8"
+            _instrument(page, source.parent, selectors, delay_ms, rects), encoding="utf-8"
         )
         budget = f"--virtual-time-budget={budget_ms}"
-        run = _run(exe, [budget, "--dump-dom", probe_page.as_uri()], timeout)
+        size = f"--window-size={window_size[0]},{window_size[1]}"
+        run = _run(exe, [budget, size, "--dump-dom", probe_page.as_uri()], timeout)
     found = re.search(r'<pre id="__report"[^>]*>(.*?)</pre>', run.stdout, flags=re.DOTALL)
     if found is None:
         raise BrowserError(
@@ -260,7 +282,6 @@ def check_page(
     if screenshot is not None:
         shot = Path(screenshot).resolve()
         shot.unlink(missing_ok=True)
-        size = f"--window-size={window_size[0]},{window_size[1]}"
         run = _run(exe, [budget, f"--screenshot={shot}", size, source.as_uri()], timeout)
         if not shot.is_file():
             raise BrowserError(f"{source}: no screenshot written.\nstderr:\n{run.stderr[-3000:]}")
@@ -273,4 +294,5 @@ def check_page(
         fonts=tuple(data["fonts"]),
         title=str(data["title"]),
         screenshot=shot,
+        rects={k: tuple(tuple(b) for b in v) for k, v in data.get("rects", {}).items()},
     )

@@ -174,6 +174,45 @@ def test_demo_map_renders_in_chromium_without_errors(
     assert shot.stat().st_size > 20_000
 
 
+def _overlapping(boxes: list[tuple[float, float, float, float]]) -> list[tuple[int, int]]:
+    """Pairs of boxes that cover one another by more than half a pixel each way."""
+    return [
+        (i, j)
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[i + 1 :], i + 1)
+        if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+    ]
+
+
+@pytest.mark.browser
+def test_crowded_stop_numbers_and_spots_give_way_to_dots(demo: Path, chromium: str) -> None:
+    # The demo's 80 stops seen whole: numbers that would cover one another shrink to dots
+    # (stops keep their number before spots keep their icon), and none of those left covers
+    # another; a larger window, a zoom level closer, has room for more of them.
+    shown = []
+    for size in ((900, 650), (1600, 1200)):
+        report = check_page(
+            demo / "map.html",
+            selectors={"stops": ".pr-stop", "crowded": ".pr-stop.pr-crowded"},
+            rects={
+                "numbers": ".pr-stop:not(.pr-crowded) span",
+                "spots": ".pr-spot:not(.pr-crowded) span",
+            },
+            chromium=chromium,
+            window_size=size,
+        )
+        assert report.errors == ()
+        numbers, spots = report.rects["numbers"], report.rects["spots"]
+        assert report.counts["stops"] == 80
+        assert len(numbers) == 80 - report.counts["crowded"]
+        assert _overlapping([*numbers, *spots]) == []
+        shown.append((len(numbers), len(spots)))
+    (small, small_spots), (large, large_spots) = shown
+    assert 20 <= small < large
+    assert small_spots < 80
+    assert small_spots <= large_spots
+
+
 @pytest.mark.browser
 def test_day_map_renders_in_chromium_without_errors(
     demo: Path, chromium: str, tmp_path: Path

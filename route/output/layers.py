@@ -28,6 +28,11 @@ _CSS = """
 .pr-stop.pr-hazard span{border-color:#ffd33d}
 .pr-stop.pr-late span{background:#fff!important;color:#8250df;border:2px dashed #8250df}
 .pr-stop.pr-wait span{box-shadow:0 0 0 3px #bf8700,0 1px 3px rgba(0,0,0,.45)}
+.pr-stop.pr-crowded span{min-width:0;width:8px;height:8px;padding:0;font-size:0;
+ line-height:0;border-width:1px}
+.pr-stop.pr-crowded.pr-wait span{box-shadow:0 0 0 2px #bf8700}
+.pr-spot.pr-crowded span{width:6px;height:6px;border-width:2px;font-size:0;line-height:0}
+.pr-spot.pr-crowded i{display:none}
 .pr-ring{display:inline-block;width:11px;height:11px;border-radius:6px;vertical-align:middle;
  margin-right:4px;border:2px dashed #8250df;background:#fff}
 .pr-spot span{display:block;width:18px;height:18px;border-radius:9px;border:2px solid;
@@ -77,6 +82,55 @@ var paperroute = paperroute || {
     map.getContainer().classList.add("pr-map");
     // Below the tile pane (200): online tiles cover the drawn streets, offline they show.
     map.createPane("pr-streets").style.zIndex = 150;
+    // Stop numbers and spot icons that would cover one another shrink to dots until a zoom
+    // gives them room: after drawing, and after every zoom or layer switched on or off.
+    var pending = null;
+    var tidy = function () {
+      if (pending === null) pending = setTimeout(function () {
+        pending = null;
+        paperroute.declutter(map);
+      }, 0);
+    };
+    map.on("zoomend viewreset overlayadd overlayremove", tidy);
+    map.whenReady(tidy);
+  },
+  // Markers that give way when crowded: stops first (in route order), then spots.
+  marks: [],
+  declutter: function (map) {
+    // Boxes shown so far, in a grid of 40 px cells: a box is checked against its cells only.
+    var grid = {};
+    var cells = function (b, f) {
+      for (var x = Math.floor(b[0] / 40); x <= Math.floor(b[2] / 40); x++) {
+        for (var y = Math.floor(b[1] / 40); y <= Math.floor(b[3] / 40); y++) {
+          if (f(x + ":" + y)) return true;
+        }
+      }
+      return false;
+    };
+    var overlaps = function (b) {
+      return cells(b, function (key) {
+        return (grid[key] || []).some(function (o) {
+          return b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3];
+        });
+      });
+    };
+    var show = function (b) {
+      cells(b, function (key) { (grid[key] = grid[key] || []).push(b); return false; });
+    };
+    var order = paperroute.marks.filter(function (k) { return k.m._map === map; });
+    order.sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
+    order.forEach(function (k) {
+      var el = k.m.getElement();
+      if (!el) return;
+      var p = map.latLngToLayerPoint(k.m.getLatLng());
+      var box = [p.x - k.w / 2, p.y - k.h / 2, p.x + k.w / 2, p.y + k.h / 2];
+      var crowded = overlaps(box);
+      el.classList.toggle("pr-crowded", crowded);
+      if (!crowded) show(box);
+    });
+  },
+  mark: function (m, rank, w, h) {
+    paperroute.marks.push({m: m, rank: rank, w: w, h: h, i: paperroute.marks.length});
   },
   stops: function (layer, rows) {
     rows.forEach(function (r) {
@@ -90,6 +144,8 @@ var paperroute = paperroute || {
       m.bindPopup(r[4], {maxWidth: 320});
       if (r[5]) m.bindTooltip(r[5], {direction: "top", offset: [0, -10]});
       layer.addLayer(m);
+      // The label's drawn size: 7 px a digit (at least 20), padding and border.
+      paperroute.mark(m, 0, Math.max(20, 7 * String(r[2]).length) + 12, 24);
     });
   },
   spots: function (layer, rows) {
@@ -101,10 +157,12 @@ var paperroute = paperroute || {
       var icon = L.divIcon({className: "pr-spot",
         html: '<span style="border-color:' + r[5] + ";color:" + r[5] + '"><i class="fa fa-' +
           r[4] + '"></i></span>', iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -9]});
-      var m = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true});
+      // Below every stop number: a spot's dot never covers one.
+      var m = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true, zIndexOffset: -1000});
       m.bindPopup(r[7], {maxWidth: 320});
       if (r[8]) m.bindTooltip(r[8], {direction: "top", offset: [0, -10]});
       layer.addLayer(m);
+      paperroute.mark(m, 1, 22, 22);
     });
   },
   streets: function (layer, lines, credit) {

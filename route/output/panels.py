@@ -157,7 +157,10 @@ def plan_panel(
             )
         if c.leave_at:
             parts.append(f'<div class="pr-note">{e(leave_later_note(c))}</div>')
-    parts.append('<div class="pr-note">► direction · numbers: stop order at the curb</div>')
+    parts.append(
+        '<div class="pr-note">► direction · numbers: stop order at the curb (dots where they '
+        "crowd: zoom in to read them)</div>"
+    )
     parts.append("<h5>Front end: delivery spots</h5>")
     kinds: dict[str, int] = {}
     for sid in book.order:
