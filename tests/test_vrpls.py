@@ -284,3 +284,33 @@ def test_genetic_search_with_two_threads_is_the_same_in_two_processes():
     _served_once(p, routes, _vrpls.search(p, 1000, 10.0, 0).left_out)
     assert all(_feasible(p, r) for r in routes)
     assert outs[0] == outs[1]
+
+
+def test_a_plan_the_clock_would_cut_is_lowered_to_what_fits() -> None:
+    replan = _vrpls._replan
+    # At the pace planned (or faster) nothing changes: the same work, the same routes.
+    assert replan(100, 50, 5.0, 10.5) is None
+    assert replan(100, 50, 2.0, 10.0) is None
+    assert replan(100, 100, 9.0, 10.0) is None  # done
+    assert replan(100, 0, 1.0, 10.0) is None  # no pace yet
+    # Slower: 10 units in 5 s leave 90 units that need 45 s of the 5 s left; the plan is what
+    # fills REPLAN_SHARE of those 5 s at 2 units a second.
+    assert replan(100, 10, 5.0, 10.0) == 10 + int(5.0 * _vrpls.REPLAN_SHARE * 2.0)
+    assert replan(100, 10, 12.0, 10.0) == 10  # past the deadline: stop where it is
+
+
+def test_a_search_planned_far_beyond_its_time_ends_on_work_before_the_clock() -> None:
+    # Work for about a minute of this machine (the table's rates, which are slower than most)
+    # and 12 s allowed: after the first meeting the search lowers its plan to fit and ends
+    # on that work, cooled down, rather than being cut off by the clock while still roaming.
+    from route.solver import speed
+
+    problem = speed.problem_for_measuring()
+    work = _vrpls.evaluation_budget(problem.size, 60.0, 1.0, 1)
+    res = _vrpls.search(problem, work, 12.0, 0, workers=1)
+    assert res.routes is not None
+    assert res.capped  # the clock decided: reported as such
+    assert res.planned < work
+    # Ended on the lowered work (its last move may run a little past); a machine that slows
+    # down further in the last meeting's stretch may still meet the clock there, near its end.
+    assert 0.8 * res.planned <= res.work <= res.planned * 1.01

@@ -73,13 +73,18 @@ _HORIZON_S = 2 * 24 * 3600
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The phase's best feasible routes (``None`` if it found none) and its effort."""
+    """The phase's best feasible routes (``None`` if it found none) and its effort.
+
+    ``capped``: the clock decided where the search ended (it cut the search off, or the search
+    lowered its plan to ``planned`` work per worker to end before it; see :func:`_replan`).
+    """
 
     routes: Routes | None
     left_out: tuple[int, ...]
     work: int
     iterations: int
     capped: bool
+    planned: int = 0
 
 
 # -- the phase from Python -------------------------------------------------------------------
@@ -168,31 +173,62 @@ def search(
     if made is None:
         return Result(((),) * k, tuple(_split(problem)[1]), 0, 0, False)
     engine, state, clients, left_out = made
-    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    deadline = started + seconds
     best_seen = -1
     capped = False
+    plan = work  # lowered if the clock would cut the search short (see _replan)
+    done = 0
     for epoch in range(1, EPOCHS + 1):
         left = deadline - time.perf_counter()
         if left <= 0:
             capped = True
             break
-        best_obj, _, capped = engine.run(state, work * epoch // EPOCHS, left)
+        # The meetings at fixed shares of the work, or of what is left of a lowered plan.
+        target = (
+            work * epoch // EPOCHS if plan == work else done + (plan - done) // (EPOCHS - epoch + 1)
+        )
+        best_obj, done, capped = engine.run(state, target, left)
         if best_obj >= 0 and (best_seen < 0 or best_obj < best_seen):
             best_seen = best_obj
             if progress is not None:
                 progress(int(best_obj))
         if capped or (best_seen < 0 and epoch >= GIVE_UP_EPOCH):
             break
+        lower = _replan(plan, done, time.perf_counter() - started, seconds)
+        if lower is not None:
+            plan = lower
+            engine.shrink(state, plan)
     width = len(clients) + 2
     out = np.zeros((k, width), np.int64)
     lengths = np.zeros(k, np.int64)
     routes = None
     if engine.best(state, out, lengths, width) >= 0:
         routes = tuple(tuple(int(x) for x in out[r, 1 : lengths[r] - 1]) for r in range(k))
-    done, iterations, capped_inside = engine.stats(state)
-    return Result(
-        routes, tuple(left_out), int(done), int(iterations), bool(capped or capped_inside)
-    )
+    total, iterations, capped_inside = engine.stats(state)
+    # A lowered plan is the clock's doing too: the routes are not those of the planned work.
+    cut = capped or capped_inside or plan < work
+    return Result(routes, tuple(left_out), int(total), int(iterations), bool(cut), plan)
+
+
+def _replan(plan: int, done: int, elapsed: float, seconds: float) -> int | None:
+    """A lower amount of work per worker if, at the pace so far, ``plan`` would not be done
+    within ``seconds``; else ``None``.
+
+    A busy machine runs the search slower than its measured rate, and the clock would then cut
+    it off where its acceptance threshold (which falls with the share of the work done) still
+    lets it roam: with a 300 s plan cut at three quarters, X-like draws ended 0.7% longer than
+    with 20 s of work. Lowered to what fits in :data:`REPLAN_SHARE` of the time left, the
+    search cools down and ends on work, before the clock. At the pace planned nothing changes,
+    so the same work gives the same routes.
+    """
+    if done <= 0 or elapsed <= 0 or done >= plan:
+        return None
+    pace = done / elapsed
+    if elapsed + (plan - done) / pace <= seconds:
+        return None
+    fits = done + int(max(seconds - elapsed, 0.0) * REPLAN_SHARE * pace)
+    return max(fits, done) if fits < plan else None
 
 
 def _split(problem: Problem) -> tuple[list[int], list[int]]:
@@ -273,6 +309,8 @@ def crossover_children(
 POPULATION = 12
 #: Meetings of the workers over a search (and chances to report progress and look at the clock).
 EPOCHS = 20
+#: Share of the time left that a lowered plan (:func:`_replan`) fills at the pace so far.
+REPLAN_SHARE = 0.85
 #: A search that has found no feasible routes after this many epochs gives up, leaving the
 #: time to OR-Tools, which can leave stops out (more stops than the bags hold, say).
 GIVE_UP_EPOCH = 6

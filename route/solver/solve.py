@@ -36,7 +36,9 @@ and cached (:mod:`route.solver.speed`), so that they spend most of the time limi
 machine and are not cut short on a slow one; the same problem, seed and time limit then give
 the same routes on this machine, and with ``PAPERROUTE_WORK_MODEL=fixed`` (or ``work_s``) on
 every machine. The time limit is a safety cap that is honoured whatever happens; only when it
-cuts a phase short (an overloaded machine) can the result differ, and ``stats.stopped_by`` then
+cuts a phase short (an overloaded machine), or the penalised search, running behind its pace,
+lowers its work to end before it and not be cut off while it still roams
+(:func:`route.solver.penalised.search`), can the result differ, and ``stats.stopped_by`` then
 says ``"time_limit"`` instead of ``"work_limit"``.
 """
 

@@ -533,6 +533,18 @@ PyObject* child(PyObject*, PyObject* args) {
     return PyLong_FromLongLong(static_cast<long long>(w.feas.size() + w.infeas.size()));
 }
 
+// shrink(engine, work): lower every worker's total work to `work` (never below what it has
+// done), so that a search the clock would cut short still cools down and ends on work.
+PyObject* shrink(PyObject*, PyObject* args) {
+    PyObject* capsule;
+    long long work;
+    if (!PyArg_ParseTuple(args, "OL", &capsule, &work)) return nullptr;
+    Engine* e = engine_of(capsule);
+    if (!e) return nullptr;
+    for (auto& w : e->workers) w->limit = std::max<i64>(std::min<i64>(w->limit, work), w->s.work);
+    Py_RETURN_NONE;
+}
+
 // stats(engine): (total work, total iterations, capped)
 PyObject* stats(PyObject*, PyObject* args) {
     PyObject* capsule;
@@ -551,6 +563,7 @@ PyMethodDef METHODS[] = {
     {"run", run, METH_VARARGS, "Run every worker to a work target; (best, work, capped)."},
     {"best", best, METH_VARARGS, "Copy the best feasible routes out; their objective or -1."},
     {"stats", stats, METH_VARARGS, "(work, iterations, capped)."},
+    {"shrink", shrink, METH_VARARGS, "Lower every worker's total work (never below its own)."},
     {"child", child, METH_VARARGS, "A crossover child, before its descent (for tests)."},
     {nullptr, nullptr, 0, nullptr},
 };
