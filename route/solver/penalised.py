@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from route.solver.problem import Routes
+from route.solver.worktable import rate_at
 
 if TYPE_CHECKING:
     from route.solver.problem import Problem
@@ -351,19 +352,12 @@ def evaluation_budget(
     ``workers`` threads (:func:`route.solver.speed.rate`): the table then gives only how the
     rate changes with the size. Without it the table's own rates are used.
     """
-    rate = _table_rate(size)
+    rate = rate_at(_EVALS_PER_S, size)
     if measured is not None:
-        rate *= measured / _table_rate(MEASURED_SIZE)
+        rate *= measured / rate_at(_EVALS_PER_S, MEASURED_SIZE)
     elif workers == 1:
         rate *= _ONE_WORKER
     return max(1000, int(rate * seconds * share))
-
-
-def _table_rate(size: int) -> float:
-    """:data:`_EVALS_PER_S` at ``size``, interpolated on log scales."""
-    sizes = [np.log(s) for s, _ in _EVALS_PER_S]
-    rates = [np.log(r) for _, r in _EVALS_PER_S]
-    return float(np.exp(np.interp(np.log(max(size, 2)), sizes, rates)))
 
 
 def _engine() -> Any:

@@ -56,6 +56,7 @@ import numpy as np
 from route.solver import ortools_phase, speed
 from route.solver.problem import DROP_PENALTY as DROP_PENALTY
 from route.solver.problem import PhaseStats, Problem, Routes, Solution, SolveStats
+from route.solver.worktable import rate_at
 
 ProgressFn = Callable[[float, int], None]
 
@@ -86,10 +87,7 @@ def ortools_steps(size: int, seconds: float) -> int:
     evaluates; counting them measures the search's effort without reading the clock. The rate
     is interpolated on a log scale in :data:`_STEPS_PER_S`.
     """
-    sizes = [math.log(s) for s, _ in _STEPS_PER_S]
-    rates = [math.log(r) for _, r in _STEPS_PER_S]
-    rate = math.exp(float(np.interp(math.log(max(size, 2)), sizes, rates)))
-    return max(1000, int(rate * seconds * WORK_SHARE))
+    return max(1000, int(rate_at(_STEPS_PER_S, size) * seconds * WORK_SHARE))
 
 
 def solve(

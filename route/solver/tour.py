@@ -33,7 +33,6 @@ both engines.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from route.solver.tour_matrices import (
     held_karp,
     jonker_volgenant,
 )
+from route.solver.worktable import rate_at
 
 __all__ = [
     "EXACT_MAX_NODES",
@@ -244,17 +244,10 @@ def work_budget(n: int, time_limit: float, measured: int | None = None) -> int:
     int
         Units of work: move evaluations and nodes moved.
     """
-    rate = _table_rate(n)
+    rate = rate_at(WORK_PER_S, n)
     if measured is not None:
-        rate *= measured / _table_rate(MEASURED_SIZE)
+        rate *= measured / rate_at(WORK_PER_S, MEASURED_SIZE)
     return max(10_000, int(rate * time_limit * WORK_SHARE))
-
-
-def _table_rate(n: int) -> float:
-    """:data:`WORK_PER_S` at ``n`` nodes, interpolated on log scales."""
-    sizes = [math.log(s) for s, _ in WORK_PER_S]
-    rates = [math.log(r) for _, r in WORK_PER_S]
-    return math.exp(float(np.interp(math.log(max(n, 2)), sizes, rates)))
 
 
 def stall_limit(n: int) -> int:
