@@ -183,6 +183,7 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
     o_ids = {x for r in o_orders for x in r}
     n_ids = {x for r in n_orders for x in r}
     mv = moved(o_orders, n_orders)
+    o_before, n_before = _before(o_orders), _before(n_orders)
     o_stop = {s.subscriber_id: (r.carrier, s) for r in old.routes for s in r.stops}
     n_stop = {s.subscriber_id: (r.carrier, s) for r in new.routes for s in r.stops}
     order = [x for r in n_orders for x in r]
@@ -210,19 +211,15 @@ def diff_books(old: RouteBook, new: RouteBook, threshold_s: int = RETIME_THRESHO
         duration_s=new.duration_s - old.duration_s,
         threshold_s=threshold_s,
         positions={x: (o_stop[x][0], o_stop[x][1].seq, n_stop[x][0], n_stop[x][1].seq) for x in mv},
-        after={x: (_before(o_orders, x), _before(n_orders, x)) for x in mv},
+        after={x: (o_before.get(x), n_before.get(x)) for x in mv},
         renumbered=renumbered,
         carrier_of={x: c for x, (c, _s) in n_stop.items()} if len(new.routes) > 1 else {},
     )
 
 
-def _before(orders: Sequence[Sequence[str]], x: str) -> str | None:
-    """The stop ``x`` comes after in its route, or ``None`` when it comes first."""
-    for order in orders:
-        if x in order:
-            i = list(order).index(x)
-            return order[i - 1] if i else None
-    return None
+def _before(orders: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Per stop, the stop it comes after in its route (the first of a route has none)."""
+    return {x: r[i - 1] for r in orders for i, x in enumerate(r) if i}
 
 
 # -- explicit re-optimisation ---------------------------------------------------------------------

@@ -146,9 +146,14 @@ def solve(
     budget_s = time_limit if work_s is None else work_s
     k = problem.carriers
     penalised = prepare_search(problem)  # compiled, or loaded from cache, before the clock
-    # This machine's rate, measured once (about a second) and cached, also before the clock.
-    measured = speed.rate(workers) if penalised is not None and work_s is None else None
-    tour_rate = speed.rate(1, "tour") if _tour_engine_runs(problem, penalised, work_s) else None
+    # This machine's rate for the engine that searches (the penalised search, or else the tour
+    # engine of one carrier), measured once (about a second) and cached, also before the clock;
+    # none with ``work_s``, which sizes every search the same everywhere.
+    measured = tour_rate = None
+    if work_s is None and penalised is not None:
+        measured = speed.rate(workers)
+    elif work_s is None:
+        tour_rate = speed.rate(1, "tour")
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     clients = ortools_phase.clients(problem)
@@ -194,8 +199,9 @@ def solve(
             # of the phase. The guided search needs its half.
             tour_s = phase_s * (TOUR_SHARE_KEPT if meta == _GREEDY else 0.5)
             # The clock may let the tour run into half of what the phase leaves after it.
-            cap_s = max(remaining if work_s is not None else (tour_s + phase_s) / 2, 0.01)
-            routes = make_seed(problem, tour_s, seed, min(cap_s, remaining), tour_rate)
+            half_on = max((tour_s + phase_s) / 2, 0.01)
+            cap_s = remaining if work_s is not None else min(half_on, remaining)
+            routes = make_seed(problem, tour_s, seed, cap_s, tour_rate)
             seed_routes = ortools_phase.repair(routes, problem)
             seed_routes = seed_routes if any(seed_routes) else None
         remaining = deadline - time.perf_counter()
@@ -354,12 +360,6 @@ Phase = tuple[str, float, Callable[..., Routes] | None, int, int]
 #: Share of a phase the tour takes where OR-Tools only keeps or repairs it (greedy descent).
 TOUR_SHARE_KEPT = 0.9
 _GREEDY = ortools_phase.LSM.GREEDY_DESCENT
-
-
-def _tour_engine_runs(problem: Problem, penalised: Any, work_s: float | None) -> bool:
-    """Whether the solve sizes a tour search by this machine's rate: one carrier, no
-    penalised search, and no ``work_s`` (which sizes every search the same everywhere)."""
-    return problem.carriers == 1 and penalised is None and work_s is None
 
 
 def _tour_case(problem: Problem) -> bool:
