@@ -196,16 +196,19 @@ def problem_for_measuring() -> Problem:
     gen = np.random.Generator(np.random.PCG64(2026))
     xy = gen.integers(0, 1000, size=(SIZE + 1, 2))
     xy[0] = (500, 500)
-    d = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
     demand = (0, *(int(q) for q in gen.integers(1, 11, size=SIZE)))
-    return capacitated(d, demand, math.ceil(sum(demand) / 14), 15)
+    return capacitated(_plane_distances(xy), demand, math.ceil(sum(demand) / 14), 15)
 
 
 def tour_for_measuring() -> npt.NDArray[np.int64]:
     """A distance matrix of :data:`TOUR_SIZE` points on a plane, always the same: the kind of
     tour the TSPLIB benchmark times."""
     gen = np.random.Generator(np.random.PCG64(2026))
-    xy = gen.integers(0, 10_000, size=(TOUR_SIZE, 2))
+    return _plane_distances(gen.integers(0, 10_000, size=(TOUR_SIZE, 2)))
+
+
+def _plane_distances(xy: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Straight-line distances between points of a plane, rounded to whole units."""
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     out: npt.NDArray[np.int64] = np.rint(d).astype(np.int64)
     return out
